@@ -1,0 +1,45 @@
+"""gvc-upgrading: governance and upgrading in global value chains, as a system-dynamics model.
+
+The model (``models/gvc_upgrading.mdl``) encodes the governance framework of
+Gereffi & Lee (2016), "Economic and Social Upgrading in Global Value Chains and
+Industrial Clusters: Why Governance Matters", Journal of Business Ethics
+133(1): 25-38.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import (
+    CalibrationError,
+    DataError,
+    GvcError,
+    ModelFileError,
+    ParameterRangeError,
+    ScenarioError,
+    SimulationError,
+    SpecError,
+    UnknownParameterError,
+    UnknownVariableError,
+    UnsupportedConstructError,
+)
+
+try:
+    __version__ = version("gvc-upgrading")
+except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "CalibrationError",
+    "DataError",
+    "GvcError",
+    "ModelFileError",
+    "ParameterRangeError",
+    "ScenarioError",
+    "SimulationError",
+    "SpecError",
+    "UnknownParameterError",
+    "UnknownVariableError",
+    "UnsupportedConstructError",
+    "__version__",
+]

@@ -1,0 +1,140 @@
+"""Translate a Vensim model with pysd, once, into a user cache directory.
+
+pysd writes its Python translation next to the ``.mdl`` file. An installed
+package must never write into its own folder, and a second load of the same
+file should be fast, so the file is copied into a cache directory keyed on its
+sha256 and the pysd version and translated there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pysd
+from pysd.translators.structures.abstract_model import AbstractModel
+from pysd.translators.vensim.vensim_file import VensimFile
+
+from .errors import ModelFileError
+
+__all__ = ["Translation", "cache_root", "file_sha256", "parse_abstract_model", "translate"]
+
+_CACHE_ENV = "GVC_UPGRADING_CACHE"
+
+
+def cache_root() -> Path:
+    """Return the folder that holds cached translations.
+
+    ``$GVC_UPGRADING_CACHE`` when set, else ``$XDG_CACHE_HOME/gvc-upgrading``,
+    else ``~/.cache/gvc-upgrading``.
+    """
+    if os.environ.get(_CACHE_ENV):
+        return Path(os.environ[_CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "gvc-upgrading"
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hex sha256 digest of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A Vensim file and its cached pysd translation.
+
+    Attributes
+    ----------
+    source : pathlib.Path
+        The ``.mdl`` file as given.
+    sha256 : str
+        Digest of the file's bytes.
+    python_file : pathlib.Path
+        The pysd translation in the cache.
+    abstract_model : AbstractModel
+        pysd's parsed intermediate form of the model.
+    """
+
+    source: Path
+    sha256: str
+    python_file: Path
+    abstract_model: AbstractModel
+
+
+def _check_model_file(path: Path) -> None:
+    if not path.exists():
+        raise ModelFileError(f"model file not found: {path}")
+    if not path.is_file():
+        raise ModelFileError(f"model path is not a file: {path}")
+    if path.suffix.lower() != ".mdl":
+        raise ModelFileError(f"model file must be a Vensim .mdl file, got {path.name!r}")
+
+
+def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
+    """Parse a Vensim file into pysd's ``AbstractModel``.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing or pysd cannot parse it.
+    """
+    path = Path(path)
+    _check_model_file(path)
+    try:
+        vensim_file = VensimFile(path)
+        vensim_file.parse()
+        return vensim_file.get_abstract_model()
+    except Exception as exc:  # pysd raises bare exceptions of many kinds
+        raise ModelFileError(f"cannot parse Vensim model {path}: {exc}") from exc
+
+
+def translate(path: str | os.PathLike[str]) -> Translation:
+    """Translate ``path`` with pysd, reusing a cached translation when one exists.
+
+    Parameters
+    ----------
+    path : path-like
+        A Vensim ``.mdl`` file.
+
+    Returns
+    -------
+    Translation
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, not a ``.mdl`` file, or not valid Vensim.
+    """
+    path = Path(path).resolve()
+    _check_model_file(path)
+    digest = file_sha256(path)
+    abstract_model = parse_abstract_model(path)
+    key = f"{digest[:20]}-pysd{pysd.__version__}"
+    target = cache_root() / key
+    python_file = target / (path.stem + ".py")
+    if not python_file.exists():
+        cache_root().mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache_root()))
+        try:
+            staged_mdl = staging / path.name
+            shutil.copyfile(path, staged_mdl)
+            try:
+                pysd.read_vensim(str(staged_mdl), initialize=False)
+            except Exception as exc:
+                raise ModelFileError(f"pysd cannot translate {path}: {exc}") from exc
+            try:
+                os.replace(staging, target)
+            except OSError:
+                # Another process finished the same translation first; keep theirs.
+                if not python_file.exists():
+                    raise
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+    return Translation(
+        source=path, sha256=digest, python_file=python_file, abstract_model=abstract_model
+    )
