@@ -1,0 +1,285 @@
+"""A loaded Vensim model and its reference (pysd) runs.
+
+:func:`load_model` translates a ``.mdl`` file with pysd (once; the
+translation is cached) and returns a :class:`Model`. ``Model.run`` returns an
+:class:`xarray.Dataset` over ``time`` with one data variable per model
+variable, named as in the ``.mdl`` file, and provenance attributes. A run
+never changes the loaded model: each run simulates a fresh copy of the pysd
+model.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pysd
+import xarray as xr
+from pysd.translators.structures.abstract_model import AbstractModel
+
+from . import resources
+from .errors import ModelFileError, ParameterRangeError, SimulationError
+from .parameters import CONTROL_VARIABLES, parameter_table, variable_table
+from .provenance import provenance_attrs
+from .translation import Translation, translate
+from .validation import ParameterValue, validate_params
+
+if TYPE_CHECKING:
+    from .scenarios import Scenario
+
+__all__ = ["Model", "load_model"]
+
+# pysd warns whenever a constant is given a time series; that is what we ask for.
+_SERIES_WARNING = "Replacing a constant value with a time-dependent value"
+
+
+class Model:
+    """A Vensim model translated by pysd, ready to run.
+
+    Build one with :func:`load_model`.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The ``.mdl`` file.
+    sha256 : str
+        Digest of the file's bytes (recorded in every result).
+    abstract_model : AbstractModel
+        pysd's parsed form of the model (what the batch engine compiles).
+    parameters : pandas.DataFrame
+        The constants that may be varied: indexed by Vensim name, columns
+        ``default, lower, upper, unit, group, description``.
+    variables : pandas.DataFrame
+        Every variable: indexed by Vensim name, columns ``kind, unit, lower,
+        upper, group, description``.
+    stocks : tuple of str
+        Names of the stocks (INTEG variables), in model order.
+    """
+
+    def __init__(self, translation: Translation) -> None:
+        self._translation = translation
+        self.path: Path = translation.source
+        self.sha256: str = translation.sha256
+        self.abstract_model: AbstractModel = translation.abstract_model
+        self.parameters: pd.DataFrame = parameter_table(translation.abstract_model)
+        self.variables: pd.DataFrame = variable_table(translation.abstract_model)
+        self.stocks: tuple[str, ...] = tuple(
+            self.variables.index[self.variables["kind"] == "stock"]
+        )
+        try:
+            self._pysd = pysd.load(str(translation.python_file))
+        except Exception as exc:  # pysd raises bare exceptions of many kinds
+            raise ModelFileError(
+                f"pysd cannot load the translation of {self.path}: {exc}"
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"Model(path={str(self.path)!r}, sha256={self.sha256[:12]!r})"
+
+    @property
+    def python_file(self) -> Path:
+        """The cached pysd translation of the model."""
+        return self._translation.python_file
+
+    @property
+    def initial_time(self) -> float:
+        """The model's INITIAL TIME."""
+        return float(self._pysd.components.initial_time())
+
+    @property
+    def final_time(self) -> float:
+        """The model's FINAL TIME."""
+        return float(self._pysd.components.final_time())
+
+    @property
+    def time_step(self) -> float:
+        """The model's TIME STEP."""
+        return float(self._pysd.components.time_step())
+
+    def overrides(
+        self,
+        params: Mapping[str, object] | None = None,
+        *,
+        scenario: Scenario | str | os.PathLike[str] | None = None,
+        check_bounds: bool = True,
+    ) -> tuple[str, dict[str, ParameterValue]]:
+        """Return the scenario name and the validated overrides a run would apply.
+
+        The scenario's values come first and ``params`` on top of them.
+
+        Raises
+        ------
+        UnknownParameterError, ParameterRangeError, ScenarioError
+            As :meth:`run`.
+        """
+        merged: dict[str, object] = {}
+        scenario_name = ""
+        if scenario is not None:
+            from .scenarios import Scenario, load_scenario
+
+            loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, self)
+            scenario_name = loaded.name
+            merged.update(loaded.parameters)
+            merged.update(loaded.series)
+        merged.update(params or {})
+        checked = validate_params(
+            merged, self.parameters, check_bounds=check_bounds, variables=self.variables.index
+        )
+        return scenario_name, checked
+
+    def run(
+        self,
+        params: Mapping[str, object] | None = None,
+        *,
+        scenario: Scenario | str | os.PathLike[str] | None = None,
+        final_time: float | None = None,
+        time_step: float | None = None,
+        check_bounds: bool = True,
+    ) -> xr.Dataset:
+        """Simulate the model with pysd and return every variable over time.
+
+        Parameters
+        ----------
+        params : mapping of str to number or pandas.Series, optional
+            Parameter overrides by Vensim name. A series indexed by year is a
+            time-series input, interpolated linearly (held at its end values).
+        scenario : Scenario, str or path-like, optional
+            A scenario (object, shipped name or TOML path) whose values are
+            applied first; ``params`` are applied on top.
+        final_time : float, optional
+            Simulate up to this year instead of the model's FINAL TIME.
+        time_step : float, optional
+            Integration step (years) instead of the model's TIME STEP.
+        check_bounds : bool, default True
+            Refuse ``params`` values outside their ``[lower, upper]`` range.
+
+        Returns
+        -------
+        xarray.Dataset
+            Dimension ``time`` (years, every SAVEPER); one data variable per
+            model variable (lookups and control variables left out), each with
+            ``units`` and ``description`` attributes; provenance in ``attrs``
+            (``model_sha256, model_file, gvc_upgrading_version, pysd_version,
+            scenario, overrides, created``).
+
+        Raises
+        ------
+        UnknownParameterError
+            If a name is not a parameter of the model.
+        ParameterRangeError
+            If a value is not finite or out of range, or ``final_time`` /
+            ``time_step`` is invalid.
+        ScenarioError
+            If the scenario cannot be loaded or does not fit the model.
+        """
+        scenario_name, overrides = self.overrides(
+            params, scenario=scenario, check_bounds=check_bounds
+        )
+        self._check_time_settings(final_time, time_step)
+        frame = self._simulate(overrides, final_time=final_time, time_step=time_step)
+        dataset = self._to_dataset(frame)
+        dataset.attrs.update(
+            provenance_attrs(
+                model_sha256=self.sha256,
+                model_file=str(self.path),
+                scenario=scenario_name,
+                overrides=overrides,
+            )
+        )
+        dataset.attrs["time_step"] = float(time_step if time_step is not None else self.time_step)
+        return dataset
+
+    def compile(self, **kwargs: Any):
+        """Compile the model for vectorised batch runs.
+
+        Keyword arguments go to :func:`gvc_upgrading.engine.compile_model`.
+        """
+        from .engine import compile_model
+
+        return compile_model(self, **kwargs)
+
+    def _check_time_settings(self, final_time: float | None, time_step: float | None) -> None:
+        if final_time is not None and not (
+            math.isfinite(final_time) and final_time > self.initial_time
+        ):
+            raise ParameterRangeError(
+                f"final_time must be a finite year after INITIAL TIME {self.initial_time:g},"
+                f" got {final_time!r}"
+            )
+        if time_step is not None and not (math.isfinite(time_step) and time_step > 0):
+            raise ParameterRangeError(
+                f"time_step must be a positive finite number of years, got {time_step!r}"
+            )
+
+    def _simulate(
+        self,
+        overrides: Mapping[str, ParameterValue],
+        *,
+        final_time: float | None,
+        time_step: float | None,
+    ) -> pd.DataFrame:
+        fresh = self._pysd.copy(reload=True)  # runs never touch the loaded model
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_SERIES_WARNING, category=UserWarning)
+            # pysd 3.14 calls pandas APIs that pandas 3 deprecates; not ours to fix.
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pysd\.")
+            warnings.filterwarnings("ignore", category=FutureWarning, module=r"pysd\.")
+            try:
+                return fresh.run(
+                    params=dict(overrides) or None,
+                    final_time=final_time,
+                    time_step=time_step,
+                    progress=False,
+                )
+            except FloatingPointError as exc:
+                raise SimulationError(f"simulation of {self.path.name} failed: {exc}") from exc
+
+    def _to_dataset(self, frame: pd.DataFrame) -> xr.Dataset:
+        columns = [
+            name
+            for name in frame.columns
+            if name not in CONTROL_VARIABLES and name in self.variables.index
+        ]
+        time = frame.index.to_numpy(dtype=float)
+        data_vars = {}
+        for name in columns:
+            info = self.variables.loc[name]
+            data_vars[name] = xr.Variable(
+                "time",
+                pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float),
+                attrs={"units": info["unit"], "description": info["description"]},
+            )
+        return xr.Dataset(
+            data_vars, coords={"time": xr.Variable("time", time, attrs={"units": "Year"})}
+        )
+
+
+def load_model(path: str | os.PathLike[str] | None = None) -> Model:
+    """Load a Vensim model, translating it with pysd (cached).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A Vensim ``.mdl`` file. Default: the shipped model
+        ``models/gvc_upgrading.mdl``.
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, not a ``.mdl`` file, or not valid Vensim.
+    """
+    if path is None:
+        try:
+            path = resources.shipped_path(*resources.SHIPPED_MODEL)
+        except FileNotFoundError as exc:
+            raise ModelFileError(str(exc)) from exc
+    return Model(translate(path))

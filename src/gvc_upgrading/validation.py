@@ -1,0 +1,248 @@
+"""Checks of parameter overrides against a model's parameter table.
+
+Scenarios, calibration and sensitivity all speak in the model's own parameter
+names, and every one of them passes its values through :func:`validate_params`
+before a run: an unknown name, a value that is not a finite number, or a value
+outside the parameter's declared ``[lower, upper]`` range is refused here with
+an error naming the parameter and the problem.
+
+A value is either a number (a constant for the whole run) or a
+:class:`pandas.Series` indexed by year (a time-series input, interpolated by
+the simulator).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterRangeError, UnknownParameterError
+
+__all__ = [
+    "ParameterValue",
+    "check_known",
+    "check_value",
+    "close_matches",
+    "validate_params",
+]
+
+#: A parameter override: a number, or a series of numbers indexed by year.
+ParameterValue = float | pd.Series
+
+
+def close_matches(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Return up to ``n`` of ``candidates`` that look like ``name`` (case-insensitive)."""
+    candidates = list(candidates)
+    by_folded = {candidate.casefold(): candidate for candidate in candidates}
+    folded = difflib.get_close_matches(name.casefold(), list(by_folded), n=n, cutoff=0.6)
+    return [by_folded[match] for match in folded]
+
+
+def _unknown_message(name: str, known: Iterable[str], kind: str, hint: str = "") -> str:
+    message = f"unknown {kind} {name!r}"
+    suggestions = close_matches(name, known)
+    if suggestions:
+        message += "; did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
+    if hint:
+        message += f" ({hint})"
+    return message
+
+
+def check_known(
+    names: Iterable[str],
+    parameters: pd.DataFrame,
+    *,
+    variables: Iterable[str] = (),
+) -> None:
+    """Raise if any of ``names`` is not a parameter of the model.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Parameter names to check.
+    parameters : pandas.DataFrame
+        The model's parameter table (indexed by Vensim name).
+    variables : iterable of str, optional
+        Every variable of the model; a name found here but not among the
+        parameters gets a message saying it is not a constant.
+
+    Raises
+    ------
+    UnknownParameterError
+        Naming the first unknown parameter and the closest known names.
+    """
+    known = set(parameters.index)
+    variables = set(variables)
+    for name in names:
+        if not isinstance(name, str):
+            raise UnknownParameterError(f"parameter names must be strings, got {name!r}")
+        if name in known:
+            continue
+        hint = ""
+        if name in variables:
+            hint = "it is a model variable but not a constant that can be set"
+        raise UnknownParameterError(_unknown_message(name, known, "parameter", hint))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real | np.number) and not isinstance(value, bool | np.bool_)
+
+
+def _check_number(name: str, value: float, lower: float, upper: float, check_bounds: bool) -> None:
+    if not math.isfinite(value):
+        raise ParameterRangeError(f"parameter {name!r}: value {value!r} is not a finite number")
+    if not check_bounds:
+        return
+    if (not math.isnan(lower) and value < lower) or (not math.isnan(upper) and value > upper):
+        low = "-inf" if math.isnan(lower) else f"{lower:g}"
+        high = "inf" if math.isnan(upper) else f"{upper:g}"
+        raise ParameterRangeError(
+            f"parameter {name!r}: value {value:g} is outside its range [{low}, {high}]"
+            " (pass check_bounds=False to allow it)"
+        )
+
+
+def _check_series(
+    name: str, series: pd.Series, lower: float, upper: float, check_bounds: bool
+) -> pd.Series:
+    if series.empty:
+        raise ParameterRangeError(f"parameter {name!r}: the time series is empty")
+    try:
+        years = pd.Index(series.index).astype(float)
+        values = np.asarray(series.to_numpy(), dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ParameterRangeError(
+            f"parameter {name!r}: the time series must hold numbers indexed by year ({exc})"
+        ) from exc
+    if not np.all(np.isfinite(years)):
+        raise ParameterRangeError(f"parameter {name!r}: the time series has a non-finite year")
+    if years.has_duplicates:
+        raise ParameterRangeError(f"parameter {name!r}: the time series repeats a year")
+    if not years.is_monotonic_increasing:
+        raise ParameterRangeError(
+            f"parameter {name!r}: the years of the time series must increase"
+        )
+    bad = ~np.isfinite(values)
+    if bad.any():
+        year = years[int(np.argmax(bad))]
+        raise ParameterRangeError(
+            f"parameter {name!r}: the time series value in {year:g} is not a finite number"
+            f" ({values[bad][0]!r})"
+        )
+    for year, value in zip(years, values, strict=True):
+        try:
+            _check_number(name, float(value), lower, upper, check_bounds)
+        except ParameterRangeError as exc:
+            raise ParameterRangeError(f"{exc} (time series value in {year:g})") from None
+    return pd.Series(values, index=pd.Index(years, name="time"), name=name)
+
+
+def check_value(
+    name: str,
+    value: object,
+    parameters: pd.DataFrame,
+    *,
+    check_bounds: bool = True,
+) -> ParameterValue:
+    """Check one override of a known parameter and return it in canonical form.
+
+    Parameters
+    ----------
+    name : str
+        A name in ``parameters.index``.
+    value : number or pandas.Series
+        A constant, or a series of values indexed by year.
+    parameters : pandas.DataFrame
+        The model's parameter table.
+    check_bounds : bool, default True
+        Refuse values outside ``[lower, upper]``; a missing bound is open.
+
+    Returns
+    -------
+    float or pandas.Series
+        A Python float, or a float series indexed by (float) year.
+
+    Raises
+    ------
+    ParameterRangeError
+        If the value is not a number or series of numbers, not finite, or out
+        of range.
+    """
+    lower = float(parameters.at[name, "lower"])
+    upper = float(parameters.at[name, "upper"])
+    if isinstance(value, pd.Series):
+        return _check_series(name, value, lower, upper, check_bounds)
+    if not _is_number(value):
+        raise ParameterRangeError(
+            f"parameter {name!r}: expected a number or a pandas Series indexed by year,"
+            f" got {type(value).__name__} {value!r}"
+        )
+    number = float(value)
+    _check_number(name, number, lower, upper, check_bounds)
+    return number
+
+
+def validate_params(
+    params: Mapping[str, object] | None,
+    parameters: pd.DataFrame,
+    *,
+    check_bounds: bool = True,
+    variables: Iterable[str] = (),
+) -> dict[str, ParameterValue]:
+    """Check parameter overrides against the parameter table.
+
+    Parameters
+    ----------
+    params : mapping of str to number or pandas.Series, or None
+        Overrides by Vensim parameter name.
+    parameters : pandas.DataFrame
+        The model's parameter table (``Model.parameters``).
+    check_bounds : bool, default True
+        Refuse values outside the declared ``[lower, upper]`` range. Extreme
+        condition tests pass ``False``; non-finite values are always refused.
+    variables : iterable of str, optional
+        Every model variable, for a better message when a name is a variable
+        but not a parameter.
+
+    Returns
+    -------
+    dict
+        The overrides with numbers as floats and series as float series
+        indexed by year.
+
+    Raises
+    ------
+    UnknownParameterError
+        If a name is not a parameter of the model (with close matches).
+    ParameterRangeError
+        If a value is not finite, not numeric, or out of range.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame(
+    ...     {"lower": [0.0], "upper": [1.0]}, index=pd.Index(["Buyer support"], name="name")
+    ... )
+    >>> validate_params({"Buyer support": 0.5}, table)
+    {'Buyer support': 0.5}
+    >>> validate_params({"Buyer suport": 0.5}, table)
+    Traceback (most recent call last):
+    ...
+    gvc_upgrading.errors.UnknownParameterError: unknown parameter 'Buyer suport'; did you mean 'Buyer support'?
+    """  # noqa: E501
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise UnknownParameterError(
+            f"parameters must be a mapping of name to value, got {type(params).__name__}"
+        )
+    check_known(params, parameters, variables=variables)
+    return {
+        name: check_value(name, value, parameters, check_bounds=check_bounds)
+        for name, value in params.items()
+    }
