@@ -1,0 +1,15 @@
+"""Global sensitivity analysis of the model: Sobol' indices and Morris screening.
+
+Studies are declared as data (``sensitivity/studies/*.toml``, see
+:func:`load_study`); :func:`sobol` and :func:`morris` run them against a
+:class:`~gvc_upgrading.model.Model` (through its batch engine) or any
+vectorised function, using SALib's samplers and estimators, and return
+labelled :class:`xarray.Dataset` results.
+"""
+
+from __future__ import annotations
+
+from .sobol import sobol
+from .spec import OutputSpec, ParameterSpec, Study, load_study
+
+__all__ = ["OutputSpec", "ParameterSpec", "Study", "load_study", "sobol"]

@@ -1,0 +1,368 @@
+"""Sobol' variance-based sensitivity indices (SALib's sampler and estimators, labelled results).
+
+:func:`sobol` samples the study's parameters with SALib's scrambled Sobol'
+sequence in Saltelli's scheme, evaluates the target in chunks (optionally
+checkpointed), and estimates first-order, total and second-order indices with
+SALib, returning them as a labelled :class:`xarray.Dataset`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from SALib.analyze import sobol as salib_sobol_analyze
+from SALib.sample import sobol as salib_sobol_sample
+
+from .checkpoint import ChunkStore, evaluate_in_chunks
+from .design import (
+    analysis_seed,
+    common_attrs,
+    empty_dataset,
+    factor_names,
+    is_constant,
+    resolve_groups,
+    result_coords,
+)
+from .spec import Study, load_study
+from .targets import FunctionTarget, OutputColumns, Target, make_target
+
+__all__ = ["SobolDesign", "analyse_sobol", "sobol"]
+
+_INDEX_NAMES = ("S1", "S1_conf", "ST", "ST_conf")
+
+
+@dataclass(frozen=True)
+class SobolDesign:
+    """A Sobol' study ready to sample: the resolved study, its target and its factors.
+
+    Attributes
+    ----------
+    study : Study
+        Resolved study (N, seed and second order already applied).
+    target : Target
+        What is evaluated.
+    groups : dict or None
+        ``{group: parameters}`` for a grouped design, None for one factor per
+        parameter.
+    """
+
+    study: Study
+    target: Target
+    groups: dict[str, tuple[str, ...]] | None
+
+    @property
+    def problem(self) -> dict[str, Any]:
+        """The SALib problem definition."""
+        return self.study.problem(self.groups)
+
+    @property
+    def num_factors(self) -> int:
+        """Number of factors (parameters, or groups)."""
+        return len(self.groups) if self.groups is not None else len(self.study.parameters)
+
+    def rows(self, n: int) -> int:
+        """Number of model runs for base sample size ``n``."""
+        per_point = 2 * self.num_factors + 2 if self.study.second_order else self.num_factors + 2
+        return n * per_point
+
+    def sample(self, n: int) -> np.ndarray:
+        """Return the Saltelli design for ``n`` (SALib, scrambled Sobol', the study's seed).
+
+        The design for ``n`` is the first ``rows(n)`` rows of the design for any
+        larger power of two.
+        """
+        return salib_sobol_sample.sample(
+            self.problem,
+            n,
+            calc_second_order=self.study.second_order,
+            scramble=True,
+            seed=self.study.seed,
+        )
+
+    def checkpoint_key(self) -> str:
+        """Hash of everything that determines the evaluations (N excluded)."""
+        return self.study.spec_hash(
+            "sobol", sorted((self.groups or {}).items()), self.target.fingerprint()
+        )
+
+    def evaluate(
+        self,
+        samples: np.ndarray,
+        *,
+        first_row: int = 0,
+        progress: bool | None = None,
+        checkpoint_dir: str | os.PathLike[str] | None = None,
+    ) -> np.ndarray:
+        """Evaluate the design from ``first_row`` on, chunk by chunk (checkpointed if asked)."""
+        store = None
+        if checkpoint_dir is not None:
+            store = ChunkStore(
+                checkpoint_dir,
+                self.checkpoint_key(),
+                manifest={"study": self.study.name, "source": self.study.source, "method": "sobol"},
+            )
+        values = evaluate_in_chunks(
+            self.target.evaluate,
+            samples,
+            chunk_size=self.study.chunk_size,
+            store=store,
+            first_row=first_row,
+            progress=progress,
+            description=f"sobol {self.study.name}",
+        )
+        if isinstance(self.target, FunctionTarget) and values.size:
+            self.target.settle_layout(values.shape[1])
+        return values
+
+
+def prepare_sobol(
+    study: str | os.PathLike[str] | Mapping[str, Any] | Study,
+    target: Any,
+    *,
+    n: int | None = None,
+    seed: int | None = None,
+    second_order: bool | None = None,
+    groups: Mapping[str, Sequence[str]] | bool | None = None,
+    scheduler: Any = None,
+) -> SobolDesign:
+    """Load and resolve the study, apply the overrides, and wrap the target."""
+    loaded = load_study(study)
+    changes: dict[str, Any] = {}
+    if n is not None:
+        changes["n"] = n
+    if seed is not None:
+        changes["seed"] = seed
+    if second_order is not None:
+        changes["second_order"] = bool(second_order)
+    if changes:
+        loaded = loaded.with_options(**changes)
+    resolved, wrapped = make_target(loaded, target, scheduler=scheduler)
+    return SobolDesign(study=resolved, target=wrapped, groups=resolve_groups(resolved, groups))
+
+
+def sobol(
+    study: str | os.PathLike[str] | Mapping[str, Any] | Study,
+    target: Any,
+    *,
+    n: int | None = None,
+    seed: int | None = None,
+    second_order: bool | None = None,
+    groups: Mapping[str, Sequence[str]] | bool | None = None,
+    scheduler: Any = None,
+    progress: bool | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+) -> xr.Dataset:
+    """Estimate Sobol' sensitivity indices of a model or function.
+
+    Parameters
+    ----------
+    study : path-like, mapping or Study
+        The study spec (TOML path or mapping of the same structure). For a
+        function target it needs only ``parameters`` (each with ``name``,
+        ``lower``, ``upper``).
+    target : Model or callable
+        A :class:`gvc_upgrading.model.Model` (run through its batch engine),
+        or a vectorised function taking an ``(n, D)`` array (columns in the
+        study's parameter order) and returning ``(n,)`` or ``(n, k)``.
+    n : int, optional
+        Base sample size N, a power of two (default: the study's). The target
+        is run ``N(2D+2)`` times with second order, ``N(D+2)`` without, where
+        D is the number of factors.
+    seed : int, optional
+        Seed of the scrambled Sobol' sequence; the bootstrap seed is derived
+        from it (default: the study's).
+    second_order : bool, optional
+        Estimate second-order indices (default: the study's).
+    groups : True or mapping of group name to parameter names, optional
+        Estimate indices per group of parameters instead of per parameter:
+        ``True`` uses the study's groups (from the spec, or the model's
+        parameter table), a mapping gives them explicitly.
+    scheduler : optional
+        Passed on to ``BatchModel.run`` for a model target (``"threads"``,
+        ``"processes"``, ``"synchronous"`` or a dask.distributed address).
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
+    checkpoint_dir : path-like, optional
+        Write finished chunks of evaluations here; a re-run with the same
+        study resumes from them and gives identical indices.
+
+    Returns
+    -------
+    xarray.Dataset
+        Factor dimension ``parameter`` (or ``group`` for a grouped design,
+        with a ``members`` coordinate). For scalar outputs (dimension
+        ``output``): ``S1, S1_conf, ST, ST_conf`` over ``(output, parameter)``
+        and, with second order, ``S2, S2_conf`` over ``(output, parameter,
+        parameter_2)`` (symmetric, NaN on the diagonal). For trajectory outputs
+        (dimension ``trajectory``): ``S1_time, S1_time_conf, ST_time,
+        ST_time_conf`` over ``(trajectory, parameter, time)``. ``constant`` /
+        ``constant_time`` flag outputs that do not vary at all (their indices
+        are reported as 0, not as NaN); ``variance`` / ``variance_time`` hold
+        the output variances. Confidence values are half-widths of the
+        ``conf_level`` bootstrap interval, as SALib reports them. Provenance
+        in ``attrs``.
+
+    Raises
+    ------
+    SpecError
+        If the study is malformed or does not fit the target.
+    SimulationError
+        If the target returns non-finite values.
+
+    Examples
+    --------
+    >>> spec = {"parameters": [{"name": "a", "lower": 0, "upper": 1},
+    ...                        {"name": "b", "lower": 0, "upper": 1}]}
+    >>> result = sobol(spec, lambda x: x[:, 0] + 0.1 * x[:, 1], n=512, seed=1,
+    ...                second_order=False)
+    >>> result["ST"].sel(output="y").round(2).values.tolist()
+    [0.99, 0.01]
+    """
+    design = prepare_sobol(
+        study,
+        target,
+        n=n,
+        seed=seed,
+        second_order=second_order,
+        groups=groups,
+        scheduler=scheduler,
+    )
+    samples = design.sample(design.study.n)
+    values = design.evaluate(samples, progress=progress, checkpoint_dir=checkpoint_dir)
+    return analyse_sobol(design, values)
+
+
+def _drop_second_order_rows(values: np.ndarray, num_factors: int) -> np.ndarray:
+    """Keep the A, AB_j and B rows of a second-order design (drop BA_j)."""
+    blocks = values.reshape(-1, 2 * num_factors + 2)
+    keep = np.r_[0 : num_factors + 1, 2 * num_factors + 1]
+    return blocks[:, keep].reshape(-1)
+
+
+def _indices_of(
+    design: SobolDesign, values: np.ndarray, *, second_order: bool
+) -> dict[str, np.ndarray]:
+    study = design.study
+    factors = design.num_factors
+    if is_constant(values):
+        result = {name: np.zeros(factors) for name in _INDEX_NAMES}
+        if second_order:
+            pairs = np.zeros((factors, factors))
+            np.fill_diagonal(pairs, np.nan)
+            result["S2"] = pairs
+            result["S2_conf"] = pairs.copy()
+        return result
+    if study.second_order and not second_order:
+        values = _drop_second_order_rows(values, factors)
+    with warnings.catch_warnings():
+        # SALib warns when a bootstrap resample happens to be constant; the
+        # interval is then computed from the other resamples.
+        warnings.filterwarnings("ignore", message="Constant values encountered")
+        estimate = salib_sobol_analyze.analyze(
+            design.problem,
+            values,
+            calc_second_order=second_order,
+            num_resamples=study.num_resamples,
+            conf_level=study.conf_level,
+            seed=analysis_seed(study.seed),
+        )
+    result = {name: np.asarray(estimate[name], dtype=float) for name in _INDEX_NAMES}
+    if second_order:
+        for name in ("S2", "S2_conf"):
+            upper = np.asarray(estimate[name], dtype=float)
+            symmetric = np.where(np.isnan(upper), upper.T, upper)
+            np.fill_diagonal(symmetric, np.nan)
+            result[name] = symmetric
+    return result
+
+
+def analyse_sobol(design: SobolDesign, values: np.ndarray) -> xr.Dataset:
+    """Estimate the indices from the evaluations of a design (see :func:`sobol`)."""
+    study = design.study
+    n = values.shape[0] // (design.rows(1))
+    layout: Sequence[OutputColumns] = design.target.layout
+    factor_dim, coords = result_coords(study, design.groups, layout)
+    attrs = common_attrs(
+        study,
+        method="sobol",
+        n=n,
+        seed=study.seed,
+        runs=values.shape[0],
+        groups=design.groups,
+        target_attrs=design.target.provenance(),
+    )
+    attrs.update(
+        {
+            "second_order": int(study.second_order),
+            "sampler": "SALib.sample.sobol.sample (scrambled Sobol', Saltelli scheme)",
+            "estimator": "SALib.analyze.sobol.analyze (Saltelli 2010, Jansen; Saltelli 2002 S2)",
+            "bootstrap_seed": analysis_seed(study.seed),
+            "factor_dim": factor_dim,
+        }
+    )
+    dataset = empty_dataset(coords, attrs)
+    factors = factor_names(study, design.groups)
+    pair_dim = f"{factor_dim}_2"
+    scalars = [c for c in layout if c.times is None]
+    trajectories = [c for c in layout if c.times is not None]
+    if scalars:
+        per_output = [
+            _indices_of(design, values[:, c.start], second_order=study.second_order)
+            for c in scalars
+        ]
+        for name in _INDEX_NAMES:
+            dataset[name] = (("output", factor_dim), np.stack([r[name] for r in per_output]))
+        if study.second_order:
+            dataset = dataset.assign_coords({pair_dim: factors})
+            for name in ("S2", "S2_conf"):
+                dataset[name] = (
+                    ("output", factor_dim, pair_dim),
+                    np.stack([r[name] for r in per_output]),
+                )
+        dataset["constant"] = ("output", [is_constant(values[:, c.start]) for c in scalars])
+        dataset["variance"] = ("output", [float(np.var(values[:, c.start])) for c in scalars])
+    if trajectories:
+        stacked = {name: [] for name in _INDEX_NAMES}
+        constant, variance = [], []
+        for c in trajectories:
+            columns = range(c.start, c.start + c.width)
+            per_time = [_indices_of(design, values[:, j], second_order=False) for j in columns]
+            for name in _INDEX_NAMES:
+                stacked[name].append(np.stack([r[name] for r in per_time], axis=-1))
+            constant.append([is_constant(values[:, j]) for j in columns])
+            variance.append([float(np.var(values[:, j])) for j in columns])
+        for name in _INDEX_NAMES:
+            label = name.replace("S1", "S1_time").replace("ST", "ST_time")
+            dataset[label] = (("trajectory", factor_dim, "time"), np.stack(stacked[name]))
+        dataset["constant_time"] = (("trajectory", "time"), np.array(constant, dtype=bool))
+        dataset["variance_time"] = (("trajectory", "time"), np.array(variance))
+    _describe(dataset)
+    return dataset
+
+
+_DESCRIPTIONS = {
+    "S1": "first-order Sobol' index (share of output variance from the factor alone)",
+    "ST": "total Sobol' index (share of variance involving the factor, interactions included)",
+    "S2": "second-order Sobol' index (share of variance from the pair's interaction)",
+    "constant": "the output did not vary over the sample; its indices are reported as 0",
+    "variance": "variance of the output over the sample",
+}
+
+
+def _describe(dataset: xr.Dataset) -> None:
+    for name, variable in dataset.data_vars.items():
+        base = str(name).replace("_time", "")
+        if base.endswith("_conf"):
+            key = base.removesuffix("_conf")
+            variable.attrs["description"] = (
+                f"half-width of the {dataset.attrs['conf_level']:g} bootstrap confidence"
+                f" interval of {key}"
+            )
+        elif base in _DESCRIPTIONS:
+            variable.attrs["description"] = _DESCRIPTIONS[base]
