@@ -1,0 +1,140 @@
+"""``gvc-upgrading run``: run scenarios and write netCDF, CSV and a comparison figure.
+
+Files written to ``--out`` (all appear together, or none on failure):
+
+- ``scenarios.nc``: every model variable over ``(scenario, time)``, plus the
+  comparison with baseline (``difference``, ``difference_pct`` over
+  ``(scenario, outcome, time)``) and, when the combined scenario and every
+  single path ran, the synergy table over ``(outcome, time)``;
+- ``scenarios.csv``: the same runs in long form (``scenario, variable, unit,
+  time, value``);
+- ``synergy.csv``: the synergy table in the final year (when available);
+- ``key_outcomes.png``: the key outcomes over time, one line per scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from ..io import AtomicFiles, check_output_dir, write_csv, write_figure, write_netcdf
+from ..model import load_model
+from ..outcomes import KEY_OUTCOMES
+from ..plotting import comparison_figure
+from ..scenarios import compare_runs, list_scenarios, run_scenarios, synergy_table
+
+__all__ = ["register", "run_command", "tidy_frame"]
+
+NETCDF_FILE = "scenarios.nc"
+CSV_FILE = "scenarios.csv"
+SYNERGY_FILE = "synergy.csv"
+FIGURE_FILE = "key_outcomes.png"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``run`` sub-command."""
+    parser = subparsers.add_parser(
+        "run",
+        help="run scenarios; write netCDF, CSV and a comparison figure",
+        description=(
+            "Run governance scenarios of the model and write the results to --out: "
+            f"{NETCDF_FILE} (all scenarios, with differences from baseline and the synergy "
+            f"table), {CSV_FILE} (long form), {SYNERGY_FILE} and {FIGURE_FILE}. "
+            "Without --scenario every scenario runs. Files appear only when complete."
+        ),
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--scenario",
+        "-s",
+        action="append",
+        metavar="NAME",
+        help="scenario to run (repeat for several); baseline is always added",
+    )
+    which.add_argument("--all", action="store_true", help="run every scenario (the default)")
+    parser.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        default=Path("results"),
+        metavar="DIR",
+        help="output folder, created if its parent exists (default: ./results)",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="Vensim .mdl file (default: shipped)",
+    )
+    parser.add_argument(
+        "--scenario-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of scenario TOML files (default: the shipped models/scenarios)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("pysd", "batch"),
+        default="pysd",
+        help="pysd (reference, default) or the compiled batch engine",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(handler=run_command)
+
+
+def tidy_frame(runs: xr.Dataset) -> pd.DataFrame:
+    """Return stacked scenario runs in long form: scenario, variable, unit, time, value."""
+    frames = []
+    for name, variable in runs.data_vars.items():
+        if set(variable.dims) != {"scenario", "time"}:
+            continue
+        frame = variable.transpose("scenario", "time").to_pandas().stack().rename("value")
+        frame = frame.reset_index()
+        frame.insert(1, "variable", name)
+        frame.insert(2, "unit", variable.attrs.get("units", ""))
+        frames.append(frame)
+    columns = ["scenario", "variable", "unit", "time", "value"]
+    return (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
+
+
+def _write_outputs(runs: xr.Dataset, comparison: xr.Dataset, out: Path, units: dict) -> list[Path]:
+    with AtomicFiles(out) as staged:
+        results = runs.merge(comparison.drop_vars("value"), combine_attrs="override")
+        write_netcdf(results, staged.path(NETCDF_FILE), atomic=False)
+        write_csv(tidy_frame(runs), staged.path(CSV_FILE), atomic=False)
+        if "synergy_excess" in comparison:
+            write_csv(synergy_table(comparison), staged.path(SYNERGY_FILE), atomic=False)
+        figure = comparison_figure(comparison, units=units)
+        write_figure(figure, staged.path(FIGURE_FILE), atomic=False)
+        return staged.targets
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the scenarios named on the command line and write the result files."""
+    out = check_output_dir(args.out)
+    model = load_model(args.model)
+    if args.scenario:
+        names = list(dict.fromkeys(["baseline", *args.scenario]))
+    else:
+        names = [scenario.name for scenario in list_scenarios(args.scenario_dir)]
+    progress = not args.no_progress and sys.stderr.isatty()
+    runs = run_scenarios(
+        model, names, directory=args.scenario_dir, engine=args.engine, progress=progress
+    )
+    # Models other than the shipped one may lack the key outcomes: show their stocks.
+    outcomes = [name for name in KEY_OUTCOMES if name in runs.data_vars] or list(model.stocks)
+    comparison = compare_runs(runs, outcomes=outcomes)
+    units = {name: model.variables.at[name, "unit"] for name in outcomes}
+    written = _write_outputs(runs, comparison, out, units)
+    print(f"ran {len(names)} scenario(s): {', '.join(names)}")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
