@@ -23,6 +23,8 @@ from .errors import (
     UnknownVariableError,
     UnsupportedConstructError,
 )
+from .model import Model, load_model
+from .scenarios import Scenario, compare, list_scenarios, load_scenario
 
 try:
     __version__ = version("gvc-upgrading")
@@ -33,8 +35,10 @@ __all__ = [
     "CalibrationError",
     "DataError",
     "GvcError",
+    "Model",
     "ModelFileError",
     "ParameterRangeError",
+    "Scenario",
     "ScenarioError",
     "SimulationError",
     "SpecError",
@@ -42,4 +46,8 @@ __all__ = [
     "UnknownVariableError",
     "UnsupportedConstructError",
     "__version__",
+    "compare",
+    "list_scenarios",
+    "load_model",
+    "load_scenario",
 ]
