@@ -95,7 +95,7 @@ def evaluate_in_chunks(
     progress: bool | None = None,
     description: str = "runs",
 ) -> np.ndarray:
-    """Evaluate ``samples[first_row:]`` chunk by chunk; return the ``(rows - first_row, K)`` outputs.
+    """Evaluate ``samples[first_row:]`` chunk by chunk; return their ``(m, K)`` outputs.
 
     Parameters
     ----------

@@ -105,7 +105,11 @@ class SobolDesign:
             store = ChunkStore(
                 checkpoint_dir,
                 self.checkpoint_key(),
-                manifest={"study": self.study.name, "source": self.study.source, "method": "sobol"},
+                manifest={
+                    "study": self.study.name,
+                    "source": self.study.source,
+                    "method": "sobol",
+                },
             )
         values = evaluate_in_chunks(
             self.target.evaluate,

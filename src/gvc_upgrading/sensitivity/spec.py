@@ -320,9 +320,8 @@ class Study:
         resolved = []
         for p in self.parameters:
             if p.name not in parameter_table.index:
-                raise SpecError(
-                    f"{where}: unknown parameter {p.name!r}{_suggest(p.name, parameter_table.index)}"
-                )
+                hint = _suggest(p.name, parameter_table.index)
+                raise SpecError(f"{where}: unknown parameter {p.name!r}{hint}")
             row = parameter_table.loc[p.name]
             lower = p.lower if math.isfinite(p.lower) else float(row["lower"])
             upper = p.upper if math.isfinite(p.upper) else float(row["upper"])
