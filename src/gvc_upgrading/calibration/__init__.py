@@ -1,0 +1,39 @@
+"""Calibration of the model to case histories, with uncertainty and fit statistics.
+
+A case is a folder ``calibration/cases/<case>/`` with ``case.toml`` and
+``data.csv`` (see ``calibration/README.md``). :func:`calibrate` fits it and
+returns an immutable :class:`CalibrationResult`; :func:`calibrate_joint` fits
+several cases with shared parameters and :func:`leave_one_case_out` checks
+how well shared parameters transfer.
+"""
+
+from __future__ import annotations
+
+from .case import Case, check_case, load_case, shipped_cases
+from .data import read_case_data
+from .fit import METHODS, calibrate
+from .objective import Objective, build_observations
+from .result import CalibrationResult
+from .simulator import BatchSimulator, Simulator, ToySimulator
+from .statistics import fit_statistics, statistics_table, theil_decomposition
+from .uncertainty import Profile
+
+__all__ = [
+    "METHODS",
+    "BatchSimulator",
+    "CalibrationResult",
+    "Case",
+    "Objective",
+    "Profile",
+    "Simulator",
+    "ToySimulator",
+    "build_observations",
+    "calibrate",
+    "check_case",
+    "fit_statistics",
+    "load_case",
+    "read_case_data",
+    "shipped_cases",
+    "statistics_table",
+    "theil_decomposition",
+]
