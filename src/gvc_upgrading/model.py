@@ -10,6 +10,7 @@ model.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import warnings
@@ -27,7 +28,7 @@ from .errors import ModelFileError, ParameterRangeError, SimulationError
 from .parameters import CONTROL_VARIABLES, parameter_table, variable_table
 from .provenance import provenance_attrs
 from .translation import Translation, translate
-from .validation import ParameterValue, validate_params
+from .validation import ParameterValue, check_mapping, validate_params
 
 if TYPE_CHECKING:
     from .scenarios import Scenario
@@ -36,6 +37,37 @@ __all__ = ["Model", "load_model"]
 
 # pysd warns whenever a constant is given a time series; that is what we ask for.
 _SERIES_WARNING = "Replacing a constant value with a time-dependent value"
+_PYSD_DIR = str(Path(pysd.__file__).resolve().parent)
+
+
+def _sort_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    """Keep pysd's simulation notes, drop its pandas deprecations, re-emit the rest.
+
+    pysd reports e.g. lookups extrapolated beyond their table as ``UserWarning``;
+    they describe the run and are returned (one per distinct message) for the
+    result's ``simulation_warnings`` attribute. Deprecation warnings raised by
+    pandas inside pysd are not the caller's to act on. Anything else is warned
+    again as it was.
+    """
+    notes: list[str] = []
+    for caught_warning in caught:
+        from_pysd = str(Path(caught_warning.filename).resolve()).startswith(_PYSD_DIR)
+        message = str(caught_warning.message)
+        if from_pysd and issubclass(caught_warning.category, DeprecationWarning | FutureWarning):
+            continue
+        if from_pysd and issubclass(caught_warning.category, UserWarning):
+            if not message.startswith(_SERIES_WARNING):
+                note = " ".join(message.split())
+                if note not in notes:
+                    notes.append(note)
+            continue
+        warnings.warn_explicit(
+            caught_warning.message,
+            caught_warning.category,
+            caught_warning.filename,
+            caught_warning.lineno,
+        )
+    return notes
 
 
 class Model:
@@ -87,6 +119,11 @@ class Model:
         return self._translation.python_file
 
     @property
+    def namespace(self) -> dict[str, str]:
+        """Map from each Vensim name to the Python name pysd gave it (as in the AST)."""
+        return {name: py for name, py in self._pysd.namespace.items() if name != "Time"}
+
+    @property
     def initial_time(self) -> float:
         """The model's INITIAL TIME."""
         return float(self._pysd.components.initial_time())
@@ -117,6 +154,8 @@ class Model:
         UnknownParameterError, ParameterRangeError, ScenarioError
             As :meth:`run`.
         """
+        if params is not None:
+            check_mapping(params)
         merged: dict[str, object] = {}
         scenario_name = ""
         if scenario is not None:
@@ -165,7 +204,9 @@ class Model:
             model variable (lookups and control variables left out), each with
             ``units`` and ``description`` attributes; provenance in ``attrs``
             (``model_sha256, model_file, gvc_upgrading_version, pysd_version,
-            scenario, overrides, created``).
+            scenario, overrides, created``), plus ``time_step`` and
+            ``simulation_warnings`` (JSON list of pysd's notes on the run,
+            e.g. a lookup read beyond its table, which holds its end value).
 
         Raises
         ------
@@ -181,7 +222,7 @@ class Model:
             params, scenario=scenario, check_bounds=check_bounds
         )
         self._check_time_settings(final_time, time_step)
-        frame = self._simulate(overrides, final_time=final_time, time_step=time_step)
+        frame, notes = self._simulate(overrides, final_time=final_time, time_step=time_step)
         dataset = self._to_dataset(frame)
         dataset.attrs.update(
             provenance_attrs(
@@ -192,6 +233,7 @@ class Model:
             )
         )
         dataset.attrs["time_step"] = float(time_step if time_step is not None else self.time_step)
+        dataset.attrs["simulation_warnings"] = json.dumps(notes)
         return dataset
 
     def compile(self, **kwargs: Any):
@@ -222,15 +264,12 @@ class Model:
         *,
         final_time: float | None,
         time_step: float | None,
-    ) -> pd.DataFrame:
+    ) -> tuple[pd.DataFrame, list[str]]:
         fresh = self._pysd.copy(reload=True)  # runs never touch the loaded model
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_SERIES_WARNING, category=UserWarning)
-            # pysd 3.14 calls pandas APIs that pandas 3 deprecates; not ours to fix.
-            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pysd\.")
-            warnings.filterwarnings("ignore", category=FutureWarning, module=r"pysd\.")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             try:
-                return fresh.run(
+                frame = fresh.run(
                     params=dict(overrides) or None,
                     final_time=final_time,
                     time_step=time_step,
@@ -238,6 +277,7 @@ class Model:
                 )
             except FloatingPointError as exc:
                 raise SimulationError(f"simulation of {self.path.name} failed: {exc}") from exc
+        return frame, _sort_warnings(caught)
 
     def _to_dataset(self, frame: pd.DataFrame) -> xr.Dataset:
         columns = [

@@ -26,6 +26,7 @@ from .errors import ParameterRangeError, UnknownParameterError
 __all__ = [
     "ParameterValue",
     "check_known",
+    "check_mapping",
     "check_value",
     "close_matches",
     "validate_params",
@@ -142,6 +143,14 @@ def _check_series(
     return pd.Series(values, index=pd.Index(years, name="time"), name=name)
 
 
+def check_mapping(params: object) -> None:
+    """Raise :class:`UnknownParameterError` unless ``params`` is a mapping of name to value."""
+    if not isinstance(params, Mapping):
+        raise UnknownParameterError(
+            f"parameters must be a mapping of name to value, got {type(params).__name__}"
+        )
+
+
 def check_value(
     name: str,
     value: object,
@@ -237,10 +246,7 @@ def validate_params(
     """  # noqa: E501
     if params is None:
         return {}
-    if not isinstance(params, Mapping):
-        raise UnknownParameterError(
-            f"parameters must be a mapping of name to value, got {type(params).__name__}"
-        )
+    check_mapping(params)
     check_known(params, parameters, variables=variables)
     return {
         name: check_value(name, value, parameters, check_bounds=check_bounds)
