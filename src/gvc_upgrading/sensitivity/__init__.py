@@ -9,7 +9,21 @@ labelled :class:`xarray.Dataset` results.
 
 from __future__ import annotations
 
+from .convergence import SobolConvergence, sobol_convergence
+from .interactions import interaction_map, lever_contrast
+from .morris import morris
 from .sobol import sobol
 from .spec import OutputSpec, ParameterSpec, Study, load_study
 
-__all__ = ["OutputSpec", "ParameterSpec", "Study", "load_study", "sobol"]
+__all__ = [
+    "OutputSpec",
+    "ParameterSpec",
+    "SobolConvergence",
+    "Study",
+    "interaction_map",
+    "lever_contrast",
+    "load_study",
+    "morris",
+    "sobol",
+    "sobol_convergence",
+]

@@ -286,9 +286,23 @@ def _indices_of(
     return result
 
 
-def analyse_sobol(design: SobolDesign, values: np.ndarray) -> xr.Dataset:
-    """Estimate the indices from the evaluations of a design (see :func:`sobol`)."""
+def analyse_sobol(
+    design: SobolDesign, values: np.ndarray, *, second_order: bool | None = None
+) -> xr.Dataset:
+    """Estimate the indices from the evaluations of a design (see :func:`sobol`).
+
+    Parameters
+    ----------
+    design : SobolDesign
+        The design the values come from.
+    values : numpy.ndarray
+        ``(rows, K)`` evaluations of ``design.sample(n)``.
+    second_order : bool, optional
+        Estimate S2 (default: when the design allows it). ``False`` on a
+        second-order design skips the costly S2 bootstrap.
+    """
     study = design.study
+    with_s2 = study.second_order if second_order is None else second_order and study.second_order
     n = values.shape[0] // (design.rows(1))
     layout: Sequence[OutputColumns] = design.target.layout
     factor_dim, coords = result_coords(study, design.groups, layout)
@@ -303,7 +317,7 @@ def analyse_sobol(design: SobolDesign, values: np.ndarray) -> xr.Dataset:
     )
     attrs.update(
         {
-            "second_order": int(study.second_order),
+            "second_order": int(with_s2),
             "sampler": "SALib.sample.sobol.sample (scrambled Sobol', Saltelli scheme)",
             "estimator": "SALib.analyze.sobol.analyze (Saltelli 2010, Jansen; Saltelli 2002 S2)",
             "bootstrap_seed": analysis_seed(study.seed),
@@ -317,12 +331,11 @@ def analyse_sobol(design: SobolDesign, values: np.ndarray) -> xr.Dataset:
     trajectories = [c for c in layout if c.times is not None]
     if scalars:
         per_output = [
-            _indices_of(design, values[:, c.start], second_order=study.second_order)
-            for c in scalars
+            _indices_of(design, values[:, c.start], second_order=with_s2) for c in scalars
         ]
         for name in _INDEX_NAMES:
             dataset[name] = (("output", factor_dim), np.stack([r[name] for r in per_output]))
-        if study.second_order:
+        if with_s2:
             dataset = dataset.assign_coords({pair_dim: factors})
             for name in ("S2", "S2_conf"):
                 dataset[name] = (
