@@ -1,0 +1,504 @@
+"""``BatchModel``: many parameter sets of one model in one vectorized pass."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pysd
+import xarray as xr
+from pysd.translators.structures.abstract_model import AbstractModel
+
+from ..errors import SpecError, UnknownVariableError, UnsupportedConstructError
+from ..parameters import parameter_table
+from ..translation import file_sha256, parse_abstract_model
+from .codegen import Program, generate
+from .integrate import ChunkInputs, integrate_chunk
+from .ir import Graph
+from .lowering import lower_model
+from .output import NetCDFWriter, assemble
+from .samples import ResolvedInputs, resolve_samples
+from .timeline import Timeline, make_timeline
+
+__all__ = ["INTEGRATIONS", "BatchModel", "compile_model"]
+
+#: Integration methods: pysd's Euler scheme, classic Runge-Kutta 4, and a
+#: scipy ``solve_ivp`` (DOP853, rtol 1e-10) reference for error checks.
+INTEGRATIONS = ("euler", "rk4", "solve_ivp")
+
+#: Runs per chunk when ``chunk_size`` is not given.
+DEFAULT_CHUNK_SIZE = 2048
+
+_SCHEDULERS = ("synchronous", "threads", "processes")
+
+
+class BatchModel:
+    """A model compiled to vectorized NumPy code; see :func:`compile_model`.
+
+    Attributes
+    ----------
+    parameters : pandas.DataFrame
+        The constants that may be sampled (``default, lower, upper, ...``).
+    variables : tuple of str
+        Every variable that :meth:`run` can return.
+    stocks : tuple of str
+        The stocks (INTEG variables), in model order.
+    lookups : tuple of str
+        Lookup tables (sample them with a Series or DataFrame).
+    data : tuple of str
+        Data variables (give them a Series or DataFrame).
+    integration : str
+        ``"euler"``, ``"rk4"`` or ``"solve_ivp"``.
+    sha256 : str
+        Digest of the model file.
+    path : pathlib.Path or None
+        The model file.
+    """
+
+    def __init__(
+        self,
+        abstract_model: AbstractModel,
+        *,
+        parameters: pd.DataFrame,
+        path: Path | None,
+        sha256: str,
+        integration: str = "euler",
+    ) -> None:
+        if integration not in INTEGRATIONS:
+            raise SpecError(f"integration must be one of {INTEGRATIONS}, got {integration!r}")
+        self._abstract_model = abstract_model
+        self.parameters = parameters
+        self.path = path
+        self.sha256 = sha256
+        self.integration = integration
+        self._programs: dict[tuple, tuple[Graph, Program]] = {}
+        graph = lower_model(abstract_model)  # refuses unsupported constructs now
+        if integration != "euler":
+            for slot in graph.slots:
+                if slot.update in ("replace", "fixed_delay", "nonnegative"):
+                    raise UnsupportedConstructError(
+                        f"{slot.update.replace('_', ' ')} state with integration={integration!r}",
+                        slot.owner,
+                        "DELAY FIXED, DELAY N, SAMPLE IF TRUE and non-negative stocks need "
+                        "Euler integration",
+                    )
+        self._graph = graph
+        self.variables = tuple(n.name for n in graph.nodes if n.visible)
+        self.stocks = tuple(graph.stocks)
+        self.lookups = tuple(graph.lookups)
+        self.data = tuple(graph.data)
+        self._constants = {n: float(graph.inputs[i].default) for n, i in graph.constants.items()}
+        self._controls = {k: float(graph.inputs[i].default) for k, i in graph.controls.items()}
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchModel(path={str(self.path)!r}, variables={len(self.variables)}, "
+            f"stocks={len(self.stocks)}, integration={self.integration!r})"
+        )
+
+    # pickling (dask processes / distributed workers): recompile on arrival
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_programs"] = {}
+        return state
+
+    # -- compilation -------------------------------------------------------
+    def _program(
+        self, series: frozenset[str], requested: tuple[str, ...]
+    ) -> tuple[Graph, Program]:
+        key = (series, requested)
+        if key not in self._programs:
+            graph = lower_model(self._abstract_model, series) if series else self._graph
+            ids = [graph.by_name[name] for name in requested]
+            self._programs[key] = (graph, generate(graph, ids))
+        return self._programs[key]
+
+    def source(self) -> str:
+        """Return the generated Python code (for inspection; it is never re-parsed)."""
+        import ast
+
+        _, program = self._program(frozenset(), tuple(self.variables))
+        return ast.unparse(program.source)
+
+    # -- running -----------------------------------------------------------
+    def run(
+        self,
+        samples: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        n: int | None = None,
+        scenario: Any = None,
+        return_columns: Sequence[str] | None = None,
+        return_timestamps: Sequence[float] | float | None = None,
+        chunk_size: int | None = None,
+        scheduler: str | None = None,
+        progress: bool | None = None,
+        check_bounds: bool = True,
+        final_time: float | None = None,
+        time_step: float | None = None,
+        out: str | os.PathLike[str] | None = None,
+    ) -> xr.Dataset:
+        """Simulate an ensemble of runs.
+
+        Parameters
+        ----------
+        samples : mapping or sequence of mappings, optional
+            Values per run by parameter name (see :mod:`.samples` for the
+            accepted forms: numbers, 1-D arrays over runs, a pandas Series
+            over time shared by all runs, a DataFrame time × run, or one
+            mapping per run). Constants, lookups and data variables can be
+            sampled.
+        n : int, optional
+            Number of runs; with no samples, ``n`` runs of the defaults
+            (default 1).
+        scenario : str, path-like or scenario object, optional
+            Applied to every run under the samples (samples win). A name or
+            path is read with :func:`gvc_upgrading.scenarios.load_scenario`.
+        return_columns : sequence of str, optional
+            Variables to return (default: every stock and auxiliary).
+        return_timestamps : sequence of float or float, optional
+            Times to save instead of every SAVEPER; the run ends at the last
+            one unless ``final_time`` is given (as in pysd).
+        chunk_size : int, optional
+            Runs integrated together (default 2048); bounds memory.
+        scheduler : str, optional
+            ``None`` (in process, no dask), ``"synchronous"``, ``"threads"``,
+            ``"processes"``, or a ``dask.distributed`` scheduler address.
+            Results are identical whichever is used.
+        progress : bool, optional
+            Show a progress bar over chunks (default: when stderr is a terminal).
+        check_bounds : bool
+            Refuse constants outside their ``[lower, upper]`` range (default True).
+        final_time, time_step : float, optional
+            Override FINAL TIME and TIME STEP.
+        out : path-like, optional
+            Stream results into this netCDF file and return it opened lazily.
+
+        Returns
+        -------
+        xarray.Dataset
+            Data variables named as in the model over ``(run, time)``;
+            values sampled per run as coordinates on ``run``; provenance in
+            ``attrs``.
+
+        Raises
+        ------
+        UnknownParameterError
+            A sampled or scenario name that is not a constant, lookup or data variable.
+        UnknownVariableError
+            A name in ``return_columns`` that is not a variable.
+        ParameterRangeError
+            A non-finite sample, or one outside its bounds.
+        SpecError
+            Unequal sample lengths, ``n < 1``, bad times, chunk size or scheduler.
+        SimulationError
+            A non-finite value during integration (naming variable, run and time).
+        """
+        scenario_object, scenario_name = _resolve_scenario(scenario)
+        base: dict[str, Any] = {}
+        if scenario_object is not None:
+            base.update(getattr(scenario_object, "parameters", {}) or {})
+            base.update(getattr(scenario_object, "series", {}) or {})
+        resolved = resolve_samples(
+            samples,
+            n,
+            base=base,
+            constants=self._constants,
+            tables=[*self.lookups, *self.data],
+            bounds=self.parameters,
+            variables=self.variables,
+            check_bounds=check_bounds,
+        )
+        requested = self._requested(return_columns)
+        series_constants = frozenset(k for k in resolved.series if k in self._constants)
+        self._program(series_constants, requested)  # compile before dispatching chunks
+        timeline = self._timeline(final_time, time_step, return_timestamps)
+        size = _chunk_size(chunk_size, resolved.n_runs)
+        attrs = self._attrs(scenario_name, resolved, timeline)
+        coordinates = {
+            name: np.broadcast_to(resolved.values[name], (resolved.n_runs,))
+            for name in resolved.sampled
+        }
+        chunks = list(_chunk_bounds(resolved.n_runs, size))
+        job = _Job(self, series_constants, requested, resolved, timeline)
+        bar = _progress(progress, len(chunks))
+        writer = (
+            NetCDFWriter(out, requested, timeline.saved_times, resolved.n_runs, coordinates, attrs)
+            if out is not None
+            else None
+        )
+        blocks: list[np.ndarray] = []
+        try:
+            for start, block in _execute(job, chunks, scheduler):
+                if writer is not None:
+                    writer.write(start, block)
+                else:
+                    blocks.append(block)
+                bar.update(1)
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        finally:
+            bar.close()
+        if writer is not None:
+            return writer.close()
+        return assemble(blocks, requested, timeline.saved_times, coordinates, attrs)
+
+    def _requested(self, return_columns: Sequence[str] | None) -> tuple[str, ...]:
+        if return_columns is None:
+            graph = self._graph
+            return tuple(n.name for n in graph.nodes if n.visible and n.kind not in ("constant",))
+        if isinstance(return_columns, str):
+            return_columns = [return_columns]
+        names = list(dict.fromkeys(return_columns))
+        for name in names:
+            if name not in self._graph.by_name:
+                import difflib
+
+                close = difflib.get_close_matches(name, self.variables, n=3)
+                hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+                raise UnknownVariableError(f"unknown variable {name!r}{hint}")
+        return tuple(names)
+
+    def _timeline(self, final_time, time_step, return_timestamps) -> Timeline:
+        controls = self._controls
+        dt = controls["time_step"] if time_step is None else float(time_step)
+        final = final_time
+        if final is None and return_timestamps is None:
+            final = controls["final_time"]
+        return make_timeline(
+            controls["initial_time"], final, dt, controls["saveper"], return_timestamps
+        )
+
+    def _attrs(self, scenario_name: str, resolved: ResolvedInputs, timeline: Timeline) -> dict:
+        from .. import __version__
+
+        return {
+            "model_sha256": self.sha256,
+            "model_file": str(self.path) if self.path is not None else "",
+            "gvc_upgrading_version": __version__,
+            "pysd_version": pysd.__version__,
+            "engine": "gvc_upgrading.engine.BatchModel",
+            "integration": self.integration,
+            "scenario": scenario_name,
+            "initial_time": timeline.initial_time,
+            "final_time": timeline.final_time,
+            "time_step": timeline.time_step,
+            "saveper": timeline.saveper,
+            "sampled": json.dumps(resolved.sampled),
+            "series_inputs": json.dumps(sorted(resolved.series)),
+            "fixed_inputs": json.dumps(
+                {
+                    k: float(v)
+                    for k, v in resolved.values.items()
+                    if k not in resolved.sampled and np.ndim(v) == 0
+                },
+                sort_keys=True,
+            ),
+        }
+
+
+class _Job:
+    """Everything a worker needs to simulate one chunk (picklable)."""
+
+    def __init__(
+        self,
+        model: BatchModel,
+        series: frozenset[str],
+        requested: tuple[str, ...],
+        resolved: ResolvedInputs,
+        timeline: Timeline,
+    ) -> None:
+        self.model = model
+        self.series = series
+        self.requested = requested
+        self.resolved = resolved
+        self.timeline = timeline
+
+    def inputs(self, graph: Graph, start: int, stop: int) -> ChunkInputs:
+        values: list[Any] = []
+        resolved = self.resolved
+        for spec in graph.inputs:
+            if spec.role == "control":
+                key = {
+                    "INITIAL TIME": "initial_time",
+                    "FINAL TIME": "final_time",
+                    "TIME STEP": "time_step",
+                    "SAVEPER": "saveper",
+                }[spec.name]
+                values.append(np.float64(getattr(self.timeline, key)))
+            elif spec.role == "constant":
+                value = resolved.values.get(spec.name, spec.default)
+                values.append(value[start:stop] if np.ndim(value) else np.float64(value))
+            elif spec.role in ("lookup_x", "series_x", "lookup_y", "series_y"):
+                pair = resolved.series.get(spec.name)
+                if pair is None:
+                    if spec.default is None:
+                        raise SpecError(
+                            f"data variable {spec.name!r} has no values in the model file: "
+                            "give it a pandas Series in samples or the scenario"
+                        )
+                    values.append(np.asarray(spec.default, dtype=float))
+                elif spec.role.endswith("_x"):
+                    values.append(pair[0])
+                else:
+                    values.append(pair[1][start:stop] if pair[1].ndim == 2 else pair[1])
+            else:  # pragma: no cover - roles are fixed by the lowering
+                raise AssertionError(spec.role)
+        return ChunkInputs(values=values, n_runs=stop - start, first_run=start)
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        graph, program = self.model._program(self.series, self.requested)
+        ids = [graph.by_name[name] for name in self.requested]
+        return integrate_chunk(
+            program,
+            graph,
+            self.inputs(graph, start, stop),
+            self.timeline,
+            ids,
+            self.model.integration,
+        )
+
+
+def _run_chunk(job: _Job, start: int, stop: int) -> np.ndarray:
+    return job(start, stop)
+
+
+def _execute(
+    job: _Job, chunks: list[tuple[int, int]], scheduler: str | None
+) -> Iterator[tuple[int, np.ndarray]]:
+    if scheduler is None:
+        for start, stop in chunks:
+            yield start, job(start, stop)
+        return
+    if not isinstance(scheduler, str):
+        raise SpecError(f"scheduler must be a string or None, got {type(scheduler).__name__}")
+    try:
+        import dask
+    except ImportError as exc:  # pragma: no cover - dask is an optional extra
+        raise SpecError("scheduler= needs dask: pip install 'gvc-upgrading[dask]'") from exc
+    if scheduler in _SCHEDULERS:
+        tasks = [dask.delayed(_run_chunk, pure=False)(job, a, b) for a, b in chunks]
+        results = dask.compute(*tasks, scheduler=scheduler)
+        yield from zip((a for a, _ in chunks), results, strict=True)
+        return
+    if "://" not in scheduler and ":" not in scheduler:
+        raise SpecError(
+            f"scheduler must be one of {_SCHEDULERS}, None, or a dask.distributed address "
+            f"like 'tcp://host:8786'; got {scheduler!r}"
+        )
+    from distributed import Client
+
+    with Client(scheduler, set_as_default=False) as client:
+        remote_job = client.scatter(job, broadcast=True)
+        futures = [client.submit(_run_chunk, remote_job, a, b, pure=False) for a, b in chunks]
+        for (start, _), future in zip(chunks, futures, strict=True):
+            yield start, future.result()
+
+
+def _chunk_size(chunk_size: int | None, n_runs: int) -> int:
+    if chunk_size is None:
+        return min(n_runs, DEFAULT_CHUNK_SIZE)
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, int | np.integer)
+        or chunk_size < 1
+    ):
+        raise SpecError(f"chunk_size must be a whole number of at least 1, got {chunk_size!r}")
+    return int(min(chunk_size, n_runs))
+
+
+def _chunk_bounds(n_runs: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, n_runs, size):
+        yield start, min(start + size, n_runs)
+
+
+class _NoBar:
+    def update(self, _: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(progress: bool | None, total: int):
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress or total <= 1:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="chunks", unit="chunk")
+
+
+def _resolve_scenario(scenario: Any) -> tuple[Any, str]:
+    if scenario is None:
+        return None, ""
+    if hasattr(scenario, "parameters") and hasattr(scenario, "series"):
+        return scenario, str(getattr(scenario, "name", ""))
+    if isinstance(scenario, str | os.PathLike):
+        from ..scenarios import load_scenario
+
+        loaded = load_scenario(scenario)
+        return loaded, str(getattr(loaded, "name", scenario))
+    raise SpecError(
+        "scenario must be a name, a path or a scenario object with .parameters and .series; "
+        f"got {type(scenario).__name__}"
+    )
+
+
+def compile_model(
+    source: Any,
+    *,
+    integration: str = "euler",
+    parameters: pd.DataFrame | None = None,
+) -> BatchModel:
+    """Compile a model into a :class:`BatchModel`.
+
+    Parameters
+    ----------
+    source : path-like or model object
+        A Vensim ``.mdl`` file, or an object with ``abstract_model``,
+        ``parameters``, ``path`` and ``sha256`` (a loaded
+        :class:`gvc_upgrading.model.Model`).
+    integration : {"euler", "rk4", "solve_ivp"}
+        Euler reproduces pysd (and Vensim); RK4 and scipy's ``solve_ivp``
+        (DOP853, tight tolerances) measure integration error.
+    parameters : pandas.DataFrame, optional
+        Parameter table (``lower``/``upper`` bounds) to check samples
+        against; default the model's own.
+
+    Returns
+    -------
+    BatchModel
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing or not valid Vensim.
+    UnsupportedConstructError
+        If the model uses a construct the engine does not support.
+    """
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        abstract_model = parse_abstract_model(path)
+        sha256 = file_sha256(path)
+        table = parameter_table(abstract_model)
+    else:
+        abstract_model = source.abstract_model
+        path = Path(source.path) if getattr(source, "path", None) is not None else None
+        sha256 = str(getattr(source, "sha256", ""))
+        table = getattr(source, "parameters", None)
+        if table is None:
+            table = parameter_table(abstract_model)
+    if parameters is not None:
+        table = parameters
+    return BatchModel(
+        abstract_model, parameters=table, path=path, sha256=sha256, integration=integration
+    )

@@ -1,0 +1,351 @@
+"""Generate vectorized NumPy functions from the engine graph.
+
+The functions are assembled from Python :mod:`ast` nodes and compiled; no
+model text is ever parsed or pasted into them. Every identifier in the
+generated code is made here (``t``, ``S``, ``K``, ``C``, ``v12``, ``s3``,
+``_xidz``); model names and documentation only label results, and numbers
+enter as :class:`ast.Constant` values. The functions see a namespace holding
+``numpy`` and the helpers of :mod:`.functions`, and no builtins.
+
+Four functions are generated per model:
+
+``initial(t, K)``
+    Initialisation phase (ACTIVE INITIAL takes its initial value): the
+    initial value of every state slot, the value of every INITIAL node, the
+    run checks and the DELAY FIXED delay times.
+``constants(K, I)``
+    Every node that depends neither on time nor on a state (pysd's "run"
+    cache), computed once per chunk of runs.
+``rates(t, S, K, C)``
+    The rate (or next value) of every state slot.
+``save(t, S, K, C)``
+    The same rates plus the value of every requested node.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ModelFileError
+from .functions import HELPERS, LOGICAL
+from .ir import Call, Graph, Input, Mode, Num, Ref, State, Time
+
+__all__ = ["Program", "generate"]
+
+_BINARY = {
+    "add": ast.Add,
+    "sub": ast.Sub,
+    "mul": ast.Mult,
+    "div": ast.Div,
+    "pow": ast.Pow,
+}
+_COMPARE = {
+    "eq": ast.Eq,
+    "ne": ast.NotEq,
+    "lt": ast.Lt,
+    "le": ast.LtE,
+    "gt": ast.Gt,
+    "ge": ast.GtE,
+}
+# Arguments that may stay truth values (conditions and logic operands).
+_BOOL_ARGUMENTS = {"if_then_else": (0,), "and": (0, 1), "or": (0, 1), "not": (0,)}
+
+
+def _name(identifier: str, store: bool = False) -> ast.Name:
+    return ast.Name(id=identifier, ctx=ast.Store() if store else ast.Load())
+
+
+def _item(container: str, index: int) -> ast.Subscript:
+    return ast.Subscript(value=_name(container), slice=ast.Constant(index), ctx=ast.Load())
+
+
+def _dependencies(expr, mode: str, out: list) -> None:
+    """Append the Ref/State leaves of ``expr`` (as seen in ``mode``) to ``out``."""
+    if isinstance(expr, Ref | State):
+        out.append(expr)
+    elif isinstance(expr, Call):
+        for arg in expr.args:
+            _dependencies(arg, mode, out)
+    elif isinstance(expr, Mode):
+        _dependencies(expr.init if mode == "init" else expr.run, mode, out)
+
+
+def is_logical(expr) -> bool:
+    """Whether ``expr`` evaluates to a truth value rather than a number."""
+    return isinstance(expr, Call) and expr.op in LOGICAL
+
+
+class _Body:
+    """Statements of one generated function, computing nodes on demand."""
+
+    def __init__(self, graph: Graph, mode: str, known: dict[int, ast.expr]) -> None:
+        self.graph = graph
+        self.mode = mode
+        self.known = dict(known)  # node id -> expression giving its value
+        self.statements: list[ast.stmt] = []
+        self.visiting: set[tuple[str, int]] = set()
+        self.order: list[int] = []  # nodes computed here, in order
+
+    # state slots in the initialisation phase are computed like nodes
+    def state(self, slot: int) -> ast.expr:
+        if self.mode != "init":
+            return _item("S", slot)
+        key = ("slot", slot)
+        local = f"s{slot}"
+        if key not in self.known_slots:
+            self.enter(key, self.graph.slots[slot].owner)
+            value = self.expression(self.graph.slots[slot].init)
+            self.statements.append(ast.Assign(targets=[_name(local, True)], value=value))
+            self.known_slots.add(key)
+            self.visiting.discard(key)
+        return _name(local)
+
+    known_slots: set
+
+    def enter(self, key: tuple[str, int], label: str) -> None:
+        if key in self.visiting:
+            raise ModelFileError(
+                f"circular definition through {label!r}: the model has an algebraic loop "
+                "(or a circular initialisation) that pysd could not simulate either"
+            )
+        self.visiting.add(key)
+
+    def node(self, node_id: int) -> ast.expr:
+        if node_id in self.known:
+            return self.known[node_id]
+        node = self.graph.nodes[node_id]
+        key = ("node", node_id)
+        self.enter(key, node.name)
+        value = self.expression(node.expr, as_number=True)
+        self.visiting.discard(key)
+        local = f"v{node_id}"
+        self.statements.append(ast.Assign(targets=[_name(local, True)], value=value))
+        self.known[node_id] = _name(local)
+        self.order.append(node_id)
+        return self.known[node_id]
+
+    def expression(self, expr, as_number: bool = True) -> ast.expr:
+        result = self._expression(expr)
+        if as_number and is_logical(expr):
+            result = ast.BinOp(left=result, op=ast.Mult(), right=ast.Constant(1.0))
+        return result
+
+    def _expression(self, expr) -> ast.expr:
+        if isinstance(expr, Num):
+            return ast.Constant(float(expr.value))
+        if isinstance(expr, Time):
+            return _name("t")
+        if isinstance(expr, Input):
+            return _item("K", expr.slot)
+        if isinstance(expr, State):
+            return self.state(expr.slot)
+        if isinstance(expr, Ref):
+            return self.node(expr.node)
+        if isinstance(expr, Mode):
+            return self.expression(expr.init if self.mode == "init" else expr.run, False)
+        if isinstance(expr, Call):
+            return self.call(expr)
+        raise TypeError(f"not an engine expression: {expr!r}")
+
+    def call(self, expr: Call) -> ast.expr:
+        keep_bool = _BOOL_ARGUMENTS.get(expr.op, ())
+        args = [
+            self.expression(arg, as_number=i not in keep_bool) for i, arg in enumerate(expr.args)
+        ]
+        op = expr.op
+        if op in _BINARY:
+            return ast.BinOp(left=args[0], op=_BINARY[op](), right=args[1])
+        if op == "neg":
+            return ast.UnaryOp(op=ast.USub(), operand=args[0])
+        if op in _COMPARE:
+            return ast.Compare(left=args[0], ops=[_COMPARE[op]()], comparators=[args[1]])
+        if op not in HELPERS:
+            raise TypeError(f"unknown engine operation {op!r}")
+        return ast.Call(func=_name(f"_{op}"), args=args, keywords=[])
+
+
+def _function(name: str, params: Sequence[str], body: _Body, result: ast.expr) -> ast.FunctionDef:
+    arguments = ast.arguments(
+        posonlyargs=[],
+        args=[ast.arg(arg=p) for p in params],
+        kwonlyargs=[],
+        kw_defaults=[],
+        defaults=[],
+    )
+    return ast.FunctionDef(
+        name=name,
+        args=arguments,
+        body=[*body.statements, ast.Return(value=result)],
+        decorator_list=[],
+        returns=None,
+        type_params=[],
+    )
+
+
+def _tuple(items: Sequence[ast.expr]) -> ast.Tuple:
+    return ast.Tuple(elts=list(items), ctx=ast.Load())
+
+
+def _new_body(graph: Graph, mode: str, known: dict[int, ast.expr]) -> _Body:
+    body = _Body(graph, mode, known)
+    body.known_slots = set()
+    return body
+
+
+@dataclass
+class Program:
+    """The compiled functions of one model, plus what they compute.
+
+    Attributes
+    ----------
+    initial, constants, rates, save : callable
+        See the module docstring.
+    diagnose : callable
+        ``diagnose(t, S, K, C)``: the value of every node in ``dynamic_nodes``.
+    constant_nodes : list of int
+        Node ids held in the ``C`` tuple, in order.
+    saved_nodes : list of int
+        Node ids returned by ``save`` (after the rates), in order.
+    dynamic_nodes : list of int
+        Every node that varies in time, in evaluation order.
+    fixed_delay_slots : list of int
+        Slots updated as DELAY FIXED pipelines.
+    source : ast.Module
+        The generated code, for inspection (``ast.unparse``).
+    """
+
+    initial: Callable
+    constants: Callable
+    rates: Callable
+    save: Callable
+    diagnose: Callable
+    constant_nodes: list[int]
+    saved_nodes: list[int]
+    dynamic_nodes: list[int]
+    fixed_delay_slots: list[int]
+    source: ast.Module
+
+
+def _classify(graph: Graph) -> list[bool]:
+    """Return, per node, whether its run-phase value changes with time."""
+    dynamic: dict[int, bool] = {}
+
+    def visit(node_id: int, path: tuple[int, ...]) -> bool:
+        if node_id in dynamic:
+            return dynamic[node_id]
+        node = graph.nodes[node_id]
+        if node_id in path:
+            raise ModelFileError(f"circular definition through {node.name!r} (algebraic loop)")
+        if node.kind == "initial":
+            dynamic[node_id] = False
+            return False
+        result = _has_time(node.expr)
+        leaves: list = []
+        _dependencies(node.expr, "run", leaves)
+        for leaf in leaves:
+            if isinstance(leaf, State) or visit(leaf.node, (*path, node_id)):
+                result = True
+        dynamic[node_id] = result
+        return result
+
+    return [visit(i, ()) for i in range(len(graph.nodes))]
+
+
+def _has_time(expr) -> bool:
+    if isinstance(expr, Time):
+        return True
+    if isinstance(expr, Call):
+        return any(_has_time(a) for a in expr.args)
+    # ACTIVE INITIAL switches value after initialisation
+    return isinstance(expr, Mode)
+
+
+def generate(graph: Graph, requested: Sequence[int]) -> Program:
+    """Compile ``graph`` into a :class:`Program` returning ``requested`` nodes.
+
+    Raises
+    ------
+    ModelFileError
+        If the model has an algebraic loop or a circular initialisation.
+    """
+    dynamic = _classify(graph)
+    functions = []
+
+    # initial(t, K)
+    body = _new_body(graph, "init", {})
+    slot_values = [body.state(slot.id) for slot in graph.slots]
+    initial_nodes = [n.id for n in graph.nodes if n.kind == "initial"]
+    initial_values = [body.node(i) for i in initial_nodes]
+    checks = [body.expression(check, as_number=False) for check, _ in graph.checks]
+    fixed = [s.id for s in graph.slots if s.update == "fixed_delay"]
+    lengths = [body.expression(graph.slots[i].length_expr) for i in fixed]
+    functions.append(
+        _function(
+            "initial",
+            ["t", "K"],
+            body,
+            _tuple([_tuple(slot_values), _tuple(initial_values), _tuple(checks), _tuple(lengths)]),
+        )
+    )
+
+    # constants(K, I)
+    constant_nodes = [n.id for n in graph.nodes if not dynamic[n.id]]
+    body = _new_body(graph, "run", {i: _item("I", k) for k, i in enumerate(initial_nodes)})
+    values = [body.node(i) for i in constant_nodes]
+    functions.append(_function("constants", ["K", "I"], body, _tuple(values)))
+
+    known = {node: _item("C", k) for k, node in enumerate(constant_nodes)}
+
+    # rates(t, S, K, C)
+    body = _new_body(graph, "run", known)
+    rates = [body.expression(slot.rate) for slot in graph.slots]
+    functions.append(_function("rates", ["t", "S", "K", "C"], body, _tuple(rates)))
+
+    # save(t, S, K, C)
+    body = _new_body(graph, "run", known)
+    rates = [body.expression(slot.rate) for slot in graph.slots]
+    saved_nodes = [i for i in requested if dynamic[i]]
+    saved = [body.node(i) for i in saved_nodes]
+    functions.append(
+        _function("save", ["t", "S", "K", "C"], body, _tuple([_tuple(rates), _tuple(saved)]))
+    )
+
+    # every dynamic node, for diagnosing non-finite values
+    body = _new_body(graph, "run", known)
+    for node in graph.nodes:
+        if dynamic[node.id]:
+            body.node(node.id)
+    dynamic_nodes = list(body.order)
+    functions.append(
+        _function(
+            "diagnose", ["t", "S", "K", "C"], body, _tuple([body.known[i] for i in dynamic_nodes])
+        )
+    )
+
+    module = ast.Module(body=functions, type_ignores=[])
+    ast.fix_missing_locations(module)
+    code = compile(module, "<gvc-upgrading batch engine>", "exec")
+    namespace = {"__builtins__": {}, "np": np, **{f"_{k}": v for k, v in HELPERS.items()}}
+    compiled = {
+        const.co_name: types.FunctionType(const, namespace)
+        for const in code.co_consts
+        if isinstance(const, types.CodeType)
+    }
+    program = Program(
+        initial=compiled["initial"],
+        constants=compiled["constants"],
+        rates=compiled["rates"],
+        save=compiled["save"],
+        diagnose=compiled["diagnose"],
+        constant_nodes=constant_nodes,
+        saved_nodes=saved_nodes,
+        dynamic_nodes=dynamic_nodes,
+        fixed_delay_slots=fixed,
+        source=module,
+    )
+    return program

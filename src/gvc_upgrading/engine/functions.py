@@ -1,0 +1,181 @@
+"""Vectorized Vensim functions with pysd's exact semantics.
+
+Each function mirrors the scalar one in ``pysd.py_backend.functions`` (same
+thresholds, same order of floating-point operations) but takes NumPy arrays
+whose leading axis is the run. Both branches of a choice are computed, so the
+caller runs them under ``np.errstate(all="ignore")``; a value that is not
+finite where it is *used* is caught by the integrator.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+__all__ = ["HELPERS", "SMALL_VENSIM", "evaluate_literal", "interpolate"]
+
+#: What Vensim (and pysd) treat as zero in XIDZ, ZIDZ, QUANTUM, RAMP, PULSE.
+SMALL_VENSIM = 1e-6
+
+
+def xidz(numerator, denominator, value_if_zero):
+    """XIDZ: ``numerator / denominator``, or ``value_if_zero`` where ``|denominator| < 1e-6``."""
+    small = np.abs(denominator) < SMALL_VENSIM
+    return np.where(small, value_if_zero, numerator / np.where(small, 1.0, denominator))
+
+
+def zidz(numerator, denominator):
+    """ZIDZ: ``numerator / denominator``, or 0 where ``|denominator| < 1e-6``."""
+    small = np.abs(denominator) < SMALL_VENSIM
+    return np.where(small, 0.0, numerator / np.where(small, 1.0, denominator))
+
+
+def if_then_else(condition, if_true, if_false):
+    """IF THEN ELSE, element-wise (a non-zero condition is true, as in pysd)."""
+    return np.where(condition, if_true, if_false)
+
+
+def step(time, time_step, height, step_time):
+    """STEP: ``height`` from ``step_time`` on (pysd: ``time + dt/2 > step_time``)."""
+    return height * (time + time_step / 2 > step_time)
+
+
+def ramp(time, time_step, slope, start, finish):
+    """RAMP: zero before ``start``, then ``slope`` per unit time until ``finish``."""
+    return (time + SMALL_VENSIM > start) * slope * (np.minimum(finish, time) - start)
+
+
+def pulse(time, time_step, start, width):
+    """PULSE: 1 for ``start - 1e-6 <= time < start + width``, else 0."""
+    return ((start - SMALL_VENSIM <= time) & (time < start + width)) * 1.0
+
+
+def pulse_train(time, time_step, start, repeat_time, width, end):
+    """PULSE TRAIN (arguments in pysd's order: start, repeat time, width, end)."""
+    single = (start - SMALL_VENSIM <= time) & (time < start + width)
+    inside = (start <= time) & (time < end)
+    train = inside & (np.mod(time - start + SMALL_VENSIM, repeat_time) < width)
+    return np.where(repeat_time == 0, single, train) * 1.0
+
+
+def integer(value):
+    """INTEGER: the integer part (towards zero)."""
+    return np.trunc(value)
+
+
+def quantum(value, quantum_size):
+    """QUANTUM: ``value`` if ``size < 1e-6``, else ``size * INTEGER(value / size)``."""
+    small = quantum_size < SMALL_VENSIM
+    safe = np.where(small, 1.0, quantum_size)
+    return np.where(small, value, quantum_size * np.trunc(value / safe))
+
+
+def modulo(value, modulus):
+    """MODULO as pysd computes it: ``value - QUANTUM(value, modulus)``."""
+    return value - quantum(value, modulus)
+
+
+def log(value, base):
+    """LOG(value, base) = ln(value) / ln(base)."""
+    return np.log(value) / np.log(base)
+
+
+def interpolate(x, xp, fp):
+    """Piecewise-linear interpolation holding the end values (``np.interp``).
+
+    ``fp`` is a 1-D table shared by all runs, or a 2-D ``(run, point)`` table
+    with one row per run; ``x`` is a scalar or one value per run.
+    """
+    if np.ndim(fp) == 1:
+        return np.interp(x, xp, fp)
+    fp = np.asarray(fp)
+    if len(xp) == 1:
+        return np.broadcast_to(fp[:, 0], np.broadcast(x, fp[:, 0]).shape).copy()
+    x = np.broadcast_to(np.asarray(x, dtype=float), (fp.shape[0],))
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    rows = np.arange(fp.shape[0])
+    lower = fp[rows, j]
+    slope = (fp[rows, j + 1] - lower) / (xp[j + 1] - xp[j])
+    inside = slope * (x - xp[j]) + lower
+    return np.where(x <= xp[0], fp[:, 0], np.where(x >= xp[-1], fp[:, -1], inside))
+
+
+def series(time, xp, fp):
+    """A time-series input at ``time`` (pysd: ``np.interp(time, index, values)``)."""
+    return interpolate(time, xp, fp)
+
+
+def lookup(x, xp, fp):
+    """A lookup table evaluated at ``x``."""
+    return interpolate(x, xp, fp)
+
+
+def pi():
+    """PI."""
+    return np.pi
+
+
+#: Functions the generated code calls by name (``_<op>``), and only these.
+HELPERS = {
+    "abs": np.abs,
+    "exp": np.exp,
+    "sqrt": np.sqrt,
+    "ln": np.log,
+    "log": log,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "arcsin": np.arcsin,
+    "arccos": np.arccos,
+    "arctan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "power": np.power,
+    "min": np.minimum,
+    "max": np.maximum,
+    "integer": integer,
+    "modulo": modulo,
+    "quantum": quantum,
+    "xidz": xidz,
+    "zidz": zidz,
+    "if_then_else": if_then_else,
+    "step": step,
+    "ramp": ramp,
+    "pulse": pulse,
+    "pulse_train": pulse_train,
+    "pi": pi,
+    "lookup": lookup,
+    "series": series,
+    "and": np.logical_and,
+    "or": np.logical_or,
+    "not": np.logical_not,
+}
+
+#: Operators the generated code writes inline (``a + b``), as Python functions.
+OPERATORS = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "pow": operator.pow,
+    "neg": operator.neg,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
+
+#: Operations whose result is a truth value.
+LOGICAL = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not"})
+
+
+def evaluate_literal(op: str, values: list[float]) -> float:
+    """Evaluate ``op`` on literal arguments, exactly as the generated code would."""
+    args = [np.float64(v) for v in values]
+    with np.errstate(all="ignore"):
+        function = OPERATORS.get(op) or HELPERS[op]
+        return float(function(*args))

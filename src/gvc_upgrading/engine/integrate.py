@@ -1,0 +1,309 @@
+"""Integrate one chunk of runs: Euler (pysd's scheme), RK4, or scipy's solve_ivp.
+
+All runs of a chunk advance together; every value is an array over the runs
+(or a scalar shared by all of them). Floating-point warnings are silenced
+while integrating; non-finite values are detected on the saved values and the
+state, then located exactly by :func:`locate_non_finite`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ParameterRangeError, SimulationError
+from .codegen import Program
+from .ir import Graph
+from .timeline import Timeline
+
+__all__ = ["ChunkInputs", "integrate_chunk"]
+
+#: solve_ivp settings of the reference integrator.
+REFERENCE_METHOD = "DOP853"
+REFERENCE_RTOL = 1e-10
+REFERENCE_ATOL = 1e-12
+
+
+@dataclass
+class ChunkInputs:
+    """The run-time inputs of one chunk of runs.
+
+    Attributes
+    ----------
+    values : list
+        One entry per :attr:`~.ir.Graph.inputs` item: a float, a 1-D array
+        over the runs, a table (1-D array) or a per-run table (2-D array).
+    n_runs : int
+        Runs in the chunk.
+    first_run : int
+        Index of the chunk's first run in the whole ensemble (for messages).
+    """
+
+    values: list
+    n_runs: int
+    first_run: int
+
+
+def _node_label(graph: Graph, node_id: int) -> str:
+    return graph.nodes[node_id].name
+
+
+def _first_bad(value, n_runs: int) -> int | None:
+    bad = ~np.isfinite(np.broadcast_to(value, (n_runs,)) if np.ndim(value) <= 1 else value)
+    if bad.any():
+        return int(
+            np.argmax(bad.reshape(bad.shape[0], -1).any(axis=1))
+            if bad.ndim > 1
+            else np.argmax(bad)
+        )
+    return None
+
+
+def _raise_non_finite(what: str, run: int, time: float) -> None:
+    raise SimulationError(f"non-finite value of {what} in run {run} at time {time:g}")
+
+
+def _initialise(program: Program, graph: Graph, chunk: ChunkInputs, timeline: Timeline):
+    n = chunk.n_runs
+    K = chunk.values
+    t0 = np.float64(timeline.initial_time)
+    slots, initial_values, checks, lengths = program.initial(t0, K)
+    for ok, (_, message) in zip(checks, graph.checks, strict=True):
+        bad = ~np.broadcast_to(np.asarray(ok, dtype=bool), (n,))
+        if bad.any():
+            raise ParameterRangeError(f"run {chunk.first_run + int(np.argmax(bad))}: {message}")
+    constants = program.constants(K, initial_values)
+    for node_id, value in zip(program.constant_nodes, constants, strict=True):
+        run = _first_bad(value, n)
+        if run is not None:
+            _raise_non_finite(
+                repr(_node_label(graph, node_id)), chunk.first_run + run, timeline.initial_time
+            )
+    state = []
+    for slot, value in zip(graph.slots, slots, strict=True):
+        array = np.array(np.broadcast_to(value, (n,)), dtype=float)
+        run = _first_bad(array, n)
+        if run is not None:
+            _raise_non_finite(
+                f"the initial value of {slot.owner!r}",
+                chunk.first_run + run,
+                timeline.initial_time,
+            )
+        state.append(array)
+    pipes = {}
+    for slot_id, delay_time in zip(program.fixed_delay_slots, lengths, strict=True):
+        order = np.maximum(np.asarray(delay_time, dtype=float) / timeline.time_step, 1)
+        length = np.unique(np.round(order + 1e-6))
+        if len(length) != 1:
+            raise ParameterRangeError(
+                f"DELAY FIXED in {graph.slots[slot_id].owner!r}: the delay time varies between "
+                "runs of one chunk; run such samples one delay time at a time"
+            )
+        pipes[slot_id] = [state[slot_id].copy() for _ in range(int(length[0]))]
+    return state, constants, pipes
+
+
+def _advance(
+    graph: Graph, state: list, rates: Sequence, dt: float, pipes: dict, pointers: dict
+) -> list:
+    new = []
+    for slot, value, rate in zip(graph.slots, state, rates, strict=True):
+        if slot.update == "euler":
+            new.append(value + rate * dt)
+        elif slot.update == "nonnegative":
+            new.append(np.maximum(value + rate * dt, 0))
+        elif slot.update == "replace":
+            new.append(np.array(np.broadcast_to(rate, value.shape), dtype=float))
+        else:  # fixed_delay: pysd's pipe
+            pipe = pipes[slot.id]
+            pointer = pointers[slot.id]
+            pipe[pointer] = np.broadcast_to(rate, value.shape)
+            pointer = (pointer + 1) % len(pipe)
+            pointers[slot.id] = pointer
+            new.append(np.array(pipe[pointer], dtype=float))
+    return new
+
+
+def _store(
+    out: np.ndarray,
+    k: int,
+    program: Program,
+    constants,
+    saved,
+    n: int,
+    positions: list[tuple[int, bool, int]],
+) -> None:
+    for row, is_dynamic, index in positions:
+        out[k, row] = saved[index] if is_dynamic else constants[index]
+
+
+def _positions(program: Program, requested: Sequence[int]) -> list[tuple[int, bool, int]]:
+    dynamic = {node: i for i, node in enumerate(program.saved_nodes)}
+    constant = {node: i for i, node in enumerate(program.constant_nodes)}
+    return [
+        (row, node in dynamic, dynamic[node] if node in dynamic else constant[node])
+        for row, node in enumerate(requested)
+    ]
+
+
+def integrate_chunk(
+    program: Program,
+    graph: Graph,
+    chunk: ChunkInputs,
+    timeline: Timeline,
+    requested: Sequence[int],
+    integration: str = "euler",
+) -> np.ndarray:
+    """Simulate one chunk and return the saved values.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(saved time, requested variable, run)``.
+
+    Raises
+    ------
+    SimulationError
+        At the first variable, run and time where a value is not finite.
+    ParameterRangeError
+        If a run's values violate a structural condition (delay order).
+    """
+    with np.errstate(all="ignore"):
+        if integration == "solve_ivp":
+            out = _solve_ivp(program, graph, chunk, timeline, requested)
+        else:
+            out = _fixed_step(program, graph, chunk, timeline, requested, integration)
+        if not np.isfinite(out).all():
+            locate_non_finite(program, graph, chunk, timeline, integration)
+            k, row, run = np.argwhere(~np.isfinite(out))[0]
+            _raise_non_finite(
+                repr(_node_label(graph, requested[row])),
+                chunk.first_run + int(run),
+                float(timeline.saved_times[k]),
+            )
+    return out
+
+
+def _fixed_step(program, graph, chunk, timeline, requested, integration) -> np.ndarray:
+    n = chunk.n_runs
+    K = chunk.values
+    state, constants, pipes = _initialise(program, graph, chunk, timeline)
+    pointers = dict.fromkeys(pipes, 0)
+    out = np.empty((timeline.n_saved, len(requested), n))
+    positions = _positions(program, requested)
+    dt = timeline.time_step
+    k = 0
+    rk4 = integration == "rk4"
+    for time, save in zip(timeline.step_times, timeline.save_at_step, strict=True):
+        t = np.float64(time)
+        if save:
+            rates, saved = program.save(t, state, K, constants)
+            _store(out, k, program, constants, saved, n, positions)
+            k += 1
+        else:
+            rates = program.rates(t, state, K, constants)
+        if rk4:
+            half = np.float64(time + dt / 2)
+            k2 = program.rates(
+                half, [s + r * (dt / 2) for s, r in zip(state, rates, strict=False)], K, constants
+            )
+            k3 = program.rates(
+                half, [s + r * (dt / 2) for s, r in zip(state, k2, strict=False)], K, constants
+            )
+            k4 = program.rates(
+                np.float64(time + dt),
+                [s + r * dt for s, r in zip(state, k3, strict=False)],
+                K,
+                constants,
+            )
+            rates = [
+                (a + 2 * b + 2 * c + d) / 6 for a, b, c, d in zip(rates, k2, k3, k4, strict=False)
+            ]
+        state = _advance(graph, state, rates, dt, pipes, pointers)
+    if timeline.save_at_end:
+        _, saved = program.save(np.float64(timeline.end_time), state, K, constants)
+        _store(out, k, program, constants, saved, n, positions)
+    return out
+
+
+def _solve_ivp(program, graph, chunk, timeline, requested) -> np.ndarray:
+    from scipy.integrate import solve_ivp
+
+    n = chunk.n_runs
+    K = chunk.values
+    state, constants, _ = _initialise(program, graph, chunk, timeline)
+    m = len(state)
+
+    def split(y: np.ndarray) -> list:
+        return [y[i * n : (i + 1) * n] for i in range(m)]
+
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
+        rates = program.rates(np.float64(t), split(y), K, constants)
+        return np.concatenate([np.broadcast_to(r, (n,)) for r in rates]) if m else y
+
+    saved_times = list(timeline.step_times[timeline.save_at_step])
+    if timeline.save_at_end:
+        saved_times.append(timeline.end_time)
+    out = np.empty((timeline.n_saved, len(requested), n))
+    positions = _positions(program, requested)
+    y0 = np.concatenate(state) if m else np.zeros(1)
+    if m:
+        solution = solve_ivp(
+            rhs,
+            (timeline.initial_time, timeline.end_time),
+            y0,
+            method=REFERENCE_METHOD,
+            t_eval=saved_times,
+            rtol=REFERENCE_RTOL,
+            atol=REFERENCE_ATOL,
+            max_step=timeline.time_step,
+        )
+        if not solution.success:
+            raise SimulationError(f"the reference integrator failed: {solution.message}")
+        columns = solution.y.T
+    else:
+        columns = [y0] * len(saved_times)
+    for k, (time, y) in enumerate(zip(saved_times, columns, strict=True)):
+        _, saved = program.save(np.float64(time), split(np.asarray(y)), K, constants)
+        _store(out, k, program, constants, saved, n, positions)
+    return out
+
+
+def locate_non_finite(program, graph, chunk, timeline, integration) -> None:
+    """Re-run a failed chunk step by step and raise at the first non-finite value.
+
+    Returns normally only if no non-finite value is found on the way (the
+    caller then reports the first non-finite saved value).
+    """
+    if integration == "solve_ivp":
+        return
+    n = chunk.n_runs
+    K = chunk.values
+    state, constants, pipes = _initialise(program, graph, chunk, timeline)
+    pointers = dict.fromkeys(pipes, 0)
+    dt = timeline.time_step
+    times = [*timeline.step_times, timeline.end_time]
+    for step, time in enumerate(times):
+        t = np.float64(time)
+        for node_id, value in zip(
+            program.dynamic_nodes, program.diagnose(t, state, K, constants), strict=True
+        ):
+            run = _first_bad(value, n)
+            if run is not None:
+                _raise_non_finite(
+                    repr(_node_label(graph, node_id)), chunk.first_run + run, float(time)
+                )
+        if step == len(times) - 1:
+            return
+        rates = program.rates(t, state, K, constants)
+        for slot, rate in zip(graph.slots, rates, strict=True):
+            run = _first_bad(rate, n)
+            if run is not None:
+                _raise_non_finite(
+                    f"the rate of change of {slot.owner!r}", chunk.first_run + run, float(time)
+                )
+        if integration == "rk4":
+            return  # the Euler walk does not follow an RK4 trajectory
+        state = _advance(graph, state, rates, dt, pipes, pointers)
