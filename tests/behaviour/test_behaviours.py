@@ -75,7 +75,8 @@ def test_compliance_only_csr_is_limited_and_overstated(
         ended = model.run(_levers_ending(model, name, 2025.0))
         during = at(runs[name], "True compliance visible", 2025.0)
         baseline_2025 = at(runs["baseline"], "True compliance visible", 2025.0)
-        after = at(ended, "True compliance visible") - at(runs["baseline"], "True compliance visible")
+        baseline_end = at(runs["baseline"], "True compliance visible")
+        after = at(ended, "True compliance visible") - baseline_end
         retained[name] = after / (during - baseline_2025)
     assert retained["multi_stakeholder"] > retained["csr"] + 0.05
 
@@ -118,9 +119,10 @@ def test_displacement_of_public_enforcement(runs: dict[str, xr.Dataset]) -> None
     assert float(coverage.sel(time=END)) > float(coverage.sel(time=1995)) + 0.2
     assert float(enforcement.sel(time=END)) < float(enforcement.sel(time=1995)) - 0.05
     assert at(displaced, "State enforcement capacity") < at(csr, "State enforcement capacity")
-    assert at(displaced, "True compliance less visible") < at(
-        csr, "True compliance less visible"
-    ) - 0.02
+    assert (
+        at(displaced, "True compliance less visible")
+        < at(csr, "True compliance less visible") - 0.02
+    )
 
 
 SOCIAL = (

@@ -49,8 +49,7 @@ def extreme_samples(model: Model) -> tuple[list[str], dict[str, np.ndarray]]:
     )
     defaults = table["default"].astype(float)
     samples = {
-        name: np.array([row.get(name, defaults[name]) for row in rows])
-        for name in bounded.index
+        name: np.array([row.get(name, defaults[name]) for row in rows]) for name in bounded.index
     }
     return labels, samples
 
