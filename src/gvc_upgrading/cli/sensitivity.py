@@ -1,0 +1,141 @@
+"""``gvc-upgrading sensitivity``: run a Sobol' study and write netCDF, CSV tables and figures.
+
+Files written to ``--out`` (all appear together, or none on failure):
+
+- ``sobol.nc``: indices per parameter (``S1, S1_conf, ST, ST_conf``, ``S2``,
+  and the ``*_time`` indices of trajectory outputs);
+- ``sobol_groups.nc`` and ``interactions.nc`` when the study is ``grouped``;
+- ``tables/*.csv``: indices, second order, indices over time, group indices,
+  group interactions (read as synergy / displacement), convergence, scenario
+  synergy;
+- ``figures/*.png``: S1/ST bars with confidence intervals, ST heat map over
+  time, S2 matrices, the group interaction map.
+
+Model runs are checkpointed in ``--out/checkpoint`` while the study runs;
+``--resume`` continues an interrupted run from there. The folder is removed
+when the study finishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import SpecError
+from ..io import check_output_dir
+from ..sensitivity.study_run import (
+    CHECKPOINT_FOLDER,
+    clear_checkpoints,
+    run_study,
+    stderr_log,
+    write_study,
+)
+
+__all__ = ["register", "sensitivity_command"]
+
+
+def _power_of_two(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"N must be an integer, got {text!r}") from exc
+    if value < 2 or value & (value - 1):
+        raise argparse.ArgumentTypeError(f"N must be a power of two (256, 512, …), got {value}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``sensitivity`` sub-command."""
+    parser = subparsers.add_parser(
+        "sensitivity",
+        help="run a Sobol' sensitivity study; write netCDF, CSV tables and figures",
+        description=(
+            "Run the Sobol' sensitivity study STUDY.toml (see sensitivity/studies/README.md) "
+            "against its model through the batch engine and write sobol.nc, tables/*.csv and "
+            "figures/*.png to --out. Grouped studies also write sobol_groups.nc and "
+            "interactions.nc (group interactions read as synergy or displacement)."
+        ),
+    )
+    parser.add_argument("study", type=Path, metavar="STUDY.toml", help="the study spec")
+    parser.add_argument(
+        "--n",
+        type=_power_of_two,
+        default=None,
+        metavar="N",
+        help="base sample size, a power of two (default: the study's); the cap with --convergence",
+    )
+    parser.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        default=Path("sensitivity-results"),
+        metavar="DIR",
+        help="output folder, created if its parent exists (default: ./sensitivity-results)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDR",
+        help="dask scheduler: threads, processes, synchronous, or a dask.distributed address",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run from the checkpoints in DIR/checkpoint",
+    )
+    parser.add_argument(
+        "--convergence",
+        action="store_true",
+        help="double N from the study's convergence start until the widest ST interval is"
+        " within tolerance and the ranking is stable (or N reaches the cap)",
+    )
+    parser.add_argument(
+        "--no-scenario-contrast",
+        action="store_true",
+        help="skip the scenario comparison (combined vs single paths) of grouped studies",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.set_defaults(handler=sensitivity_command)
+
+
+def sensitivity_command(args: argparse.Namespace) -> int:
+    """Run the study named on the command line and write the result files."""
+    if not args.study.is_file():
+        raise SpecError(f"study file {args.study} does not exist")
+    out = check_output_dir(args.out)
+    checkpoints = out / CHECKPOINT_FOLDER
+    if not args.resume:
+        clear_checkpoints(checkpoints)
+    progress = False if args.no_progress else None
+    results = run_study(
+        args.study,
+        n=args.n,
+        scheduler=args.scheduler,
+        checkpoint_dir=checkpoints,
+        convergence=args.convergence,
+        scenario_contrast=not args.no_scenario_contrast,
+        progress=progress,
+        log=stderr_log,
+    )
+    written = write_study(results, out)
+    clear_checkpoints(checkpoints)
+    indices = results.indices
+    print(
+        f"study {results.study.name!r}: N={indices.attrs['n']}, {indices.attrs['runs']} runs,"
+        f" {len(indices['parameter'])} parameters"
+    )
+    constant = []
+    if "constant" in indices:
+        constant = [str(o) for o in indices["output"].values[indices["constant"].values]]
+    if constant:
+        print(f"constant outputs (indices reported as 0): {', '.join(constant)}")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from . import main
+
+    sys.exit(main(["sensitivity", *sys.argv[1:]]))

@@ -1,0 +1,250 @@
+"""Run a whole study of a model and write its results (what ``gvc-upgrading sensitivity`` does).
+
+:func:`run_study` runs the Sobol' study (at fixed N, or doubling N until
+convergence), the grouped study and the group interaction map when the study
+asks for them, and :func:`write_study` writes netCDF, CSV tables and figures
+to a folder, all appearing together (or none on failure).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from ..errors import SpecError
+from ..io import AtomicFiles, check_output_dir, write_csv, write_figure, write_netcdf
+from .convergence import sobol_convergence
+from .figures import plot_indices, plot_interaction_map, plot_second_order, plot_st_over_time
+from .interactions import interaction_map, lever_contrast
+from .sobol import sobol
+from .spec import Study, load_study
+from .tables import indices_table, interaction_table, second_order_table, time_indices_table
+
+__all__ = ["StudyResults", "run_study", "study_model", "write_study"]
+
+CHECKPOINT_FOLDER = "checkpoint"
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """Everything a study run produced.
+
+    Attributes
+    ----------
+    study : Study
+        The study as run.
+    indices : xarray.Dataset
+        Sobol' indices per parameter.
+    grouped : xarray.Dataset or None
+        Sobol' indices per governance group (when the study is ``grouped``).
+    interactions : xarray.Dataset or None
+        The group interaction map (S2 between groups, lever contrast, reading).
+    convergence : pandas.DataFrame or None
+        The N-doubling table (when run with convergence).
+    scenario_synergy : pandas.DataFrame or None
+        The scenario contrast: combined scenario's gain vs the sum of single
+        paths' gains per outcome, in the final year.
+    """
+
+    study: Study
+    indices: xr.Dataset
+    grouped: xr.Dataset | None = None
+    interactions: xr.Dataset | None = None
+    convergence: pd.DataFrame | None = None
+    scenario_synergy: pd.DataFrame | None = field(default=None)
+
+
+def study_model(study: Study):
+    """Load the model a study names (relative to the study file), or the shipped model."""
+    from ..model import load_model
+
+    if study.model is None:
+        return load_model()
+    path = Path(study.model)
+    if not path.is_absolute() and study.source != "<mapping>":
+        path = Path(study.source).parent / path
+    return load_model(path)
+
+
+def _scenario_synergy(model: Any) -> pd.DataFrame:
+    from ..scenarios import compare, synergy_table
+
+    comparison = compare(model, engine="batch")
+    return synergy_table(comparison)
+
+
+def run_study(
+    study: str | os.PathLike[str] | Study,
+    *,
+    model: Any = None,
+    n: int | None = None,
+    scheduler: Any = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    convergence: bool = False,
+    scenario_contrast: bool = True,
+    progress: bool | None = None,
+    log: Callable[[str], None] | None = None,
+) -> StudyResults:
+    """Run a study against a model: indices, grouped indices and interactions.
+
+    Parameters
+    ----------
+    study : path-like or Study
+        The study spec.
+    model : Model, optional
+        The model (default: the one the study names, else the shipped model).
+    n : int, optional
+        Base sample size (default: the study's); with ``convergence`` the cap.
+    scheduler : optional
+        Passed on to the batch engine.
+    checkpoint_dir : path-like, optional
+        Checkpoint folder for resumable runs.
+    convergence : bool
+        Double N from the study's ``convergence.start`` until converged.
+    scenario_contrast : bool
+        Also compare the shipped scenarios (combined vs single paths).
+    progress : bool, optional
+        Progress bars (default: when stderr is a terminal).
+    log : callable, optional
+        Receives one line per stage.
+    """
+    say = log or (lambda message: None)
+    loaded = load_study(study)
+    if model is None:
+        model = study_model(loaded)
+    table = None
+    if convergence:
+        cap = n or loaded.convergence.cap
+        say(f"sobol: doubling N from {loaded.convergence.start} (cap {cap})")
+        outcome = sobol_convergence(
+            loaded,
+            model,
+            cap=n,
+            scheduler=scheduler,
+            progress=progress,
+            checkpoint_dir=checkpoint_dir,
+        )
+        indices, table = outcome.result, outcome.table
+        status = "converged" if outcome.converged else "cap reached"
+        say(f"sobol: {status} at N={indices.attrs['n']}")
+    else:
+        say(f"sobol: N={n or loaded.n}, {len(loaded.parameters)} parameters")
+        indices = sobol(
+            loaded,
+            model,
+            n=n,
+            scheduler=scheduler,
+            progress=progress,
+            checkpoint_dir=checkpoint_dir,
+        )
+    grouped = interactions = synergy = None
+    if loaded.grouped:
+        group_n = int(indices.attrs["n"])
+        say(f"sobol by governance group: N={group_n}")
+        grouped = sobol(
+            loaded,
+            model,
+            n=group_n,
+            groups=True,
+            second_order=True,
+            scheduler=scheduler,
+            progress=progress,
+            checkpoint_dir=checkpoint_dir,
+        )
+        say("lever contrast between groups")
+        interactions = interaction_map(grouped, lever_contrast(loaded, model, scheduler=scheduler))
+        if scenario_contrast:
+            say("scenario contrast (combined vs single paths)")
+            synergy = _scenario_synergy(model)
+    return StudyResults(
+        study=loaded,
+        indices=indices,
+        grouped=grouped,
+        interactions=interactions,
+        convergence=table,
+        scenario_synergy=synergy,
+    )
+
+
+def _slug(text: str) -> str:
+    cleaned = "".join(c.lower() if c.isalnum() else "_" for c in text)
+    return "_".join(part for part in cleaned.split("_") if part)
+
+
+def write_study(results: StudyResults, out: str | os.PathLike[str]) -> list[Path]:
+    """Write a study's results to ``out``; every file appears together, or none.
+
+    Files: ``sobol.nc`` (and ``sobol_groups.nc``, ``interactions.nc``),
+    ``tables/*.csv`` (indices, second order, indices over time, group
+    indices, group interactions, convergence, scenario synergy) and
+    ``figures/*.png`` (S1/ST bars, ST heat map over time, S2 matrix, group
+    interaction map).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    directory = check_output_dir(out)
+    (directory / "tables").mkdir(exist_ok=True)
+    (directory / "figures").mkdir(exist_ok=True)
+    indices = results.indices
+    with AtomicFiles(directory) as files:
+        write_netcdf(indices, files.path("sobol.nc"), atomic=False)
+        tables: dict[str, pd.DataFrame] = {
+            "indices": indices_table(indices),
+            "second_order": second_order_table(indices),
+            "indices_over_time": time_indices_table(indices),
+        }
+        if results.grouped is not None:
+            write_netcdf(results.grouped, files.path("sobol_groups.nc"), atomic=False)
+            tables["group_indices"] = indices_table(results.grouped)
+        if results.interactions is not None:
+            write_netcdf(results.interactions, files.path("interactions.nc"), atomic=False)
+            tables["group_interactions"] = interaction_table(results.interactions)
+        if results.convergence is not None:
+            tables["convergence"] = results.convergence
+        if results.scenario_synergy is not None:
+            tables["scenario_synergy"] = results.scenario_synergy
+        for name, frame in tables.items():
+            if not frame.empty:
+                write_csv(frame, files.path(f"tables/{name}.csv"), atomic=False)
+        figures = []
+        if "ST" in indices:
+            figures.append(("indices", plot_indices(indices)))
+        if "ST_time" in indices:
+            figures.append(("st_over_time", plot_st_over_time(indices)))
+        if "S2" in indices:
+            for output in indices["output"].values:
+                figures.append(
+                    (f"second_order_{_slug(str(output))}", plot_second_order(indices, output))
+                )
+        if results.grouped is not None and "ST" in results.grouped:
+            figures.append(("group_indices", plot_indices(results.grouped)))
+        if results.interactions is not None:
+            figures.append(("group_interactions", plot_interaction_map(results.interactions)))
+        for name, figure in figures:
+            write_figure(figure, files.path(f"figures/{name}.png"), atomic=False)
+        written = files.targets
+    return written
+
+
+def clear_checkpoints(directory: Path) -> None:
+    """Remove a checkpoint folder written by a study run (only our own named folder)."""
+    if directory.name != CHECKPOINT_FOLDER:
+        raise SpecError(f"refusing to remove {directory}: not a checkpoint folder")
+    if directory.exists():
+        shutil.rmtree(directory)
+
+
+def stderr_log(message: str) -> None:
+    """Print a stage message on stderr."""
+    print(f"gvc-upgrading sensitivity: {message}", file=sys.stderr, flush=True)
