@@ -94,14 +94,11 @@ def _initialise(program: Program, graph: Graph, chunk: ChunkInputs, timeline: Ti
         state.append(array)
     pipes = {}
     for slot_id, delay_time in zip(program.fixed_delay_slots, lengths, strict=True):
+        # pysd: order = max(delay time / TIME STEP, 1), rounded; one pipe per run.
         order = np.maximum(np.asarray(delay_time, dtype=float) / timeline.time_step, 1)
-        length = np.unique(np.round(order + 1e-6))
-        if len(length) != 1:
-            raise ParameterRangeError(
-                f"DELAY FIXED in {graph.slots[slot_id].owner!r}: the delay time varies between "
-                "runs of one chunk; run such samples one delay time at a time"
-            )
-        pipes[slot_id] = [state[slot_id].copy() for _ in range(int(length[0]))]
+        length = np.broadcast_to(np.round(order + 1e-6).astype(np.int64), (n,))
+        pipe = np.repeat(state[slot_id][np.newaxis, :], int(length.max()), axis=0)
+        pipes[slot_id] = (pipe, length.copy())
     return state, constants, pipes
 
 
@@ -116,13 +113,14 @@ def _advance(
             new.append(np.maximum(value + rate * dt, 0))
         elif slot.update == "replace":
             new.append(np.array(np.broadcast_to(rate, value.shape), dtype=float))
-        else:  # fixed_delay: pysd's pipe
-            pipe = pipes[slot.id]
+        else:  # fixed_delay: pysd's pipe, one ring per run
+            pipe, length = pipes[slot.id]
             pointer = pointers[slot.id]
-            pipe[pointer] = np.broadcast_to(rate, value.shape)
-            pointer = (pointer + 1) % len(pipe)
+            runs = np.arange(pipe.shape[1])
+            pipe[pointer, runs] = np.broadcast_to(rate, value.shape)
+            pointer = (pointer + 1) % length
             pointers[slot.id] = pointer
-            new.append(np.array(pipe[pointer], dtype=float))
+            new.append(pipe[pointer, runs])
     return new
 
 
@@ -190,7 +188,7 @@ def _fixed_step(program, graph, chunk, timeline, requested, integration) -> np.n
     n = chunk.n_runs
     K = chunk.values
     state, constants, pipes = _initialise(program, graph, chunk, timeline)
-    pointers = dict.fromkeys(pipes, 0)
+    pointers = {k: np.zeros(chunk.n_runs, dtype=np.int64) for k in pipes}
     out = np.empty((timeline.n_saved, len(requested), n))
     positions = _positions(program, requested)
     dt = timeline.time_step
@@ -282,7 +280,7 @@ def locate_non_finite(program, graph, chunk, timeline, integration) -> None:
     n = chunk.n_runs
     K = chunk.values
     state, constants, pipes = _initialise(program, graph, chunk, timeline)
-    pointers = dict.fromkeys(pipes, 0)
+    pointers = {k: np.zeros(chunk.n_runs, dtype=np.int64) for k in pipes}
     dt = timeline.time_step
     times = [*timeline.step_times, timeline.end_time]
     for step, time in enumerate(times):

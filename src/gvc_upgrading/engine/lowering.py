@@ -166,6 +166,8 @@ class _Lowering:
             self.keys[key] = ("node", node)
             self.graph.by_name[element.name] = node
             pending.append((element, component, node))
+        # Constants first, so that orders of SMOOTH N / DELAY N can read them.
+        pending.sort(key=lambda item: not _is_number(item[1].ast))
         for element, component, node in pending:
             self._define(element, component, node)
         return self.graph
@@ -373,6 +375,8 @@ class _Lowering:
         key = ast.reference
         if key == "time":
             return Time()
+        if key == "pi" and key not in self.keys:
+            return Num(math.pi)
         if key not in self.keys:
             raise ModelFileError(f"the equation of {var!r} refers to an unknown name {key!r}")
         kind, index = self.keys[key]
