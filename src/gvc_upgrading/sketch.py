@@ -175,8 +175,7 @@ def read_sketch(path: str | os.PathLike[str]) -> Diagram:
         line = line.strip()
         if line.startswith("*"):
             close()
-            current = {"name": line[1:], "variables": [], "valves": {}, "clouds": {},
-                       "arrows": []}
+            current = {"name": line[1:], "variables": [], "valves": {}, "clouds": {}, "arrows": []}
             continue
         if current is None or not line or line[0] not in "1":
             continue
@@ -296,10 +295,14 @@ def _layout_view(
                 layout.ids[flow] = fid
                 out.append(f"10,{fid},{flow},{vx},{vy + 22},40,11,40,3,0,0,-1,0,0,0")
                 first, second = (cloud, sid) if side < 0 else (sid, cloud)
-                out.append(f"1,{layout.new_id()},{valve},{second},4,0,0,22,0,0,0,-1--1--1,,1|"
-                           f"({(vx + (x if side < 0 else cx)) // 2},{vy})|")
-                out.append(f"1,{layout.new_id()},{valve},{first},100,0,0,22,0,0,0,-1--1--1,,1|"
-                           f"({(vx + (cx if side < 0 else x)) // 2},{vy})|")
+                out.append(
+                    f"1,{layout.new_id()},{valve},{second},4,0,0,22,0,0,0,-1--1--1,,1|"
+                    f"({(vx + (x if side < 0 else cx)) // 2},{vy})|"
+                )
+                out.append(
+                    f"1,{layout.new_id()},{valve},{first},100,0,0,22,0,0,0,-1--1--1,,1|"
+                    f"({(vx + (cx if side < 0 else x)) // 2},{vy})|"
+                )
 
     rest = [m for m in members if m not in layout.ids and m not in flows]
     rest.sort(key=lambda m: (kinds[m] == "constant", m.lower()))
@@ -323,8 +326,12 @@ def _layout_view(
                 sid = layout.new_id()
                 layout.ids[source] = sid
                 sx = x0 + (len(shadows) - 1) % per_row * (column // 2)
-                sy = 40 + y_rest + (1 + (len(rest) - 1) // per_row) * 55 + (
-                    (len(shadows) - 1) // per_row) * 45
+                sy = (
+                    40
+                    + y_rest
+                    + (1 + (len(rest) - 1) // per_row) * 55
+                    + ((len(shadows) - 1) // per_row) * 45
+                )
                 out.append(
                     f"10,{sid},{source},{sx},{sy},48,14,8,2,0,3,-1,0,0,0,"
                     "128-128-128,0-0-0,|12||128-128-128"
