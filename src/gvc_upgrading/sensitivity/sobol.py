@@ -219,6 +219,15 @@ def sobol(
     SimulationError
         If the target returns non-finite values.
 
+    Notes
+    -----
+    Sampling is SALib's ``sobol.sample`` (scrambled Sobol' sequence seeded
+    with ``seed``, Saltelli's cross-sampling); estimation is SALib's
+    ``sobol.analyze`` with a bootstrap seeded from ``seed``. S1 and ST are
+    estimated from the A, B and AB_j runs (calling SALib without second
+    order), S2 from the whole design; so a trajectory output's indices in a
+    year equal those of the same value taken as a scalar output.
+
     Examples
     --------
     >>> spec = {"parameters": [{"name": "a", "lower": 0, "upper": 1},
@@ -249,10 +258,31 @@ def _drop_second_order_rows(values: np.ndarray, num_factors: int) -> np.ndarray:
     return blocks[:, keep].reshape(-1)
 
 
+def _salib_analysis(design: SobolDesign, values: np.ndarray, *, second_order: bool):
+    study = design.study
+    with warnings.catch_warnings():
+        # SALib warns when a bootstrap resample happens to be constant; the
+        # interval is then computed from the other resamples.
+        warnings.filterwarnings("ignore", message="Constant values encountered")
+        return salib_sobol_analyze.analyze(
+            design.problem,
+            values,
+            calc_second_order=second_order,
+            num_resamples=study.num_resamples,
+            conf_level=study.conf_level,
+            seed=analysis_seed(study.seed),
+        )
+
+
 def _indices_of(
     design: SobolDesign, values: np.ndarray, *, second_order: bool
 ) -> dict[str, np.ndarray]:
-    study = design.study
+    """Indices of one output column.
+
+    S1 and ST always come from the A, AB_j and B runs alone (the BA_j runs of a
+    second-order design only serve S2), so a trajectory output's indices in a
+    year equal those of the same value taken as a scalar output.
+    """
     factors = design.num_factors
     if is_constant(values):
         result = {name: np.zeros(factors) for name in _INDEX_NAMES}
@@ -262,24 +292,15 @@ def _indices_of(
             result["S2"] = pairs
             result["S2_conf"] = pairs.copy()
         return result
-    if study.second_order and not second_order:
-        values = _drop_second_order_rows(values, factors)
-    with warnings.catch_warnings():
-        # SALib warns when a bootstrap resample happens to be constant; the
-        # interval is then computed from the other resamples.
-        warnings.filterwarnings("ignore", message="Constant values encountered")
-        estimate = salib_sobol_analyze.analyze(
-            design.problem,
-            values,
-            calc_second_order=second_order,
-            num_resamples=study.num_resamples,
-            conf_level=study.conf_level,
-            seed=analysis_seed(study.seed),
-        )
+    first_and_total = (
+        _drop_second_order_rows(values, factors) if design.study.second_order else values
+    )
+    estimate = _salib_analysis(design, first_and_total, second_order=False)
     result = {name: np.asarray(estimate[name], dtype=float) for name in _INDEX_NAMES}
     if second_order:
+        pairs = _salib_analysis(design, values, second_order=True)
         for name in ("S2", "S2_conf"):
-            upper = np.asarray(estimate[name], dtype=float)
+            upper = np.asarray(pairs[name], dtype=float)
             symmetric = np.where(np.isnan(upper), upper.T, upper)
             np.fill_diagonal(symmetric, np.nan)
             result[name] = symmetric

@@ -464,7 +464,7 @@ def _parse_output(study: str, index: int, entry: object) -> OutputSpec:
     variable = entry.get("variable", entry.get("name"))
     if not isinstance(variable, str) or not variable.strip():
         raise SpecError(f"{where}: 'variable' (or 'name') must be a non-empty string")
-    reducer = entry.get("reducer", "trajectory" if "variable" in entry else "at")
+    reducer = entry.get("reducer", _default_reducer(entry))
     if reducer not in REDUCERS:
         raise SpecError(f"{where}: unknown reducer {reducer!r}; choose one of {REDUCERS}")
     years = {k: _number(where, k, entry[k]) for k in ("year", "start", "end") if k in entry}
@@ -476,11 +476,20 @@ def _parse_output(study: str, index: int, entry: object) -> OutputSpec:
         if years["start"] > years["end"]:
             raise SpecError(f"{where}: 'start' {years['start']:g} is after 'end' {years['end']:g}")
     name = entry.get("name")
-    if name is None or "variable" not in entry:
+    if name is None:
         name = _default_output_name(variable, reducer, years)
     if not isinstance(name, str) or not name.strip():
         raise SpecError(f"{where}: 'name' must be a non-empty string")
     return OutputSpec(name=name, variable=variable, reducer=reducer, **years)
+
+
+def _default_reducer(entry: Mapping[str, Any]) -> str:
+    """``at`` with a year, ``mean`` with a span, else the whole trajectory (model outputs)."""
+    if "year" in entry or "variable" not in entry:
+        return "at"
+    if "start" in entry or "end" in entry:
+        return "mean"
+    return "trajectory"
 
 
 def _default_output_name(variable: str, reducer: str, years: Mapping[str, float]) -> str:
