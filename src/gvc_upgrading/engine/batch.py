@@ -33,7 +33,7 @@ __all__ = ["INTEGRATIONS", "BatchModel", "compile_model"]
 INTEGRATIONS = ("euler", "rk4", "solve_ivp")
 
 #: Runs per chunk when ``chunk_size`` is not given.
-DEFAULT_CHUNK_SIZE = 2048
+DEFAULT_CHUNK_SIZE = 8192
 
 _SCHEDULERS = ("synchronous", "threads", "processes")
 
@@ -165,7 +165,7 @@ class BatchModel:
             Times to save instead of every SAVEPER; the run ends at the last
             one unless ``final_time`` is given (as in pysd).
         chunk_size : int, optional
-            Runs integrated together (default 2048); bounds memory.
+            Runs integrated together (default 8192); bounds working memory.
         scheduler : str, optional
             ``None`` (in process, no dask), ``"synchronous"``, ``"threads"``,
             ``"processes"``, or a ``dask.distributed`` scheduler address.
@@ -232,13 +232,17 @@ class BatchModel:
             if out is not None
             else None
         )
-        blocks: list[np.ndarray] = []
+        values = (
+            None
+            if writer is not None
+            else np.empty((timeline.n_saved, len(requested), resolved.n_runs))
+        )
         try:
             for start, block in _execute(job, chunks, scheduler):
                 if writer is not None:
                     writer.write(start, block)
                 else:
-                    blocks.append(block)
+                    values[:, :, start : start + block.shape[2]] = block
                 bar.update(1)
         except BaseException:
             if writer is not None:
@@ -248,7 +252,7 @@ class BatchModel:
             bar.close()
         if writer is not None:
             return writer.close()
-        return assemble(blocks, requested, timeline.saved_times, coordinates, attrs)
+        return assemble(values, requested, timeline.saved_times, coordinates, attrs)
 
     def _requested(self, return_columns: Sequence[str] | None) -> tuple[str, ...]:
         if return_columns is None:

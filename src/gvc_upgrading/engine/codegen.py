@@ -83,10 +83,20 @@ def is_logical(expr) -> bool:
 class _Body:
     """Statements of one generated function, computing nodes on demand."""
 
-    def __init__(self, graph: Graph, mode: str, known: dict[int, ast.expr]) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        mode: str,
+        known: dict[int, ast.expr],
+        hoisted: dict | None = None,
+        shared: frozenset = frozenset(),
+    ) -> None:
         self.graph = graph
         self.mode = mode
         self.known = dict(known)  # node id -> expression giving its value
+        self.hoisted = hoisted or {}  # constant subexpression -> C[i]
+        self.shared = shared  # subexpressions used more than once: computed once
+        self.temporaries: dict = {}
         self.statements: list[ast.stmt] = []
         self.visiting: set[tuple[str, int]] = set()
         self.order: list[int] = []  # nodes computed here, in order
@@ -149,7 +159,16 @@ class _Body:
         if isinstance(expr, Mode):
             return self.expression(expr.init if self.mode == "init" else expr.run, False)
         if isinstance(expr, Call):
-            return self.call(expr)
+            if expr in self.hoisted:
+                return self.hoisted[expr]
+            if expr in self.temporaries:
+                return self.temporaries[expr]
+            value = self.call(expr)
+            if expr in self.shared:
+                local = f"e{len(self.temporaries)}"
+                self.statements.append(ast.Assign(targets=[_name(local, True)], value=value))
+                self.temporaries[expr] = value = _name(local)
+            return value
         raise TypeError(f"not an engine expression: {expr!r}")
 
     def call(self, expr: Call) -> ast.expr:
@@ -191,8 +210,8 @@ def _tuple(items: Sequence[ast.expr]) -> ast.Tuple:
     return ast.Tuple(elts=list(items), ctx=ast.Load())
 
 
-def _new_body(graph: Graph, mode: str, known: dict[int, ast.expr]) -> _Body:
-    body = _Body(graph, mode, known)
+def _new_body(graph: Graph, mode: str, known: dict[int, ast.expr], **kwargs) -> _Body:
+    body = _Body(graph, mode, known, **kwargs)
     body.known_slots = set()
     return body
 
@@ -265,6 +284,46 @@ def _has_time(expr) -> bool:
     return isinstance(expr, Mode)
 
 
+def _is_constant(expr, dynamic: list[bool]) -> bool:
+    if isinstance(expr, Num | Input):
+        return True
+    if isinstance(expr, Ref):
+        return not dynamic[expr.node]
+    if isinstance(expr, Call):
+        return all(_is_constant(a, dynamic) for a in expr.args)
+    return False  # Time, State, Mode
+
+
+def _analyse(graph: Graph, dynamic: list[bool]) -> tuple[list, frozenset]:
+    """Find constant subexpressions of time-varying equations, and repeated ones.
+
+    Returns the maximal constant subexpressions (computed once per chunk
+    instead of at every step) and the time-varying subexpressions that occur
+    more than once (computed once per step).
+    """
+    hoisted: dict = {}
+    counts: dict = {}
+
+    def walk(expr) -> None:
+        if isinstance(expr, Mode):
+            walk(expr.run)
+        elif isinstance(expr, Call):
+            if _is_constant(expr, dynamic):
+                hoisted.setdefault(expr, None)
+                return
+            counts[expr] = counts.get(expr, 0) + 1
+            if counts[expr] == 1:
+                for arg in expr.args:
+                    walk(arg)
+
+    for node in graph.nodes:
+        if dynamic[node.id] and node.kind != "initial":
+            walk(node.expr)
+    for slot in graph.slots:
+        walk(slot.rate)
+    return list(hoisted), frozenset(e for e, c in counts.items() if c > 1)
+
+
 def generate(graph: Graph, requested: Sequence[int]) -> Program:
     """Compile ``graph`` into a :class:`Program` returning ``requested`` nodes.
 
@@ -295,19 +354,23 @@ def generate(graph: Graph, requested: Sequence[int]) -> Program:
 
     # constants(K, I)
     constant_nodes = [n.id for n in graph.nodes if not dynamic[n.id]]
+    hoisted_exprs, shared = _analyse(graph, dynamic)
     body = _new_body(graph, "run", {i: _item("I", k) for k, i in enumerate(initial_nodes)})
     values = [body.node(i) for i in constant_nodes]
+    values += [body.expression(e, as_number=False) for e in hoisted_exprs]
     functions.append(_function("constants", ["K", "I"], body, _tuple(values)))
 
     known = {node: _item("C", k) for k, node in enumerate(constant_nodes)}
+    hoisted = {e: _item("C", len(constant_nodes) + k) for k, e in enumerate(hoisted_exprs)}
+    dynamic_options = {"hoisted": hoisted, "shared": shared}
 
     # rates(t, S, K, C)
-    body = _new_body(graph, "run", known)
+    body = _new_body(graph, "run", known, **dynamic_options)
     rates = [body.expression(slot.rate) for slot in graph.slots]
     functions.append(_function("rates", ["t", "S", "K", "C"], body, _tuple(rates)))
 
     # save(t, S, K, C)
-    body = _new_body(graph, "run", known)
+    body = _new_body(graph, "run", known, **dynamic_options)
     rates = [body.expression(slot.rate) for slot in graph.slots]
     saved_nodes = [i for i in requested if dynamic[i]]
     saved = [body.node(i) for i in saved_nodes]
@@ -316,7 +379,7 @@ def generate(graph: Graph, requested: Sequence[int]) -> Program:
     )
 
     # every dynamic node, for diagnosing non-finite values
-    body = _new_body(graph, "run", known)
+    body = _new_body(graph, "run", known, **dynamic_options)
     for node in graph.nodes:
         if dynamic[node.id]:
             body.node(node.id)

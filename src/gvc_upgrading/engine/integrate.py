@@ -75,7 +75,9 @@ def _initialise(program: Program, graph: Graph, chunk: ChunkInputs, timeline: Ti
         if bad.any():
             raise ParameterRangeError(f"run {chunk.first_run + int(np.argmax(bad))}: {message}")
     constants = program.constants(K, initial_values)
-    for node_id, value in zip(program.constant_nodes, constants, strict=True):
+    for node_id, value in zip(
+        program.constant_nodes, constants[: len(program.constant_nodes)], strict=True
+    ):
         run = _first_bad(value, n)
         if run is not None:
             _raise_non_finite(

@@ -19,17 +19,16 @@ RUN_COORDINATES_ATTR = "run_coordinates"
 
 
 def assemble(
-    blocks: Sequence[np.ndarray],
+    data: np.ndarray,
     names: Sequence[str],
     times: np.ndarray,
     coordinates: Mapping[str, np.ndarray],
     attrs: Mapping[str, object],
 ) -> xr.Dataset:
-    """Build the result Dataset from chunk blocks of shape ``(time, variable, run)``."""
-    data = np.concatenate(blocks, axis=2) if len(blocks) > 1 else blocks[0]
+    """Build the result Dataset from values of shape ``(time, variable, run)``."""
     n_runs = data.shape[2]
     variables = {
-        name: (("run", "time"), np.ascontiguousarray(data[:, j, :].T))
+        name: (("run", "time"), data[:, j, :].T)  # a view: no copy of large ensembles
         for j, name in enumerate(names)
     }
     coords: dict[str, object] = {"run": np.arange(n_runs), "time": times}
