@@ -1,0 +1,114 @@
+"""The ``gvc-upgrading sensitivity`` command: files, numbers, errors, interruptions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from gvc_upgrading.cli import main
+from gvc_upgrading.sensitivity import study_run
+
+STUDY = """
+name = "cli"
+n = 8
+seed = 5
+grouped = true
+scenario = "baseline"
+
+[[parameters]]
+name = "Audit frequency"
+lower = 0.0
+upper = 4.0
+
+[[parameters]]
+name = "Buyer code intensity"
+
+[[parameters]]
+name = "Freedom of association"
+
+[[parameters]]
+name = "Enforcement budget"
+
+[[outputs]]
+name = "Social upgrading 2035"
+variable = "Social upgrading index"
+year = 2035
+
+[[outputs]]
+variable = "True compliance less visible"
+reducer = "trajectory"
+"""
+
+
+@pytest.fixture()
+def study_file(tmp_path):
+    path = tmp_path / "cli.toml"
+    path.write_text(STUDY, encoding="utf-8")
+    return path
+
+
+def test_cli_writes_netcdf_tables_and_figures(study_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["sensitivity", str(study_file), "--out", str(out), "--no-progress"]) == 0
+    for name in (
+        "sobol.nc",
+        "sobol_groups.nc",
+        "interactions.nc",
+        "tables/indices.csv",
+        "tables/second_order.csv",
+        "tables/indices_over_time.csv",
+        "tables/group_indices.csv",
+        "tables/group_interactions.csv",
+        "tables/scenario_synergy.csv",
+        "figures/indices.png",
+        "figures/st_over_time.png",
+        "figures/group_interactions.png",
+        "figures/second_order_social_upgrading_2035.png",
+    ):
+        assert (out / name).is_file(), name
+    assert not (out / "checkpoint").exists()
+    assert not list(out.rglob("*.part"))
+    printed = capsys.readouterr().out
+    assert "N=8, 80 runs, 4 parameters" in printed
+
+    with xr.open_dataset(out / "sobol.nc", engine="h5netcdf") as stored:
+        result = stored.load()
+    table = pd.read_csv(out / "tables" / "indices.csv")
+    for row in table.itertuples():
+        cell = result.sel(output=row.output, parameter=row.parameter)
+        assert float(cell["ST"]) == pytest.approx(row.ST, rel=1e-12)
+        assert float(cell["S1_conf"]) == pytest.approx(row.S1_conf, rel=1e-12)
+        assert row.group == str(cell["parameter_group"].values)
+    over_time = pd.read_csv(out / "tables" / "indices_over_time.csv")
+    assert len(over_time) == 4 * 41
+    interactions = pd.read_csv(out / "tables" / "group_interactions.csv")
+    assert set(interactions["reading"]) <= {"synergy", "displacement", "additive", "negligible"}
+    assert len(interactions) == 3  # three groups -> three pairs
+    assert result.attrs["n"] == 8 and result.attrs["study"] == "cli"
+    with xr.open_dataset(out / "interactions.nc", engine="h5netcdf") as stored:
+        assert np.isfinite(
+            stored["interaction_contrast"].sel(group="private_gvc", group_2="social_cluster")
+        ).all()
+
+
+def test_cli_reports_bad_specs(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(STUDY.replace("n = 8", "n = 12"), encoding="utf-8")
+    assert main(["sensitivity", str(bad), "--out", str(tmp_path / "out")]) == 2
+    assert "N must be a power of two" in capsys.readouterr().err
+    assert main(["sensitivity", str(tmp_path / "missing.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sensitivity", str(bad), "--n", "100"])
+
+
+def test_interrupted_cli_run_leaves_no_result_files(study_file, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(study_run, "plot_interaction_map", interrupted)
+    out = tmp_path / "out"
+    assert main(["sensitivity", str(study_file), "--out", str(out), "--no-progress"]) == 130
+    assert not [p for p in out.rglob("*") if p.is_file() and "checkpoint" not in p.parts]
