@@ -369,8 +369,14 @@ def _run_each(
 
 def _run_batch(model: Model, scenarios: Sequence[Scenario]) -> list[xr.Dataset]:
     compiled = model.compile()
-    params = [scenario.overrides() for scenario in scenarios]
-    batch = compiled.run(params)
+    overrides = [scenario.overrides() for scenario in scenarios]
+    # One record per run, each naming the same parameters: defaults where a scenario is silent.
+    names = list(dict.fromkeys(name for values in overrides for name in values))
+    defaults = model.parameters["default"]
+    records = [
+        {name: values.get(name, float(defaults[name])) for name in names} for values in overrides
+    ]
+    batch = compiled.run(records) if names else compiled.run(n=len(scenarios))
     return [batch.isel(run=i, drop=True) for i in range(len(scenarios))]
 
 

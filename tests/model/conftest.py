@@ -24,3 +24,9 @@ def scenario_dir(tmp_path: Path) -> Path:
     target = tmp_path / "scenarios"
     shutil.copytree(TINY_SCENARIOS, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def shipped_model() -> Model:
+    """The shipped model, ``models/gvc_upgrading.mdl``."""
+    return load_model()

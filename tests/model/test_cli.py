@@ -138,3 +138,14 @@ def test_scenarios_with_a_malformed_file(
     assert main(["scenarios", "--scenario-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "broken.toml" in err and "TOML syntax error" in err
+
+
+def test_run_with_the_batch_engine_matches_pysd(tmp_path: Path) -> None:
+    assert run_cli("-s", "synergistic", "--out", str(tmp_path / "pysd")) == 0
+    assert run_cli("-s", "synergistic", "--engine", "batch", "--out", str(tmp_path / "b")) == 0
+    with (
+        xr.open_dataset(tmp_path / "pysd" / "scenarios.nc", engine="h5netcdf") as reference,
+        xr.open_dataset(tmp_path / "b" / "scenarios.nc", engine="h5netcdf") as batch,
+    ):
+        assert batch.attrs["engine"] == "batch"
+        xr.testing.assert_allclose(batch["difference"], reference["difference"])

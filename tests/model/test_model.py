@@ -123,16 +123,13 @@ def test_scenario_series_reach_the_run(tiny_model: Model) -> None:
     assert float(result["Learning rate"][0]) == 1.0
 
 
-def test_load_model_default_is_the_shipped_model() -> None:
+def test_load_model_default_is_the_shipped_model(shipped_model: Model) -> None:
     from gvc_upgrading import resources
 
-    try:
-        shipped = resources.shipped_path(*resources.SHIPPED_MODEL)
-    except FileNotFoundError:
-        pytest.skip("the shipped model has not landed yet")
-    model = load_model()
-    assert model.path == shipped.resolve()
-    assert set(KEY_OUTCOMES) <= set(model.variables.index)
+    shipped = resources.shipped_path(*resources.SHIPPED_MODEL)
+    assert shipped_model.path == shipped.resolve()
+    assert set(KEY_OUTCOMES) <= set(shipped_model.variables.index)
+    assert set(shipped_model.stocks) >= {"Supplier capability", "True compliance less visible"}
 
 
 def test_pysd_notes_on_the_run_are_kept_in_the_result(tiny_model: Model) -> None:

@@ -89,14 +89,8 @@ def test_validate_against_the_model(tiny_model: Model) -> None:
         validate_scenario(scenario, tiny_model)
 
 
-def test_shipped_scenarios_fit_the_shipped_model() -> None:
-    from gvc_upgrading import load_model, resources
-
-    try:
-        resources.shipped_path(*resources.SHIPPED_MODEL)
-    except FileNotFoundError:
-        pytest.skip("the shipped model has not landed yet")
-    model = load_model()
+def test_shipped_scenarios_fit_the_shipped_model(shipped_model: Model) -> None:
+    model = shipped_model
     names = [scenario.name for scenario in list_scenarios()]
     assert {"baseline", *SINGLE_PATHS, "synergistic", "displacement"} <= set(names)
     for name in names:
@@ -268,3 +262,15 @@ def test_run_scenarios_records_each_scenarios_values(tiny_model: Model) -> None:
     assert list(runs["overrides"].values) == ['{"Buyer support": 0.1}', '{"Buyer support": 0.35}']
     assert runs["Supplier capability"].attrs["units"] == "Dmnl"
     assert runs.attrs["model_sha256"] == tiny_model.sha256
+
+
+def test_batch_engine_gives_the_pysd_comparison(tiny_model: Model, comparison: xr.Dataset) -> None:
+    batch = compare(tiny_model, directory=TINY_SCENARIOS, outcomes=OUTCOMES, engine="batch")
+    assert batch.attrs["engine"] == "batch"
+    for name in ("value", "difference", "synergy_excess"):
+        np.testing.assert_allclose(batch[name], comparison[name], rtol=1e-12, atol=1e-14)
+
+
+def test_unknown_engine(tiny_model: Model) -> None:
+    with pytest.raises(ValueError, match="engine must be"):
+        compare(tiny_model, ["csr"], directory=TINY_SCENARIOS, outcomes=OUTCOMES, engine="fast")

@@ -163,11 +163,6 @@ def test_a_flow_in_the_wrong_unit_is_caught(tmp_path: Path) -> None:
     ]
 
 
-@pytest.fixture(scope="module")
-def shipped_model() -> Model:
-    return load_model()
-
-
 def test_every_variable_of_the_shipped_model_has_units(shipped_model: Model) -> None:
     missing = [name for name, unit in shipped_model.variables["unit"].items() if not unit]
     assert missing == []
