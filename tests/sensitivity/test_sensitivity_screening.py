@@ -93,7 +93,7 @@ def test_interaction_map_reads_synergy_and_displacement():
     def function(x):
         return x[:, 0] * x[:, 1] - x[:, 2] * x[:, 3] + x[:, 4]
 
-    grouped = sobol(study, function, n=1024, seed=2, groups=True)
+    grouped = sobol(study, function, n=4096, seed=2, groups=True)
     contrast = lever_contrast(study, function)
     np.testing.assert_allclose(contrast["lever_effect"].sel(output="y"), [0, 0, 0, 0, 1])
     assert float(contrast["interaction_contrast"].sel(output="y", group="A", group_2="B")) == 1

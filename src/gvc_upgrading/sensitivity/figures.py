@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import xarray as xr
+from matplotlib import patheffects
 from matplotlib.figure import Figure
 
 __all__ = ["plot_indices", "plot_interaction_map", "plot_second_order", "plot_st_over_time"]
@@ -149,26 +150,39 @@ def plot_second_order(result: xr.Dataset, output: str | None = None) -> Figure:
 
 
 def plot_interaction_map(interactions: xr.Dataset, *, columns: int = 2) -> Figure:
-    """Group S2 matrices, one panel per output, each cell marked by its reading.
+    """Group interaction map, one panel per output.
 
-    ``+`` synergy (super-additive), ``−`` displacement (sub-additive), ``0``
-    additive; unmarked cells are negligible.
+    Each cell is the group pair's S2, signed by the lever contrast when the
+    map has one (positive: super-additive, synergy; negative: sub-additive,
+    displacement); cells whose interaction is material are marked ``+``
+    (synergy), ``−`` (displacement) or ``0`` (additive).
     """
     outputs = list(interactions["output"].values)
     names = [str(g) for g in interactions["group"].values]
     rows, cols = _grid(len(outputs), columns)
     side = max(4.0, 0.45 * len(names) + 2.0)
-    figure = Figure(figsize=(side * cols + 1, side * rows), layout="constrained")
+    figure = Figure(figsize=(side * cols + 1.5, side * rows + 0.6), layout="constrained")
     axes = figure.subplots(rows, cols, squeeze=False)
-    s2_all = interactions["S2"].values.clip(min=0)
-    vmax = float(np.nanmax(s2_all)) if np.isfinite(s2_all).any() else 1.0
-    vmax = vmax if vmax > 0 else 1.0
+    signed = interactions["S2"].clip(min=0)
+    if "interaction_contrast" in interactions:
+        signed = signed * np.sign(interactions["interaction_contrast"])
+    finite = np.abs(signed.values[np.isfinite(signed.values)])
+    vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     image = None
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    ticks = np.arange(len(names))
     for ax, output in zip(axes.flat, outputs, strict=False):
-        selected = interactions.sel(output=output)
-        s2 = selected["S2"].values.clip(min=0)
-        image = _matrix(ax, s2, names, str(output), vmax)
-        readings = selected["reading"].values
+        image = ax.imshow(
+            signed.sel(output=output).values,
+            cmap="PuOr_r",
+            vmin=-vmax,
+            vmax=vmax,
+            interpolation="nearest",
+        )
+        ax.set_xticks(ticks, names, rotation=90, fontsize=7)
+        ax.set_yticks(ticks, names, fontsize=7)
+        ax.set_title(str(output), fontsize=10)
+        readings = interactions["reading"].sel(output=output).values
         for i in range(len(names)):
             for j in range(len(names)):
                 mark = _READING_MARK.get(str(readings[i, j]), "")
@@ -179,17 +193,20 @@ def plot_interaction_map(interactions: xr.Dataset, *, columns: int = 2) -> Figur
                         mark,
                         ha="center",
                         va="center",
-                        fontsize=11,
-                        color="#2ca02c" if mark == "+" else "#1f77b4",
+                        fontsize=12,
                         fontweight="bold",
+                        path_effects=halo,
                     )
     for ax in axes.flat[len(outputs) :]:
         ax.set_visible(False)
     if image is not None:
-        figure.colorbar(image, ax=list(axes.flat), label="group S2", shrink=0.6)
+        label = (
+            "S2, signed by the lever contrast" if "interaction_contrast" in interactions else "S2"
+        )
+        figure.colorbar(image, ax=list(axes.flat), label=label, shrink=0.6)
     figure.suptitle(
-        "Group interactions: S2 between governance groups; + synergy (super-additive),"
-        " − displacement (sub-additive)",
+        "Interactions between governance groups: + synergy (super-additive),"
+        " − displacement (sub-additive); unmarked: negligible",
         fontsize=10,
     )
     return figure

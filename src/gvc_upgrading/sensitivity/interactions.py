@@ -139,7 +139,8 @@ def interaction_map(
         sign. Without it pairs are read only as ``"material"`` or
         ``"negligible"``.
     threshold : float, default 0.01
-        Pairs whose S2 is below this share of variance are ``"negligible"``.
+        Pairs whose S2 is below this share of variance, or whose confidence
+        interval reaches down to 0, are ``"negligible"``.
 
     Returns
     -------
@@ -151,7 +152,7 @@ def interaction_map(
     if grouped.attrs.get("factor_dim") != "group" or "S2" not in grouped:
         raise SpecError("interaction_map needs a grouped Sobol' result with second order")
     result = grouped[["S2", "S2_conf"]].copy()
-    material = grouped["S2"] >= threshold
+    material = (grouped["S2"] >= threshold) & (grouped["S2"] > grouped["S2_conf"])
     if contrast is None:
         reading = xr.where(material, "material", "negligible")
     else:
@@ -169,7 +170,8 @@ def interaction_map(
     result["reading"] = xr.where(diagonal, "", reading).astype(str)
     result["reading"].attrs["description"] = (
         "synergy: super-additive (together more than the sum of separate effects);"
-        " displacement: sub-additive; negligible: S2 below the threshold"
+        " displacement: sub-additive; negligible: S2 below the threshold or not"
+        " distinguishable from 0"
     )
     result.attrs.update(grouped.attrs)
     result.attrs["interaction_threshold"] = float(threshold)
