@@ -238,10 +238,10 @@ class BatchModel:
             else np.empty((timeline.n_saved, len(requested), resolved.n_runs))
         )
         try:
-            for start, block in _execute(job, chunks, scheduler):
+            for start, block in _execute(job, chunks, scheduler, values):
                 if writer is not None:
                     writer.write(start, block)
-                else:
+                elif block is not None:
                     values[:, :, start : start + block.shape[2]] = block
                 bar.update(1)
         except BaseException:
@@ -357,7 +357,7 @@ class _Job:
                 raise AssertionError(spec.role)
         return ChunkInputs(values=values, n_runs=stop - start, first_run=start)
 
-    def __call__(self, start: int, stop: int) -> np.ndarray:
+    def __call__(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
         graph, program = self.model._program(self.series, self.requested)
         ids = [graph.by_name[name] for name in self.requested]
         return integrate_chunk(
@@ -367,6 +367,7 @@ class _Job:
             self.timeline,
             ids,
             self.model.integration,
+            out,
         )
 
 
@@ -375,11 +376,16 @@ def _run_chunk(job: _Job, start: int, stop: int) -> np.ndarray:
 
 
 def _execute(
-    job: _Job, chunks: list[tuple[int, int]], scheduler: str | None
-) -> Iterator[tuple[int, np.ndarray]]:
+    job: _Job, chunks: list[tuple[int, int]], scheduler: str | None, values: np.ndarray | None
+) -> Iterator[tuple[int, np.ndarray | None]]:
+    """Yield ``(first run, block)``; in process, blocks go straight into ``values``."""
     if scheduler is None:
         for start, stop in chunks:
-            yield start, job(start, stop)
+            if values is None:
+                yield start, job(start, stop)
+            else:
+                job(start, stop, values[:, :, start:stop])
+                yield start, None
         return
     if not isinstance(scheduler, str):
         raise SpecError(f"scheduler must be a string or None, got {type(scheduler).__name__}")
@@ -408,7 +414,8 @@ def _execute(
 
 def _chunk_size(chunk_size: int | None, n_runs: int) -> int:
     if chunk_size is None:
-        return min(n_runs, DEFAULT_CHUNK_SIZE)
+        pieces = -(-n_runs // DEFAULT_CHUNK_SIZE)
+        return -(-n_runs // pieces)  # equal chunks of at most DEFAULT_CHUNK_SIZE
     if (
         isinstance(chunk_size, bool)
         or not isinstance(chunk_size, int | np.integer)

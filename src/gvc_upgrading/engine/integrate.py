@@ -155,13 +155,19 @@ def integrate_chunk(
     timeline: Timeline,
     requested: Sequence[int],
     integration: str = "euler",
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Simulate one chunk and return the saved values.
+
+    Parameters
+    ----------
+    out : numpy.ndarray, optional
+        Where to write the results (shape ``(saved time, variable, run)``).
 
     Returns
     -------
     numpy.ndarray
-        Shape ``(saved time, requested variable, run)``.
+        Shape ``(saved time, requested variable, run)`` (``out`` if given).
 
     Raises
     ------
@@ -171,10 +177,12 @@ def integrate_chunk(
         If a run's values violate a structural condition (delay order).
     """
     with np.errstate(all="ignore"):
+        if out is None:
+            out = np.empty((timeline.n_saved, len(requested), chunk.n_runs))
         if integration == "solve_ivp":
-            out = _solve_ivp(program, graph, chunk, timeline, requested)
+            _solve_ivp(program, graph, chunk, timeline, requested, out)
         else:
-            out = _fixed_step(program, graph, chunk, timeline, requested, integration)
+            _fixed_step(program, graph, chunk, timeline, requested, integration, out)
         if not np.isfinite(out).all():
             locate_non_finite(program, graph, chunk, timeline, integration)
             k, row, run = np.argwhere(~np.isfinite(out))[0]
@@ -186,12 +194,11 @@ def integrate_chunk(
     return out
 
 
-def _fixed_step(program, graph, chunk, timeline, requested, integration) -> np.ndarray:
+def _fixed_step(program, graph, chunk, timeline, requested, integration, out) -> None:
     n = chunk.n_runs
     K = chunk.values
     state, constants, pipes = _initialise(program, graph, chunk, timeline)
     pointers = {k: np.zeros(chunk.n_runs, dtype=np.int64) for k in pipes}
-    out = np.empty((timeline.n_saved, len(requested), n))
     positions = _positions(program, requested)
     dt = timeline.time_step
     k = 0
@@ -225,10 +232,9 @@ def _fixed_step(program, graph, chunk, timeline, requested, integration) -> np.n
     if timeline.save_at_end:
         _, saved = program.save(np.float64(timeline.end_time), state, K, constants)
         _store(out, k, program, constants, saved, n, positions)
-    return out
 
 
-def _solve_ivp(program, graph, chunk, timeline, requested) -> np.ndarray:
+def _solve_ivp(program, graph, chunk, timeline, requested, out) -> None:
     from scipy.integrate import solve_ivp
 
     n = chunk.n_runs
@@ -246,7 +252,6 @@ def _solve_ivp(program, graph, chunk, timeline, requested) -> np.ndarray:
     saved_times = list(timeline.step_times[timeline.save_at_step])
     if timeline.save_at_end:
         saved_times.append(timeline.end_time)
-    out = np.empty((timeline.n_saved, len(requested), n))
     positions = _positions(program, requested)
     y0 = np.concatenate(state) if m else np.zeros(1)
     if m:
@@ -268,7 +273,6 @@ def _solve_ivp(program, graph, chunk, timeline, requested) -> np.ndarray:
     for k, (time, y) in enumerate(zip(saved_times, columns, strict=True)):
         _, saved = program.save(np.float64(time), split(np.asarray(y)), K, constants)
         _store(out, k, program, constants, saved, n, positions)
-    return out
 
 
 def locate_non_finite(program, graph, chunk, timeline, integration) -> None:

@@ -1,0 +1,159 @@
+"""Benchmark the batch engine against pysd on the project model.
+
+Runs ``--runs`` random parameter sets (uniform within each parameter's
+bounds, seeded) through :class:`gvc_upgrading.engine.BatchModel`, and the first
+``--pysd-runs`` of the same sets through pysd's own run loop, in this one
+process. Prints runs per second for both, their ratio (target ≥ 1000), and
+the arithmetic bound: array operations per run step × steps × chunks ÷ the
+measured NumPy throughput on chunk-sized arrays, with how close the engine
+comes to it. Also checks that the engine's results for the pysd sample agree
+with pysd. Not a test: nothing here asserts a speed.
+
+Usage::
+
+    python benchmarks/bench_engine.py [--runs 10000] [--pysd-runs 20] [--chunk-size N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import time
+import warnings
+
+import numpy as np
+import pysd
+
+from gvc_upgrading.engine import compile_model
+from gvc_upgrading.engine.batch import _chunk_size
+from gvc_upgrading.resources import shipped_path
+from gvc_upgrading.translation import translate
+
+_ARRAY_OPERATIONS = (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call)
+
+
+def random_samples(batch, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Uniform samples of every bounded parameter."""
+    table = batch.parameters.dropna(subset=["lower", "upper"])
+    rng = np.random.default_rng(seed)
+    return {name: rng.uniform(row.lower, row.upper, n) for name, row in table.iterrows()}
+
+
+def count_operations(batch, return_columns) -> dict[str, int]:
+    """Array operations in the generated per-step functions (one per ast operation)."""
+    requested = batch._requested(return_columns)
+    _, program = batch._program(frozenset(), requested)
+    counts = {}
+    for function in program.source.body:
+        counts[function.name] = sum(
+            isinstance(node, _ARRAY_OPERATIONS) for node in ast.walk(function)
+        )
+    return counts
+
+
+def numpy_seconds_per_operation(size: int, repeats: int = 2000) -> float:
+    """Mean time of a representative element-wise operation on ``size``-long arrays."""
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.1, 1, size), rng.uniform(0.1, 1, size)
+    operations = [
+        lambda: a + b,
+        lambda: a * b,
+        lambda: a / b,
+        lambda: a - b,
+        lambda: np.minimum(a, 1.0),
+        lambda: np.maximum(a, b),
+        lambda: np.exp(a),
+    ]
+    times = []
+    for operation in operations:
+        operation()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            operation()
+        times.append((time.perf_counter() - start) / repeats)
+    return float(np.mean(times))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--pysd-runs", type=int, default=20)
+    parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--model", default=None, help="model file (default: the shipped model)")
+    args = parser.parse_args(argv)
+
+    path = args.model or shipped_path("models", "gvc_upgrading.mdl")
+    batch = compile_model(path)
+    samples = random_samples(batch, args.runs, args.seed)
+    columns = list(batch.variables)
+    columns = [c for c in columns if c not in samples]  # every time-varying variable
+
+    batch.run(n=1)  # compile outside the timing
+    start = time.perf_counter()
+    result = batch.run(samples, return_columns=columns, chunk_size=args.chunk_size, progress=False)
+    engine_seconds = time.perf_counter() - start
+    engine_rate = args.runs / engine_seconds
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = pysd.load(str(translate(path).python_file))
+        start = time.perf_counter()
+        frames = []
+        for run in range(args.pysd_runs):
+            params = {name: float(values[run]) for name, values in samples.items()}
+            frames.append(model.run(params=params))
+        pysd_seconds = time.perf_counter() - start
+    pysd_rate = args.pysd_runs / pysd_seconds
+
+    worst = 0.0
+    for run, frame in enumerate(frames):
+        for name in result.data_vars:
+            if name in frame.columns:
+                expected = frame[name].to_numpy(float)
+                actual = result[name].isel(run=run).values
+                scale = np.maximum(np.abs(expected), 1e-12 / 1e-9)
+                worst = max(worst, float(np.max(np.abs(actual - expected) / scale)))
+
+    timeline = batch._timeline(None, None, None)
+    steps = len(timeline.step_times)
+    saves = timeline.n_saved
+    counts = count_operations(batch, columns)
+    slots = len(batch._graph.slots)
+    per_run_ops = (
+        counts["rates"] * (steps - int(timeline.save_at_step.sum()))
+        + counts["save"] * saves
+        + 2 * slots * steps
+    )
+    chunk = _chunk_size(args.chunk_size, args.runs)
+    chunks = -(-args.runs // chunk)
+    seconds_per_op = numpy_seconds_per_operation(chunk)
+    bound_seconds = per_run_ops * chunks * seconds_per_op
+
+    print(f"model: {path}")
+    print(
+        f"variables returned: {len(columns)}, stocks: {len(batch.stocks)}, "
+        f"state slots: {slots}, steps: {steps}, saved times: {saves}"
+    )
+    print(
+        f"BatchModel: {args.runs} runs in {engine_seconds:.2f} s = {engine_rate:,.0f} runs/s "
+        f"(chunk {chunk})"
+    )
+    print(f"pysd:       {args.pysd_runs} runs in {pysd_seconds:.2f} s = {pysd_rate:,.2f} runs/s")
+    print(f"ratio:      {engine_rate / pysd_rate:,.0f}x pysd per run (target >= 1000x)")
+    print(f"agreement with pysd on the sample: worst relative difference {worst:.2e}")
+    print(
+        f"array operations: {counts['rates']} per step, {counts['save']} per saved step, "
+        f"{per_run_ops:,} per chunk pass"
+    )
+    print(f"NumPy: {seconds_per_op * 1e6:.2f} us per operation on {chunk}-element arrays")
+    print(
+        f"arithmetic bound: {bound_seconds:.2f} s for {args.runs} runs; the engine takes "
+        f"{engine_seconds / bound_seconds:.2f}x the bound "
+        f"({100 * bound_seconds / engine_seconds:.0f}% of it)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
