@@ -124,13 +124,16 @@ class TargetComponent:
 
     ``model units = value * scale / divide_by(year)``, observed at model time
     ``year + year_offset`` (0.5 for a calendar-year flow or average, so that it
-    is compared with the model in mid-year).
+    is compared with the model in mid-year). Only rows with ``first_year <=
+    year <= last_year`` are used (e.g. to leave out readings before the span).
     """
 
     variable: str
     scale: float = 1.0
     divide_by: str | None = None
     year_offset: float = 0.0
+    first_year: float = -np.inf
+    last_year: float = np.inf
 
 
 @dataclass(frozen=True)
@@ -372,15 +375,25 @@ def _parse_component(spec: Any, where: str) -> TargetComponent:
         return TargetComponent(spec)
     if not isinstance(spec, Mapping):
         raise SpecError(f"{where}: a data entry must be a variable name or a table")
-    _check_keys(spec, {"variable", "scale", "divide_by", "year_offset"}, where)
+    _check_keys(
+        spec, {"variable", "scale", "divide_by", "year_offset", "first_year", "last_year"}, where
+    )
     scale = _number(spec, "scale", where, 1.0)
     if scale == 0:
         raise SpecError(f"{where}: scale must not be 0")
+    first, last = (
+        _number(spec, "first_year", where, -np.inf),
+        _number(spec, "last_year", where, np.inf),
+    )
+    if first > last:
+        raise SpecError(f"{where}: first_year {first:g} is after last_year {last:g}")
     return TargetComponent(
         _string(spec, "variable", where),
         scale,
         _string(spec, "divide_by", where, None),
         _number(spec, "year_offset", where, 0.0),
+        first,
+        last,
     )
 
 
@@ -608,6 +621,21 @@ def _check_references(case: Case, where: str) -> None:
                         f"{where}: target {target.name!r} uses data variable {variable!r}, "
                         "which data.csv does not hold"
                     )
+            rows = case.data[
+                (case.data["variable"] == component.variable)
+                & (case.data["year"] >= component.first_year)
+                & (case.data["year"] <= component.last_year)
+            ]
+            time = rows["year"] + component.year_offset
+            outside = (time < case.start - 1e-9) | (time > case.end + 1e-9)
+            if outside.any():
+                year = float(rows["year"][outside].iloc[0])
+                raise DataError(
+                    f"{where}: observation of {component.variable!r} in {year:g} (model time "
+                    f"{year + component.year_offset:g}) lies outside the time span "
+                    f"{case.start:g}-{case.end:g}; narrow the years with first_year/last_year "
+                    "or widen [time]"
+                )
         if target.scale_parameter is not None:
             parameter = free.get(target.scale_parameter)
             if parameter is None or not parameter.nuisance:

@@ -267,6 +267,7 @@ def calibrate_objective(
         "message": report.message,
         "optimizer_cost": float(report.cost),
         "start_costs": [float(f.cost) for f in report.starts],
+        "start_messages": [f.message for f in report.starts],
         "n_runs": int(objective.n_runs),
         "n_calls": int(objective.n_calls),
         "seconds": float(time.perf_counter() - started),

@@ -85,7 +85,11 @@ def build_observations(case: Case, *, holdout_from: float | None = None) -> Obse
     for target in case.targets:
         rows = []
         for component in target.components:
-            part = data[data["variable"] == component.variable].copy()
+            part = data[
+                (data["variable"] == component.variable)
+                & (data["year"] >= component.first_year)
+                & (data["year"] <= component.last_year)
+            ].copy()
             level = part["value"].to_numpy() * component.scale
             if component.divide_by:
                 from .case import _interpolate_data
@@ -220,6 +224,7 @@ class Objective:
         self.inputs = case.input_series(
             np.arange(simulator.initial_time, simulator.final_time + 1e-9, 1.0 / 32)
         )
+        self.final_time = float(min(np.ceil(case.end), simulator.final_time))
         self.columns = tuple(dict.fromkeys(t.model_variable for t in case.targets))
         self._targets = {t.name: t for t in case.targets}
         obs = self.observations
@@ -282,6 +287,7 @@ class Objective:
             return_columns=list(columns or self.columns),
             inputs=self.inputs,
             scheduler=self.scheduler,
+            final_time=self.final_time,
         )
 
     def _interpolate(self, dataset: xr.Dataset, k: int) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Optimizers over the unit cube of the free parameters, all evaluating in batches.
 
-- :func:`fit_multistart`: Latin-hypercube starts, each refined by bounded
-  :func:`scipy.optimize.least_squares` (trust-region reflective) whose
-  finite-difference Jacobian is one batch of ``p`` runs.
+- :func:`fit_multistart`: Latin-hypercube starts descending together, the
+  best refined by bounded :func:`scipy.optimize.least_squares`
+  (trust-region reflective) whose finite-difference Jacobian is one batch of
+  ``p`` runs.
 - :func:`fit_differential_evolution`: :func:`scipy.optimize.differential_evolution`
   with ``vectorized=True`` (the whole population is one batch), polished by
   ``least_squares``.
@@ -122,9 +123,17 @@ def fit_multistart(
     rng: np.random.Generator,
     initial: np.ndarray | None = None,
     max_nfev: int | None = 200,
+    max_iter: int = 100,
+    n_polish: int = 2,
     progress: Callable[[int], None] | None = None,
 ) -> OptimizerReport:
     """Multi-start bounded least squares from Latin-hypercube starts.
+
+    All starts descend together (:func:`batched_levenberg_marquardt`, one
+    simulator batch per iteration for every start); the ``n_polish`` best
+    distinct solutions are then refined with bounded
+    :func:`scipy.optimize.least_squares` (trust-region reflective, batch
+    finite-difference Jacobian) and the best is returned.
 
     Parameters
     ----------
@@ -138,9 +147,13 @@ def fit_multistart(
     initial : numpy.ndarray, optional
         A start in unit coordinates (e.g. the case's initial values).
     max_nfev : int, optional
-        Iteration limit of each local fit (scipy's ``max_nfev``).
+        Iteration limit of each ``least_squares`` polish.
+    max_iter : int
+        Iteration limit of the joint descent.
+    n_polish : int
+        How many of the best distinct solutions to polish.
     progress : callable, optional
-        Called with 1 after each start.
+        Called with the number of starts finished.
 
     Returns
     -------
@@ -150,21 +163,37 @@ def fit_multistart(
         raise ValueError(f"n_starts must be at least 1, got {n_starts}")
     starts = latin_hypercube(n_starts, p, rng)
     if initial is not None:
-        starts = np.vstack([initial[None, :], starts])
-    fits = []
-    for u0 in starts:
-        fits.append(_least_squares(residuals, u0, max_nfev=max_nfev))
-        if progress:
-            progress(1)
-    best = min(fits, key=lambda f: f.cost)
+        starts = np.vstack([np.clip(initial, 0.0, 1.0)[None, :], starts])
+    units, costs, iterations = batched_levenberg_marquardt(
+        lambda points, problem: residuals(points), starts, max_iter=max_iter
+    )
+    if progress:
+        progress(len(starts))
+    order = np.argsort(costs, kind="stable")
+    chosen: list[int] = []
+    for index in order:
+        if all(np.max(np.abs(units[index] - units[c])) > 1e-3 for c in chosen):
+            chosen.append(int(index))
+        if len(chosen) == n_polish:
+            break
+    fits = [
+        LocalFit(units[i], float(costs[i]), int(iterations[i]), 0, "batched descent")
+        for i in range(len(starts))
+    ]
+    polished = [_least_squares(residuals, units[i], max_nfev=max_nfev) for i in chosen]
+    best = min([*polished, fits[order[0]]], key=lambda f: f.cost)
     return OptimizerReport(
         "multistart",
         best.unit,
         best.cost,
-        best.status > 0,
+        any(f.status > 0 for f in polished),
         best.message,
-        tuple(fits),
-        {"nfev": sum(f.nfev for f in fits), "n_starts": len(starts)},
+        tuple(fits) + tuple(polished),
+        {
+            "n_starts": len(starts),
+            "descent_iterations": int(iterations.max()),
+            "polish_nfev": sum(f.nfev for f in polished),
+        },
     )
 
 

@@ -20,7 +20,7 @@ import xarray as xr
 
 from ..errors import ParameterRangeError, UnknownParameterError, UnknownVariableError
 
-__all__ = ["BatchSimulator", "Simulator", "ToySimulator", "simulator_for"]
+__all__ = ["BatchSimulator", "PysdSimulator", "Simulator", "ToySimulator", "simulator_for"]
 
 
 @runtime_checkable
@@ -49,8 +49,13 @@ class Simulator(Protocol):
         return_columns: Sequence[str],
         inputs: Mapping[str, pd.Series] | None = None,
         scheduler: Any = None,
+        final_time: float | None = None,
     ) -> xr.Dataset:
-        """Simulate ``len`` of the sample arrays runs; return ``(run, time)`` data."""
+        """Simulate ``len`` of the sample arrays runs; return ``(run, time)`` data.
+
+        ``inputs`` are time series (indexed by year) given to every run;
+        ``final_time`` may end the runs early (saving times stay the model's).
+        """
         ...
 
 
@@ -83,27 +88,58 @@ class BatchSimulator:
         return_columns: Sequence[str],
         inputs: Mapping[str, pd.Series] | None = None,
         scheduler: Any = None,
+        final_time: float | None = None,
     ) -> xr.Dataset:
         """Run the batch engine; fixed input series are given to every run."""
         samples = dict(samples)
         n = len(next(iter(samples.values()))) if samples else 1
-        for name, series in (inputs or {}).items():
-            samples[name] = _per_run_series(series, n)
+        samples.update(inputs or {})
         return self.batch.run(
             samples=samples,
-            n=None if samples else n,
+            n=n,
             return_columns=list(return_columns),
             chunk_size=self.chunk_size,
             scheduler=scheduler,
             progress=False,
+            final_time=final_time,
         )
 
 
-def _per_run_series(series: pd.Series, n: int) -> xr.DataArray:
-    values = np.broadcast_to(series.to_numpy(dtype=float), (n, len(series)))
-    return xr.DataArray(
-        values, dims=("run", "time"), coords={"time": series.index.to_numpy(dtype=float)}
-    )
+class PysdSimulator:
+    """A Vensim model run through pysd one parameter set at a time (reference, slow).
+
+    Same call shape as :class:`BatchSimulator`; meant for checking the batch
+    engine and for tiny problems.
+    """
+
+    def __init__(self, model: Any = None) -> None:
+        from ..model import Model, load_model
+
+        self.model = model if isinstance(model, Model) else load_model(model)
+        self.parameters = self.model.parameters
+        self.variable_names = frozenset(self.model.variables.index)
+        self.initial_time = float(self.model.initial_time)
+        self.final_time = float(self.model.final_time)
+
+    def run(
+        self,
+        samples: Mapping[str, np.ndarray],
+        *,
+        return_columns: Sequence[str],
+        inputs: Mapping[str, pd.Series] | None = None,
+        scheduler: Any = None,
+        final_time: float | None = None,
+    ) -> xr.Dataset:
+        """Run each parameter set with ``Model.run``; stack along ``run``."""
+        arrays = {k: np.atleast_1d(np.asarray(v, float)) for k, v in samples.items()}
+        n = len(next(iter(arrays.values()))) if arrays else 1
+        runs = []
+        for i in range(n):
+            params: dict[str, Any] = {k: float(v[i]) for k, v in arrays.items()}
+            params.update(inputs or {})
+            runs.append(self.model.run(params, final_time=final_time)[list(return_columns)])
+        out = xr.concat(runs, dim="run", join="override", combine_attrs="drop")
+        return out.assign_coords(run=np.arange(n))
 
 
 def simulator_for(model: str | os.PathLike[str] | None) -> Simulator:
@@ -183,8 +219,9 @@ class ToySimulator:
         return_columns: Sequence[str],
         inputs: Mapping[str, pd.Series] | None = None,
         scheduler: Any = None,
+        final_time: float | None = None,
     ) -> xr.Dataset:
-        """Simulate; see the class docstring. ``scheduler`` is accepted and ignored."""
+        """Simulate; see the class docstring. ``scheduler`` and ``final_time`` are ignored."""
         unknown = [name for name in samples if name not in self.parameters.index]
         if unknown:
             raise UnknownParameterError(f"unknown parameter(s) {unknown}")
