@@ -63,7 +63,10 @@ def comparison_figure(
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(outcomes) :]:
         ax.set_visible(False)
-    for ax in axes[-1]:
+    for column in range(columns):  # the lowest panel drawn in each column carries the year axis
+        last_row = max(row for row in range(rows) if row * columns + column < len(outcomes))
+        ax = axes[last_row, column]
+        ax.xaxis.set_tick_params(labelbottom=True)
         ax.set_xlabel("Year", fontsize="small")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5))
