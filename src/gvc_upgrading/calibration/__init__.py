@@ -12,9 +12,10 @@ from __future__ import annotations
 from .case import Case, check_case, load_case, shipped_cases
 from .data import read_case_data
 from .fit import METHODS, calibrate
+from .joint import JointObjective, LeaveOneCaseOut, calibrate_joint, leave_one_case_out
 from .objective import Objective, build_observations
 from .result import CalibrationResult
-from .simulator import BatchSimulator, Simulator, ToySimulator
+from .simulator import BatchSimulator, PysdSimulator, Simulator, ToySimulator
 from .statistics import fit_statistics, statistics_table, theil_decomposition
 from .uncertainty import Profile
 
@@ -23,14 +24,19 @@ __all__ = [
     "BatchSimulator",
     "CalibrationResult",
     "Case",
+    "JointObjective",
+    "LeaveOneCaseOut",
     "Objective",
     "Profile",
+    "PysdSimulator",
     "Simulator",
     "ToySimulator",
     "build_observations",
     "calibrate",
+    "calibrate_joint",
     "check_case",
     "fit_statistics",
+    "leave_one_case_out",
     "load_case",
     "read_case_data",
     "shipped_cases",

@@ -26,7 +26,7 @@ from ..errors import DataError, SimulationError, SpecError
 from .case import Case, check_case
 from .simulator import Simulator
 
-__all__ = ["PENALTY", "Objective", "Observations", "build_observations"]
+__all__ = ["PENALTY", "Objective", "Observations", "ResidualsMixin", "build_observations"]
 
 #: Residual given to a prediction that is not finite (a failed run).
 PENALTY = 1e6
@@ -163,7 +163,62 @@ def build_observations(case: Case, *, holdout_from: float | None = None) -> Obse
     return Observations(**arrays)
 
 
-class Objective:
+class ResidualsMixin:
+    """Normalised residuals and cost from ``predict``, ``y``, ``factor`` and ``fit``.
+
+    Also the mapping between parameter values and the unit cube of the
+    search bounds ``lower``, ``upper``.
+    """
+
+    names: tuple[str, ...]
+    lower: np.ndarray
+    upper: np.ndarray
+    y: np.ndarray
+    factor: np.ndarray
+    fit: np.ndarray
+
+    def predict(self, theta: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def n_params(self) -> int:
+        """Number of free parameters in the vector."""
+        return len(self.names)
+
+    def to_theta(self, unit: np.ndarray) -> np.ndarray:
+        """Map unit-cube coordinates to parameter values."""
+        return self.lower + np.asarray(unit, float) * (self.upper - self.lower)
+
+    def to_unit(self, theta: np.ndarray) -> np.ndarray:
+        """Map parameter values to unit-cube coordinates."""
+        return (np.asarray(theta, float) - self.lower) / (self.upper - self.lower)
+
+    def residuals_from(
+        self, predicted: np.ndarray, y: np.ndarray | None = None, mask: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Normalised residuals from transformed predictions ``(k, m)``.
+
+        ``y`` (``(m,)`` or ``(k, m)``) replaces the observations (bootstrap);
+        ``mask`` selects observations (default: in-sample). Non-finite
+        residuals become :data:`PENALTY`.
+        """
+        mask = self.fit if mask is None else mask
+        y = self.y if y is None else y
+        r = (predicted - y) * self.factor
+        r = np.where(np.isfinite(r), r, PENALTY)
+        return r[..., mask]
+
+    def residuals(self, theta: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+        """Normalised in-sample residuals for parameter sets ``theta`` ``(k, p)``."""
+        return self.residuals_from(self.predict(theta), y)
+
+    def cost(self, theta: np.ndarray) -> np.ndarray:
+        """Half the sum of squared normalised in-sample residuals, per parameter set."""
+        r = self.residuals(theta)
+        return 0.5 * np.sum(r * r, axis=-1)
+
+
+class Objective(ResidualsMixin):
     """Normalised residuals of a case for batches of parameter sets.
 
     Parameters
@@ -245,19 +300,6 @@ class Objective:
             return target.error.value
         return target.error.value * abs(self.observations.level[i])
 
-    @property
-    def n_params(self) -> int:
-        """Number of free parameters in the vector."""
-        return len(self.names)
-
-    def to_theta(self, unit: np.ndarray) -> np.ndarray:
-        """Map unit-cube coordinates to parameter values."""
-        return self.lower + np.asarray(unit, float) * (self.upper - self.lower)
-
-    def to_unit(self, theta: np.ndarray) -> np.ndarray:
-        """Map parameter values to unit-cube coordinates."""
-        return (np.asarray(theta, float) - self.lower) / (self.upper - self.lower)
-
     def transform(self, level: np.ndarray) -> np.ndarray:
         """Apply each observation's target transform to levels ``(k, m)``."""
         level = np.asarray(level, float)
@@ -337,25 +379,6 @@ class Objective:
         """Transformed predictions at every observation, ``(k, m)``."""
         return self.transform(self.predict_levels(theta))
 
-    def residuals_from(
-        self, predicted: np.ndarray, y: np.ndarray | None = None, mask: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Normalised residuals from transformed predictions ``(k, m)``.
-
-        ``y`` (``(m,)`` or ``(k, m)``) replaces the observations (bootstrap);
-        ``mask`` selects observations (default: in-sample). Non-finite
-        residuals become :data:`PENALTY`.
-        """
-        mask = self.fit if mask is None else mask
-        y = self.y if y is None else y
-        r = (predicted - y) * self.factor
-        r = np.where(np.isfinite(r), r, PENALTY)
-        return r[..., mask]
-
-    def residuals(self, theta: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
-        """Normalised in-sample residuals for parameter sets ``theta`` ``(k, p)``."""
-        return self.residuals_from(self.predict(theta), y)
-
     def trajectories(self, theta: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Simulated paths of the targeted variables.
 
@@ -384,8 +407,3 @@ class Objective:
                 params[name] = float(value)
         params.update(self.inputs)
         return {self.case.name: params}
-
-    def cost(self, theta: np.ndarray) -> np.ndarray:
-        """Half the sum of squared normalised in-sample residuals, per parameter set."""
-        r = self.residuals(theta)
-        return 0.5 * np.sum(r * r, axis=-1)

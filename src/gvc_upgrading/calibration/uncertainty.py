@@ -282,7 +282,7 @@ def run_mcmc(
     theta_hat = objective.to_theta(unit_hat)
     r0 = objective.residuals(theta_hat[None, :])[0]
     s2 = max(float(r0 @ r0) / max(m - p, 1), 1e-12)
-    priors = {q.name: q.prior for q in objective.case.free}
+    priors = objective.priors
 
     def log_prob(theta: np.ndarray) -> np.ndarray:
         theta = np.atleast_2d(theta)

@@ -1,0 +1,332 @@
+"""Joint calibration of several cases with shared parameters, and leave-one-case-out checks.
+
+In a joint fit the parameter vector holds each shared parameter once and every
+other free parameter once per case (named ``"<case>: <parameter>"``); the
+residuals of all cases are stacked. The same optimizers, bootstrap and profile
+likelihood then apply unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CalibrationError, SpecError
+from .case import Case, load_case
+from .fit import calibrate_objective, get_simulator
+from .objective import Objective, Observations, ResidualsMixin
+from .result import CalibrationResult
+from .simulator import Simulator
+from .statistics import statistics_table
+
+__all__ = ["JointObjective", "LeaveOneCaseOut", "calibrate_joint", "leave_one_case_out"]
+
+
+class JointObjective(ResidualsMixin):
+    """Stacked residuals of several case objectives sharing some parameters.
+
+    Parameters
+    ----------
+    objectives : sequence of Objective
+        One per case (distinct case names).
+    shared : sequence of str
+        Free parameters estimated once for all cases; every case must have
+        them free. Their search range is the intersection of the cases' ranges.
+    """
+
+    def __init__(self, objectives: Sequence[Objective], shared: Sequence[str]) -> None:
+        if len(objectives) < 2:
+            raise CalibrationError("a joint fit needs at least two cases")
+        labels = [o.case.name for o in objectives]
+        if len(set(labels)) != len(labels):
+            raise CalibrationError(f"case names must differ in a joint fit, got {labels}")
+        self.objectives = tuple(objectives)
+        self.shared = tuple(shared)
+        self.holdout_from = objectives[0].holdout_from
+        names: list[str] = []
+        lower: list[float] = []
+        upper: list[float] = []
+        initial: list[float] = []
+        priors: dict[str, Any] = {}
+        for name in self.shared:
+            lows, highs, starts = [], [], []
+            for objective in objectives:
+                if name not in objective.names:
+                    raise SpecError(
+                        f"shared parameter {name!r} is not free in case {objective.case.name!r}"
+                    )
+                j = objective.names.index(name)
+                lows.append(objective.lower[j])
+                highs.append(objective.upper[j])
+                starts.append(objective.initial[j] if objective.initial is not None else np.nan)
+                if name in objective.priors:
+                    priors.setdefault(name, objective.priors[name])
+            if max(lows) >= min(highs):
+                raise SpecError(f"the cases' ranges of shared parameter {name!r} do not overlap")
+            names.append(name)
+            lower.append(max(lows))
+            upper.append(min(highs))
+            start = np.nanmean(starts) if np.isfinite(starts).any() else np.nan
+            initial.append(float(np.clip(start, max(lows), min(highs))))
+        self._index: list[np.ndarray] = []
+        for objective in objectives:
+            index = []
+            for j, name in enumerate(objective.names):
+                if name in self.shared:
+                    index.append(self.shared.index(name))
+                    continue
+                label = f"{objective.case.name}: {name}"
+                index.append(len(names))
+                names.append(label)
+                lower.append(objective.lower[j])
+                upper.append(objective.upper[j])
+                initial.append(objective.initial[j] if objective.initial is not None else np.nan)
+                if name in objective.priors:
+                    priors[label] = objective.priors[name]
+            self._index.append(np.array(index, dtype=int))
+        self.names = tuple(names)
+        self.lower = np.array(lower)
+        self.upper = np.array(upper)
+        midpoint = 0.5 * (self.lower + self.upper)
+        values = np.array(initial, float)
+        self.initial = (
+            np.where(np.isfinite(values), values, midpoint) if np.isfinite(values).any() else None
+        )
+        self.priors = priors
+        parts = [o.observations for o in objectives]
+        fields = {}
+        for key in Observations.__dataclass_fields__:
+            if key == "target":
+                fields[key] = np.concatenate(
+                    [
+                        np.char.add(f"{o.case.name}: ", p.target)
+                        for o, p in zip(objectives, parts, strict=True)
+                    ]
+                )
+            else:
+                fields[key] = np.concatenate([getattr(p, key) for p in parts])
+        self.observations = Observations(**fields)
+        self.y = np.concatenate([o.y for o in objectives])
+        self.factor = np.concatenate([o.factor for o in objectives])
+        self.fit = np.concatenate([o.fit for o in objectives])
+
+    @property
+    def n_runs(self) -> int:
+        """Simulated runs so far, over all cases."""
+        return sum(o.n_runs for o in self.objectives)
+
+    @property
+    def n_calls(self) -> int:
+        """Simulator calls so far, over all cases."""
+        return sum(o.n_calls for o in self.objectives)
+
+    def _split(self, theta: np.ndarray) -> list[np.ndarray]:
+        theta = np.atleast_2d(np.asarray(theta, float))
+        return [theta[:, index] for index in self._index]
+
+    def predict_levels(self, theta: np.ndarray) -> np.ndarray:
+        """Level predictions of every case, stacked, ``(k, m)``."""
+        return np.hstack(
+            [o.predict_levels(t) for o, t in zip(self.objectives, self._split(theta), strict=True)]
+        )
+
+    def predict(self, theta: np.ndarray) -> np.ndarray:
+        """Transformed predictions of every case, stacked, ``(k, m)``."""
+        return np.hstack(
+            [o.predict(t) for o, t in zip(self.objectives, self._split(theta), strict=True)]
+        )
+
+    def trajectories(self, theta: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Targeted paths of every case (``"<case>: <variable>"``), NaN past a case's end."""
+        results = [
+            o.trajectories(t) for o, t in zip(self.objectives, self._split(theta), strict=True)
+        ]
+        times = max((r[0] for r in results), key=len)
+        names: list[str] = []
+        blocks = []
+        for objective, (own_times, own_names, paths) in zip(self.objectives, results, strict=True):
+            padded = np.full((paths.shape[0], paths.shape[1], len(times)), np.nan)
+            padded[:, :, : len(own_times)] = paths
+            blocks.append(padded)
+            names += [f"{objective.case.name}: {n}" for n in own_names]
+        return times, names, np.concatenate(blocks, axis=1)
+
+    def case_params(self, theta: np.ndarray) -> dict[str, dict[str, object]]:
+        """Per case, the ``Model.run`` parameters of joint vector ``theta``."""
+        out: dict[str, dict[str, object]] = {}
+        for objective, part in zip(self.objectives, self._split(theta), strict=True):
+            out.update(objective.case_params(part[0]))
+        return out
+
+
+def _load(cases: Sequence[Case | str | os.PathLike[str]]) -> list[Case]:
+    return [c if isinstance(c, Case) else load_case(c) for c in cases]
+
+
+def _default_shared(cases: Sequence[Case]) -> tuple[str, ...]:
+    common = set(cases[0].shared)
+    for case in cases[1:]:
+        common &= set(case.shared)
+    return tuple(name for name in cases[0].shared if name in common)
+
+
+def _objectives(
+    cases: Sequence[Case],
+    simulators: Mapping[str, Simulator] | None,
+    holdout_from: float | None,
+    scheduler: Any,
+) -> list[Objective]:
+    out = []
+    for case in cases:
+        simulator = (simulators or {}).get(case.name) or get_simulator(case)
+        out.append(Objective(case, simulator, holdout_from=holdout_from, scheduler=scheduler))
+    return out
+
+
+def calibrate_joint(
+    cases: Sequence[Case | str | os.PathLike[str]],
+    *,
+    shared: Sequence[str] | None = None,
+    method: str = "multistart",
+    n_starts: int = 8,
+    seed: int = 0,
+    holdout_from: float | None = None,
+    bootstrap: int = 0,
+    bootstrap_kind: str = "residual",
+    level: float = 0.9,
+    profile: bool = False,
+    scheduler: Any = None,
+    progress: bool | None = None,
+    simulators: Mapping[str, Simulator] | None = None,
+) -> CalibrationResult:
+    """Fit several cases at once with shared structural parameters.
+
+    Parameters
+    ----------
+    cases : sequence of Case, str or path-like
+        At least two cases.
+    shared : sequence of str, optional
+        Shared parameters (default: those every case lists in ``[joint] shared``).
+    simulators : mapping of case name to Simulator, optional
+        Override the simulator of some cases (default: the batch engine).
+    Other parameters
+        As :func:`~gvc_upgrading.calibration.calibrate`.
+
+    Returns
+    -------
+    CalibrationResult
+        ``case`` is the case names joined by ``"+"``; series and local
+        parameters are prefixed with ``"<case>: "``; ``case_params`` holds one
+        parameter set per case.
+    """
+    loaded = _load(cases)
+    names = tuple(shared) if shared is not None else _default_shared(loaded)
+    objective = JointObjective(_objectives(loaded, simulators, holdout_from, scheduler), names)
+    return calibrate_objective(
+        objective,
+        label="+".join(c.name for c in loaded),
+        method=method,
+        n_starts=n_starts,
+        seed=seed,
+        bootstrap=bootstrap,
+        bootstrap_kind=bootstrap_kind,
+        block_length=None,
+        level=level,
+        profile=profile,
+        profile_points=9,
+        mcmc=False,
+        mcmc_steps=0,
+        progress=progress,
+    )
+
+
+@dataclass(frozen=True)
+class LeaveOneCaseOut:
+    """Result of :func:`leave_one_case_out`.
+
+    Attributes
+    ----------
+    shared_estimates : pandas.DataFrame
+        Shared parameters estimated from all cases (row ``"none"``) and with
+        each case left out (row = the left-out case).
+    statistics : pandas.DataFrame
+        Fit statistics of each left-out case when its shared parameters come
+        from the other cases and only its own parameters are refitted
+        (columns ``left_out`` plus the statistics columns).
+    """
+
+    shared_estimates: pd.DataFrame
+    statistics: pd.DataFrame
+
+
+def leave_one_case_out(
+    cases: Sequence[Case | str | os.PathLike[str]],
+    *,
+    shared: Sequence[str] | None = None,
+    n_starts: int = 4,
+    seed: int = 0,
+    holdout_from: float | None = None,
+    scheduler: Any = None,
+    progress: bool | None = None,
+    simulators: Mapping[str, Simulator] | None = None,
+) -> LeaveOneCaseOut:
+    """Check how shared parameters transfer: fit without each case, then predict it.
+
+    For every case: the shared parameters are estimated jointly from the other
+    cases (a single-case fit when only one other remains), then the left-out
+    case's own parameters are fitted with the shared ones held there, and its
+    fit statistics are reported.
+    """
+    from .fit import calibrate_objective as _calibrate
+
+    loaded = _load(cases)
+    if len(loaded) < 2:
+        raise CalibrationError("leave-one-case-out needs at least two cases")
+    names = tuple(shared) if shared is not None else _default_shared(loaded)
+    if not names:
+        raise CalibrationError("the cases share no parameter; nothing to leave out")
+    options = dict(
+        method="multistart",
+        n_starts=n_starts,
+        seed=seed,
+        bootstrap=0,
+        bootstrap_kind="residual",
+        block_length=None,
+        level=0.9,
+        profile=False,
+        profile_points=9,
+        mcmc=False,
+        mcmc_steps=0,
+        progress=progress,
+    )
+
+    def fit(subset: list[Case]) -> dict[str, float]:
+        objectives = _objectives(subset, simulators, holdout_from, scheduler)
+        objective = objectives[0] if len(subset) == 1 else JointObjective(objectives, names)
+        result = _calibrate(objective, label="+".join(c.name for c in subset), **options)
+        return {n: float(result.estimates[n]) for n in names}
+
+    rows = {"none": fit(loaded)}
+    tables = []
+    for case in loaded:
+        others = [c for c in loaded if c.name != case.name]
+        held = fit(others)
+        rows[case.name] = held
+        (objective,) = _objectives([case], simulators, holdout_from, scheduler)
+        local = Objective(
+            case, objective.simulator, holdout_from=holdout_from, scheduler=scheduler, fixed=held
+        )
+        result = _calibrate(local, label=case.name, **options)
+        obs = local.observations
+        fitted = local.predict_levels(result.estimate[None, :])[0]
+        table = statistics_table(obs.target, obs.time, fitted, obs.level, obs.in_sample)
+        table.insert(0, "left_out", case.name)
+        tables.append(table)
+    shared_estimates = pd.DataFrame.from_dict(rows, orient="index")
+    shared_estimates.index.name = "left_out"
+    return LeaveOneCaseOut(shared_estimates, pd.concat(tables, ignore_index=True))
