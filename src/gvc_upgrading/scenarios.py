@@ -441,6 +441,17 @@ def run_scenarios(
     return stacked
 
 
+_DESCRIPTIONS = {
+    "value": "outcome trajectory under each scenario",
+    "difference": "value minus the baseline scenario's value in the same year",
+    "difference_pct": "difference in percent of the baseline value (NaN where baseline is 0)",
+    "combined_gain": "the combined scenario's difference from baseline in each year",
+    "sum_single_gains": "sum of the single paths' differences from baseline in each year",
+    "synergy_excess": "combined_gain - sum_single_gains (> 0: super-additive)",
+    "synergy_ratio": "combined_gain / sum_single_gains (NaN where the sum is 0)",
+}
+
+
 def compare_runs(
     runs: xr.Dataset,
     *,
@@ -489,6 +500,11 @@ def compare_runs(
         comparison["sum_single_gains"] = gain_singles
         comparison["synergy_excess"] = gain_combined - gain_singles
         comparison["synergy_ratio"] = _gain_ratio(gain_combined, gain_singles)
+    for name, description in _DESCRIPTIONS.items():
+        if name in comparison:
+            comparison[name].attrs["description"] = description
+    comparison["difference_pct"].attrs["units"] = "%"
+    comparison["time"].attrs.setdefault("units", "Year")
     comparison.attrs.update(runs.attrs)
     comparison.attrs.update(
         {"baseline": baseline, "combined": combined, "singles": ",".join(singles)}
