@@ -303,6 +303,7 @@ def calibrate_objective(
         trajectory_names=tuple(names),
         trajectories=paths[0],
         ensemble=paths[1:] if bootstrap else np.empty((0, len(names), len(times))),
+        series_info=objective.series_info(),
     )
 
 

@@ -156,6 +156,21 @@ class JointObjective(ResidualsMixin):
             names += [f"{objective.case.name}: {n}" for n in own_names]
         return times, names, np.concatenate(blocks, axis=1)
 
+    def series_info(self) -> dict[str, dict[str, str]]:
+        """Per target (``"<case>: <target>"``): trajectory name and free scale parameter."""
+        out = {}
+        for objective in self.objectives:
+            case = objective.case.name
+            for name, info in objective.series_info().items():
+                scale = info["scale_parameter"]
+                out[f"{case}: {name}"] = {
+                    "variable": f"{case}: {info['variable']}",
+                    "scale_parameter": (
+                        scale if not scale or scale in self.shared else f"{case}: {scale}"
+                    ),
+                }
+        return out
+
     def case_params(self, theta: np.ndarray) -> dict[str, dict[str, object]]:
         """Per case, the ``Model.run`` parameters of joint vector ``theta``."""
         out: dict[str, dict[str, object]] = {}

@@ -395,6 +395,13 @@ class Objective(ResidualsMixin):
         paths = np.stack([dataset[n].transpose("run", "time").to_numpy() for n in names], axis=1)
         return dataset["time"].to_numpy().astype(float), names, paths
 
+    def series_info(self) -> dict[str, dict[str, str]]:
+        """Per target: its trajectory name and free scale parameter (``""`` if none)."""
+        return {
+            t.name: {"variable": t.model_variable, "scale_parameter": t.scale_parameter or ""}
+            for t in self.case.targets
+        }
+
     def case_params(self, theta: np.ndarray) -> dict[str, dict[str, object]]:
         """``{case name: Model.run params}`` reproducing parameter vector ``theta``."""
         free = {p.name: p for p in self.case.free}

@@ -78,6 +78,9 @@ class CalibrationResult:
         ``(variable, time)`` model trajectories at the estimate.
     ensemble : numpy.ndarray
         ``(replicate, variable, time)`` trajectories of the bootstrap refits.
+    series_info : Mapping
+        Per fitted series: ``variable`` (its trajectory name) and
+        ``scale_parameter`` (free scale factor applied to it, or ``""``).
     """
 
     case: str
@@ -101,6 +104,7 @@ class CalibrationResult:
     trajectory_names: tuple[str, ...] = ()
     trajectories: np.ndarray = field(default=None, repr=False)
     ensemble: np.ndarray = field(default=None, repr=False)
+    series_info: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for name in (
@@ -122,6 +126,7 @@ class CalibrationResult:
             "case_params",
             MappingProxyType({k: MappingProxyType(dict(v)) for k, v in self.case_params.items()}),
         )
+        object.__setattr__(self, "series_info", _freeze_mapping(dict(self.series_info)))
         object.__setattr__(self, "observations_table", self.observations_table.copy())
         object.__setattr__(self, "statistics_table", self.statistics_table.copy())
 
@@ -156,6 +161,30 @@ class CalibrationResult:
     def observations(self) -> pd.DataFrame:
         """The observations with the fitted model values (a copy)."""
         return self.observations_table.copy()
+
+    def series_band(
+        self, series: str, quantiles: tuple[float, float] = (0.05, 0.95)
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Fitted path of one series and its bootstrap band, on the series' scale.
+
+        Returns
+        -------
+        fitted : numpy.ndarray
+            Over :attr:`times`.
+        band : numpy.ndarray or None
+            ``(2, time)`` quantiles of the bootstrap ensemble (None without bootstrap).
+        """
+        info = self.series_info[series]
+        j = self.trajectory_names.index(info["variable"])
+        scale = np.ones(1 + len(self.bootstrap))
+        if info["scale_parameter"]:
+            k = self.parameter_names.index(info["scale_parameter"])
+            scale = np.concatenate([[self.estimate[k]], self.bootstrap[:, k]])
+        fitted = self.trajectories[j] * scale[0]
+        if not self.ensemble.size:
+            return fitted, None
+        paths = self.ensemble[:, j, :] * scale[1:, None]
+        return fitted, np.quantile(paths, list(quantiles), axis=0)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -237,6 +266,7 @@ class CalibrationResult:
             "objective": float(self.objective),
             "diagnostics": json.dumps(_jsonable(self.diagnostics)),
             "params": json.dumps(_jsonable(self.case_params)),
+            "series_info": json.dumps(_jsonable(self.series_info)),
         }
         return xr.Dataset(data, coords=coords, attrs=attrs)
 

@@ -1,0 +1,105 @@
+"""``gvc-upgrading calibrate``: fit one case, or every case in a folder, and write the results.
+
+For each case the files of :mod:`gvc_upgrading.calibration.outputs`
+(``parameters.toml``, ``fit_statistics.csv``, ``ensemble.nc``, ``fit.png``)
+are written to ``--out/<case>/``; they appear together or not at all, and a
+case that fails to load writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..calibration import METHODS, calibrate, load_case
+from ..calibration.outputs import write_result
+from ..errors import SpecError
+from ..io import check_output_dir
+
+__all__ = ["calibrate_command", "case_folders", "register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``calibrate`` sub-command."""
+    parser = subparsers.add_parser(
+        "calibrate",
+        help="calibrate the model to a case (or a folder of cases)",
+        description=(
+            "Fit a calibration case (a shipped case name, a case folder with case.toml and "
+            "data.csv, or a folder of such case folders) and write parameters.toml, "
+            "fit_statistics.csv, ensemble.nc and fit.png to OUT/<case>/."
+        ),
+    )
+    parser.add_argument(
+        "case", metavar="CASE_OR_DIR", help="case name, case folder or folder of cases"
+    )
+    parser.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        default=Path("fits"),
+        metavar="DIR",
+        help="output folder, created if its parent exists (default: ./fits)",
+    )
+    parser.add_argument(
+        "--holdout-from",
+        type=float,
+        default=None,
+        metavar="YEAR",
+        help="fit only observations before YEAR; score later ones as hold-out",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=200,
+        metavar="N",
+        help="bootstrap refits for the intervals and uncertainty bands (default: 200)",
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument("--method", choices=METHODS, default="multistart", help="optimizer")
+    parser.add_argument(
+        "--n-starts", type=int, default=8, metavar="K", help="Latin-hypercube starts (default 8)"
+    )
+    parser.add_argument("--no-profile", action="store_true", help="skip the profile likelihood")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(handler=calibrate_command)
+
+
+def case_folders(target: str) -> list[str | Path]:
+    """Cases named by ``CASE_OR_DIR``: the case itself, or every case folder inside it."""
+    path = Path(target)
+    if path.is_dir() and not (path / "case.toml").is_file():
+        folders = sorted(p for p in path.iterdir() if (p / "case.toml").is_file())
+        if not folders:
+            raise SpecError(f"folder {target!r} holds no case folder (no */case.toml)")
+        return folders
+    return [target]
+
+
+def calibrate_command(args: argparse.Namespace) -> int:
+    """Calibrate the case(s) named on the command line and write the result files."""
+    cases = [load_case(c) for c in case_folders(args.case)]  # every case checked first
+    if args.bootstrap < 0:
+        raise SpecError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    out = check_output_dir(args.out, create=False)
+    for case in cases:
+        result = calibrate(
+            case,
+            method=args.method,
+            n_starts=args.n_starts,
+            seed=args.seed,
+            holdout_from=args.holdout_from,
+            bootstrap=args.bootstrap,
+            profile=not args.no_profile,
+            progress=False if args.no_progress else None,
+        )
+        check_output_dir(out)
+        for path in write_result(result, out / case.name):
+            print(f"wrote {path}")
+        stats = result.statistics
+        for row in stats.itertuples():
+            print(
+                f"{case.name}: {row.series} ({row.sample}): n={row.n} R2={row.r2:.3f} "
+                f"MAPE={row.mape:.1f}% UM={row.um:.2f} US={row.us:.2f} UC={row.uc:.2f}"
+            )
+    return 0
