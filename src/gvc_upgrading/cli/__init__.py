@@ -17,7 +17,7 @@ from ..errors import GvcError
 __all__ = ["build_parser", "main"]
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "scenarios", "sensitivity")
+COMMANDS: tuple[str, ...] = ("run", "scenarios", "sensitivity", "calibrate")
 
 
 def build_parser() -> argparse.ArgumentParser:
