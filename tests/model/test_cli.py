@@ -149,3 +149,9 @@ def test_run_with_the_batch_engine_matches_pysd(tmp_path: Path) -> None:
     ):
         assert batch.attrs["engine"] == "batch"
         xr.testing.assert_allclose(batch["difference"], reference["difference"])
+
+
+def test_failed_run_creates_no_output_folder(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    assert run_cli("--scenario", "nope", "--out", str(out)) == 2
+    assert not out.exists()

@@ -119,7 +119,7 @@ def _write_outputs(runs: xr.Dataset, comparison: xr.Dataset, out: Path, units: d
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the scenarios named on the command line and write the result files."""
-    out = check_output_dir(args.out)
+    check_output_dir(args.out, create=False)  # fail before the runs, create only to write
     model = load_model(args.model)
     if args.scenario:
         names = list(dict.fromkeys(["baseline", *args.scenario]))
@@ -133,7 +133,7 @@ def run_command(args: argparse.Namespace) -> int:
     outcomes = [name for name in KEY_OUTCOMES if name in runs.data_vars] or list(model.stocks)
     comparison = compare_runs(runs, outcomes=outcomes)
     units = {name: model.variables.at[name, "unit"] for name in outcomes}
-    written = _write_outputs(runs, comparison, out, units)
+    written = _write_outputs(runs, comparison, check_output_dir(args.out), units)
     print(f"ran {len(names)} scenario(s): {', '.join(names)}")
     for path in written:
         print(f"wrote {path}")
