@@ -43,3 +43,25 @@ def assert_matches_pysd(result: xr.Dataset, frame: pd.DataFrame, run: int = 0) -
         compared += 1
     assert compared > 0
     return compared
+
+
+CONTROLS = """INITIAL TIME = 0 ~ Year ~ |
+FINAL TIME = {final} ~ Year ~ |
+TIME STEP = {step} ~ Year [0,?] ~ |
+SAVEPER = {saveper} ~ Year [0,?] ~ |
+"""
+
+
+def write_model(
+    folder: Path, equations: str, *, final=10, step=0.25, saveper="TIME STEP", name: str = "model"
+) -> Path:
+    """Write a small Vensim model (``equations`` plus control variables) into ``folder``."""
+    path = folder / f"{name}.mdl"
+    text = (
+        "{UTF-8}\n"
+        + equations.strip()
+        + "\n"
+        + CONTROLS.format(final=final, step=step, saveper=saveper)
+    )
+    path.write_text(text, encoding="utf-8")
+    return path

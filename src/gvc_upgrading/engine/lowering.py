@@ -372,7 +372,7 @@ class _Lowering:
     def reference(self, ast: ae.ReferenceStructure, var: str):
         if ast.subscripts is not None:
             raise _unsupported("subscripts", var, "subscripted references are not yet supported")
-        key = ast.reference
+        key = reference_key(ast.reference)
         if key == "time":
             return Time()
         if key == "pi" and key not in self.keys:
@@ -387,7 +387,7 @@ class _Lowering:
         return Ref(index)
 
     def call(self, ast: ae.CallStructure, var: str):
-        key = ast.function.reference
+        key = reference_key(ast.function.reference)
         lookups = getattr(self, "_lookup_inputs", {})
         if key in lookups:
             if len(ast.arguments) != 1:

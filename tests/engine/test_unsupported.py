@@ -1,0 +1,50 @@
+"""A construct the engine does not support is refused at compile time, by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from gvc_upgrading.engine import compile_model
+from gvc_upgrading.errors import UnsupportedConstructError
+
+from .reference import write_model
+
+CASES = [
+    ("RANDOM UNIFORM", "Noise", "Noise = RANDOM UNIFORM(0, 1, 3) ~ dmnl ~ |"),
+    (
+        "VECTOR SELECT",
+        "Picked",
+        "Picked = VECTOR SELECT(a, b, 0, 0, 0) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\nb = 2 ~ dmnl ~ |",
+    ),
+    ("GET DATA", "Observed", "Observed := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~ dmnl ~ |"),
+    (
+        "ALLOCATE BY PRIORITY",
+        "Share",
+        "Share = ALLOCATE BY PRIORITY(a, b, 1, 1, 1) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\n"
+        "b = 2 ~ dmnl ~ |",
+    ),
+    ("subscripts", "Region", "Region: north, south ~ ~ |\nLevel[Region] = 1 ~ dmnl ~ |"),
+]
+
+
+@pytest.mark.parametrize(("construct", "variable", "equations"), CASES, ids=[c[0] for c in CASES])
+def test_unsupported_construct_is_named(tmp_path, construct, variable, equations):
+    path = write_model(tmp_path, equations)
+    with pytest.raises(UnsupportedConstructError) as caught:
+        compile_model(path)
+    assert caught.value.construct == construct
+    assert caught.value.variable == variable
+    assert construct in str(caught.value) and variable in str(caught.value)
+
+
+def test_variable_order_of_smooth_n_is_refused(tmp_path):
+    path = write_model(tmp_path, "x = SMOOTH N(Time, 2, 0, Time) ~ dmnl ~ |")
+    with pytest.raises(UnsupportedConstructError, match="SMOOTH N with a variable order"):
+        compile_model(path)
+
+
+def test_rk4_refuses_discrete_states(tmp_path):
+    path = write_model(tmp_path, "x = DELAY FIXED(Time, 1, 0) ~ dmnl ~ |")
+    compile_model(path)  # fine with Euler
+    with pytest.raises(UnsupportedConstructError, match="fixed delay"):
+        compile_model(path, integration="rk4")
