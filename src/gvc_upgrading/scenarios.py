@@ -77,7 +77,7 @@ _KEYS = frozenset({"name", "description", "theory", "extends", "parameters", "se
 _SERIES_KEYS = frozenset({"years", "values"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Scenario:
     """A named set of parameter values and input series for the model.
 
@@ -110,6 +110,22 @@ class Scenario:
     def overrides(self) -> dict[str, float | pd.Series]:
         """Return every value the scenario sets (constants and series) by parameter name."""
         return {**self.parameters, **self.series}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        same_series = self.series.keys() == other.series.keys() and all(
+            self.series[name].equals(other.series[name]) for name in self.series
+        )
+        return (self.name, self.description, self.theory, self.parameters, self.extends) == (
+            other.name,
+            other.description,
+            other.theory,
+            other.parameters,
+            other.extends,
+        ) and same_series
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts: not hashable
 
 
 def scenario_directory() -> Path:

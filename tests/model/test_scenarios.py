@@ -274,3 +274,9 @@ def test_batch_engine_gives_the_pysd_comparison(tiny_model: Model, comparison: x
 def test_unknown_engine(tiny_model: Model) -> None:
     with pytest.raises(ValueError, match="engine must be"):
         compare(tiny_model, ["csr"], directory=TINY_SCENARIOS, outcomes=OUTCOMES, engine="fast")
+
+
+def test_scenarios_compare_by_value() -> None:
+    first = load_scenario(TINY_SCENARIOS / "synergistic.toml")
+    assert first == load_scenario("synergistic", directory=TINY_SCENARIOS)
+    assert first != load_scenario("market", directory=TINY_SCENARIOS)
