@@ -134,10 +134,10 @@ def scenario_directory() -> Path:
 
 
 def list_scenarios(directory: str | os.PathLike[str] | None = None) -> list[Scenario]:
-    """Return every scenario in ``directory`` (default: the shipped ones), sorted by name.
+    """Return every scenario in ``directory`` (default: the shipped ones).
 
     Baseline comes first, then the six single paths in their canonical order,
-    then the rest alphabetically.
+    then the combined scenario, then the rest alphabetically.
 
     Raises
     ------
@@ -379,11 +379,11 @@ def _run_each(
             results.append(model.run(scenario=scenario))
         return results
     if engine == "batch":
-        return _run_batch(model, scenarios)
+        return _run_batch(model, scenarios, progress)
     raise ValueError(f"engine must be 'pysd' or 'batch', got {engine!r}")
 
 
-def _run_batch(model: Model, scenarios: Sequence[Scenario]) -> list[xr.Dataset]:
+def _run_batch(model: Model, scenarios: Sequence[Scenario], progress: bool) -> list[xr.Dataset]:
     compiled = model.compile()
     overrides = [scenario.overrides() for scenario in scenarios]
     # One record per run, each naming the same parameters: defaults where a scenario is silent.
@@ -392,7 +392,10 @@ def _run_batch(model: Model, scenarios: Sequence[Scenario]) -> list[xr.Dataset]:
     records = [
         {name: values.get(name, float(defaults[name])) for name in names} for values in overrides
     ]
-    batch = compiled.run(records) if names else compiled.run(n=len(scenarios))
+    if names:
+        batch = compiled.run(records, progress=progress)
+    else:
+        batch = compiled.run(n=len(scenarios), progress=progress)
     return [batch.isel(run=i, drop=True) for i in range(len(scenarios))]
 
 
