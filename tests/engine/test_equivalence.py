@@ -72,3 +72,12 @@ def test_series_inputs_match_pysd():
     result = batch.run({"Trend time": trend_time, "Effect of demand lookup": table})
     frame = pysd_run(path, {"Trend time": trend_time, "Effect of demand lookup": table})
     assert_matches_pysd(result, frame)
+
+
+def test_saveper_follows_a_time_step_override_as_in_pysd():
+    from .reference import pysd_run
+
+    path = MODELS / "delays.mdl"  # SAVEPER = TIME STEP
+    result = compile_model(path).run(time_step=0.125, final_time=6)
+    assert result.sizes["time"] == 49
+    assert_matches_pysd(result, pysd_run(path, time_step=0.125, final_time=6))

@@ -21,7 +21,7 @@ from ..translation import file_sha256, parse_abstract_model
 from .codegen import Program, generate
 from .integrate import ChunkInputs, integrate_chunk
 from .ir import Graph
-from .lowering import lower_model
+from .lowering import control_values, lower_model
 from .output import NetCDFWriter, assemble
 from .samples import ResolvedInputs, resolve_samples
 from .timeline import Timeline, make_timeline
@@ -94,7 +94,6 @@ class BatchModel:
         self.lookups = tuple(graph.lookups)
         self.data = tuple(graph.data)
         self._constants = {n: float(graph.inputs[i].default) for n, i in graph.constants.items()}
-        self._controls = {k: float(graph.inputs[i].default) for k, i in graph.controls.items()}
 
     def __repr__(self) -> str:
         return (
@@ -271,13 +270,21 @@ class BatchModel:
         return tuple(names)
 
     def _timeline(self, final_time, time_step, return_timestamps) -> Timeline:
-        controls = self._controls
-        dt = controls["time_step"] if time_step is None else float(time_step)
+        for label, value in (("final_time", final_time), ("time_step", time_step)):
+            if value is not None and (isinstance(value, bool) or not _is_real(value)):
+                raise SpecError(f"{label} must be a number, got {value!r}")
+        controls = control_values(
+            self._abstract_model, {"final_time": final_time, "time_step": time_step}
+        )
         final = final_time
         if final is None and return_timestamps is None:
             final = controls["final_time"]
         return make_timeline(
-            controls["initial_time"], final, dt, controls["saveper"], return_timestamps
+            controls["initial_time"],
+            final,
+            controls["time_step"],
+            controls["saveper"],
+            return_timestamps,
         )
 
     def _attrs(self, scenario_name: str, resolved: ResolvedInputs, timeline: Timeline) -> dict:
@@ -410,6 +417,10 @@ def _execute(
         futures = [client.submit(_run_chunk, remote_job, a, b, pure=False) for a, b in chunks]
         for (start, _), future in zip(chunks, futures, strict=True):
             yield start, future.result()
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating)
 
 
 def _chunk_size(chunk_size: int | None, n_runs: int) -> int:

@@ -38,7 +38,7 @@ from pysd.translators.structures.abstract_model import (
 from ..errors import ModelFileError, UnsupportedConstructError
 from .ir import Call, Graph, Input, InputSpec, Mode, Node, Num, Ref, Slot, State, Time
 
-__all__ = ["CONTROL_KEYS", "FUNCTIONS", "lower_model", "reference_key"]
+__all__ = ["CONTROL_KEYS", "FUNCTIONS", "control_values", "lower_model", "reference_key"]
 
 #: Vensim control variables, by the key pysd gives them in equations.
 CONTROL_KEYS: dict[str, str] = {
@@ -173,13 +173,21 @@ class _Lowering:
         return self.graph
 
     def _declare_controls(self, controls, variables) -> None:
+        values = self.control_values(controls, variables, {})
+        for key, name in CONTROL_KEYS.items():
+            slot = self.new_input(name, "control", values[key])
+            self.graph.controls[key] = slot.slot
+            self.keys[key] = ("control", slot.slot)
+
+    def control_values(self, controls, variables, overrides: dict[str, float]) -> dict:
+        """Values of the control variables, with ``overrides`` (by key) applied first."""
         by_key = {reference_key(e.name): e for e in controls}
         constants = {
             reference_key(e.name): e.components[0].ast
             for e in variables
             if _is_number(e.components[0].ast)
         }
-        values: dict[str, float] = {}
+        values: dict[str, float] = {k: float(v) for k, v in overrides.items() if v is not None}
 
         def value_of(key: str, seen: tuple[str, ...] = ()) -> float:
             if key in values:
@@ -199,10 +207,7 @@ class _Lowering:
             values[key] = result
             return result
 
-        for key, name in CONTROL_KEYS.items():
-            slot = self.new_input(name, "control", value_of(key))
-            self.graph.controls[key] = slot.slot
-            self.keys[key] = ("control", slot.slot)
+        return {key: value_of(key) for key in CONTROL_KEYS}
 
     def _static_control(self, ast, name: str, lookup) -> float:
         if _is_number(ast):
@@ -576,6 +581,19 @@ def fold(op: str, args: tuple):
 
 
 _NOT_FOLDABLE = frozenset({"lookup", "series", "step", "pulse", "pulse_train", "ramp", "pi"})
+
+
+def control_values(model: AbstractModel, overrides: dict[str, float | None]) -> dict:
+    """Return INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER (by key) with ``overrides``.
+
+    A control defined from another (``SAVEPER = TIME STEP``) follows an
+    override of the other, as in pysd.
+    """
+    (main,) = [s for s in model.sections if s.type == "main"]
+    elements = [e for e in main.elements if e.components]
+    controls = [e for e in elements if isinstance(e, AbstractControlElement)]
+    variables = [e for e in elements if not isinstance(e, AbstractControlElement)]
+    return _Lowering(model, ()).control_values(controls, variables, overrides)
 
 
 def lower_model(model: AbstractModel, series_overrides: Iterable[str] = ()) -> Graph:
