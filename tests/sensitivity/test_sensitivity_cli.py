@@ -112,3 +112,64 @@ def test_interrupted_cli_run_leaves_no_result_files(study_file, tmp_path, monkey
     out = tmp_path / "out"
     assert main(["sensitivity", str(study_file), "--out", str(out), "--no-progress"]) == 130
     assert not [p for p in out.rglob("*") if p.is_file() and "checkpoint" not in p.parts]
+
+
+def test_cli_convergence_writes_the_table(study_file, tmp_path):
+    text = study_file.read_text(encoding="utf-8").replace("grouped = true", "grouped = false")
+    study_file.write_text(text + "\n[convergence]\nstart = 4\ncap = 16\n", encoding="utf-8")
+    out = tmp_path / "out"
+    arguments = ["sensitivity", str(study_file), "--out", str(out), "--no-progress"]
+    assert main([*arguments, "--convergence"]) == 0
+    table = pd.read_csv(out / "tables" / "convergence.csv")
+    assert list(table["n"]) == [4, 8, 16][: len(table)]
+    assert list(table.columns) == [
+        "n",
+        "runs",
+        "widest_st_conf",
+        "widest_at",
+        "ranking",
+        "ranking_stable",
+        "converged",
+    ]
+    with xr.open_dataset(out / "sobol.nc", engine="h5netcdf") as stored:
+        assert stored.attrs["n"] == table["n"].iloc[-1]
+
+
+def test_cli_resume_continues_an_interrupted_study(study_file, tmp_path, monkeypatch):
+    from gvc_upgrading.sensitivity import targets
+
+    study_file.write_text(
+        study_file.read_text(encoding="utf-8").replace("grouped = true", "chunk_size = 16"),
+        encoding="utf-8",
+    )
+    reference_out = tmp_path / "reference"
+    arguments = ["sensitivity", str(study_file), "--no-progress"]
+    assert main([*arguments, "--out", str(reference_out)]) == 0
+
+    original = targets.ModelTarget.evaluate
+    evaluated = []
+
+    def dies_on_third_chunk(self, samples):
+        if len(evaluated) == 2:
+            raise KeyboardInterrupt
+        evaluated.append(len(samples))
+        return original(self, samples)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(targets.ModelTarget, "evaluate", dies_on_third_chunk)
+    assert main([*arguments, "--out", str(out)]) == 130
+    assert not (out / "sobol.nc").exists()
+    assert len(list((out / "checkpoint").rglob("rows_*.npy"))) == 2
+
+    def counting(self, samples):
+        evaluated.append(len(samples))
+        return original(self, samples)
+
+    monkeypatch.setattr(targets.ModelTarget, "evaluate", counting)
+    assert main([*arguments, "--out", str(out), "--resume"]) == 0
+    assert sum(evaluated) == 80  # every run evaluated exactly once over both attempts
+    with (
+        xr.open_dataset(out / "sobol.nc", engine="h5netcdf") as resumed,
+        xr.open_dataset(reference_out / "sobol.nc", engine="h5netcdf") as reference,
+    ):
+        xr.testing.assert_identical(resumed.drop_attrs(), reference.drop_attrs())
