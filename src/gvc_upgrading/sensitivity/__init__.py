@@ -14,16 +14,20 @@ from .interactions import interaction_map, lever_contrast
 from .morris import morris
 from .sobol import sobol
 from .spec import OutputSpec, ParameterSpec, Study, load_study
+from .study_run import StudyResults, run_study, write_study
 
 __all__ = [
     "OutputSpec",
     "ParameterSpec",
     "SobolConvergence",
     "Study",
+    "StudyResults",
     "interaction_map",
     "lever_contrast",
     "load_study",
     "morris",
+    "run_study",
     "sobol",
     "sobol_convergence",
+    "write_study",
 ]

@@ -15,10 +15,15 @@ from .spec import Study
 from .targets import OutputColumns
 
 __all__ = [
+    "CONSTANT_RTOL",
     "analysis_seed",
+    "common_attrs",
+    "empty_dataset",
+    "factor_names",
     "is_constant",
     "resolve_groups",
     "result_coords",
+    "salib_version",
 ]
 
 #: Relative spread below which an output counts as constant (round-off, not signal).

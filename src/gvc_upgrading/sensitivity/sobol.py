@@ -32,7 +32,7 @@ from .design import (
 from .spec import Study, load_study
 from .targets import FunctionTarget, OutputColumns, Target, make_target
 
-__all__ = ["SobolDesign", "analyse_sobol", "sobol"]
+__all__ = ["SobolDesign", "analyse_sobol", "prepare_sobol", "sobol"]
 
 _INDEX_NAMES = ("S1", "S1_conf", "ST", "ST_conf")
 

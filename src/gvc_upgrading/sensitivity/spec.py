@@ -27,10 +27,12 @@ from ..errors import SpecError
 __all__ = [
     "DISTRIBUTIONS",
     "REDUCERS",
+    "ConvergenceSettings",
     "OutputSpec",
     "ParameterSpec",
     "Study",
     "load_study",
+    "study_from_mapping",
 ]
 
 #: Input distributions a study may give a parameter (all bounded by ``lower``/``upper``).
@@ -257,7 +259,7 @@ class Study:
         groups : mapping of group name to parameter names, optional
             Groups for a grouped design; every parameter in exactly one group.
         """
-        self._check_bounds_known()
+        self.require_bounds()
         problem: dict[str, Any] = {
             "num_vars": len(self.parameters),
             "names": list(self.parameter_names),
@@ -355,7 +357,8 @@ class Study:
         _check_study(study)
         return study
 
-    def _check_bounds_known(self) -> None:
+    def require_bounds(self) -> None:
+        """Raise :class:`SpecError` unless every parameter has finite bounds."""
         unknown = [p.name for p in self.parameters if not (math.isfinite(p.lower + p.upper))]
         if unknown:
             raise SpecError(

@@ -134,7 +134,11 @@ class FunctionTarget:
         return {"target": f"function {module}.{name}".strip()}
 
     def fingerprint(self) -> str:
-        """The function's module and name (a changed body is not detected)."""
+        """The function's module and qualified name.
+
+        Checkpoints of a function target are keyed on it: a function whose
+        body changed under the same name must not resume from old checkpoints.
+        """
         return self.provenance()["target"]
 
 
@@ -176,6 +180,13 @@ class ModelTarget:
                         f"study {self.study.name!r}: output {output.name!r} asks for year"
                         f" {year:g}, which is not a saved time of the model"
                     )
+            if output.reducer == "mean" and not any(
+                output.start - 1e-9 <= t <= output.end + 1e-9 for t in self.times
+            ):
+                raise SpecError(
+                    f"study {self.study.name!r}: output {output.name!r} averages over"
+                    f" {output.start:g}-{output.end:g}, which holds no saved time of the model"
+                )
             times = self.times if output.is_trajectory else None
             layout.append(OutputColumns(output=output, start=start, times=times))
             start += layout[-1].width
@@ -270,7 +281,7 @@ def make_target(study: Study, target: Any, *, scheduler: Any = None) -> tuple[St
         )
         return resolved, ModelTarget(resolved, target, scheduler)
     if callable(target):
-        study._check_bounds_known()
+        study.require_bounds()
         return study, FunctionTarget(study, target)
     raise SpecError(
         f"target must be a gvc_upgrading Model or a function of the samples array,"
