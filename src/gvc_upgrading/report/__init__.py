@@ -1,0 +1,30 @@
+"""The one-command report: scenarios of a calibrated case, calibration, sensitivity, provenance.
+
+:func:`build_report` (what ``gvc-upgrading report`` runs) writes a folder with
+a self-contained ``report.html``, figures (PNG and SVG), tables (CSV,
+Markdown, LaTeX) and the data behind them (netCDF), every file usable on its
+own. Modules: :mod:`.stored` (stored fits and Sobol' studies),
+:mod:`.ensemble` (scenario runs of the case with bootstrap replicates),
+:mod:`.tables`, :mod:`.fans`, :mod:`.diagram` (the stock-and-flow diagram
+from the ``.mdl`` sketch), :mod:`.findings`, :mod:`.provenance`,
+:mod:`.html` and :mod:`.build`.
+"""
+
+from __future__ import annotations
+
+from .build import HORIZONS, ReportResult, build_report
+from .diagram import draw_diagram
+from .ensemble import REPORT_OUTCOMES
+from .stored import DEFAULT_CASE, StoredFit, find_stored_fit, load_stored_fit
+
+__all__ = [
+    "DEFAULT_CASE",
+    "HORIZONS",
+    "REPORT_OUTCOMES",
+    "ReportResult",
+    "StoredFit",
+    "build_report",
+    "draw_diagram",
+    "find_stored_fit",
+    "load_stored_fit",
+]

@@ -1,0 +1,110 @@
+"""``gvc-upgrading report``: the one-command report of a calibrated case.
+
+Writes to ``--out`` (default ``./report``): ``report.html`` (self-contained:
+what the model is, the governance theory it encodes, the scenarios, the
+findings, calibration, sensitivity, the stock-and-flow diagram and a
+provenance block), ``figures/*.png`` and ``*.svg``, ``tables/*.csv``, ``*.md``
+and ``*.tex``, ``data/*.nc`` and ``provenance.json``. The folder appears only
+when complete; an earlier report there is replaced.
+
+``--quick`` uses stored results only: the case's fit from
+``calibration/fits/<case>/`` (missing: an error) and the Sobol' study from
+``sensitivity/results/default/`` (missing: a small study around the case is
+computed). Without ``--quick`` a missing fit is recomputed (a few minutes)
+and a missing Sobol' study is computed at a larger size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..report import build_report
+from ..report.stored import DEFAULT_CASE
+
+__all__ = ["register", "report_command"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` sub-command."""
+    parser = subparsers.add_parser(
+        "report",
+        help="build the report of a calibrated case: HTML, figures, tables, netCDF",
+        description=(
+            "Build a self-contained report (report.html with figures/, tables/ and data/) "
+            "of a calibrated case: scenario comparison with fan charts from the calibration "
+            "ensemble, differences from baseline, the synergy decomposition, fit statistics, "
+            "leading Sobol' indices, the stock-and-flow diagram and provenance."
+        ),
+    )
+    parser.add_argument(
+        "--case",
+        default=None,
+        metavar="NAME",
+        help=f"calibrated case (default: {DEFAULT_CASE} if its fit is stored, else the first "
+        "case with a stored fit)",
+    )
+    parser.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        default=Path("report"),
+        metavar="DIR",
+        help="report folder; its parent must exist; an earlier report is replaced "
+        "(default: ./report)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="use stored results only (a missing stored fit is an error; a missing Sobol' "
+        "study is replaced by a small one computed now)",
+    )
+    parser.add_argument(
+        "--fits-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of stored fits, <case>/fit.nc (default: the shipped calibration/fits)",
+    )
+    parser.add_argument(
+        "--sensitivity-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of stored Sobol' studies, default/sobol.nc "
+        "(default: the shipped sensitivity/results)",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="Vensim .mdl file (default: shipped)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide progress messages")
+    parser.set_defaults(handler=report_command)
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """Build the report and list what was written."""
+    quiet = args.no_progress
+
+    def log(message: str) -> None:
+        if not quiet:
+            print(f"gvc-upgrading report: {message}", file=sys.stderr, flush=True)
+
+    result = build_report(
+        args.case,
+        args.out,
+        quick=args.quick,
+        fits_dir=args.fits_dir,
+        sensitivity_dir=args.sensitivity_dir,
+        model_path=args.model,
+        progress=not quiet and sys.stderr.isatty(),
+        log=log,
+    )
+    for name, origin in result.origins.items():
+        print(f"{name}: {origin}")
+    print(f"wrote {len(result.files)} files to {result.out}; open {result.out / 'report.html'}")
+    return 0

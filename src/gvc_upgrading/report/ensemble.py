@@ -1,0 +1,228 @@
+"""Scenario runs of a calibrated case: the estimate and every bootstrap replicate.
+
+A scenario's levers are laid over the case's calibrated parameters from a
+*policy start year* on: before it every run follows the case's history (its
+calibrated parameters and input series), from it the scenario's values hold.
+Differences from baseline are therefore zero up to the start year and the
+report reads them at the start year plus 5 and plus 10 years. All runs (every
+scenario for the estimate and for every bootstrap parameter set) go through
+the batch engine in one pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..errors import SpecError
+from ..scenarios import Scenario
+from .stored import ParameterValue, StoredFit
+
+__all__ = [
+    "ESTIMATE",
+    "REPORT_OUTCOMES",
+    "band_quantiles",
+    "lever_series",
+    "model_time_grid",
+    "policy_start_year",
+    "run_case_scenarios",
+    "scenario_run_params",
+]
+
+#: The outcomes the report shows (fan charts and tables).
+REPORT_OUTCOMES: tuple[str, ...] = (
+    "Economic upgrading index",
+    "Social upgrading index",
+    "Average wage",
+    "True compliance visible",
+    "True compliance less visible",
+    "Export orders",
+)
+
+#: Label of the ensemble member run at the calibrated estimate.
+ESTIMATE = "estimate"
+
+#: Quantiles of the fan charts: the 90% and 50% bands and the median.
+BAND_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def model_time_grid(model: Any) -> np.ndarray:
+    """Return the integration times of ``model`` (INITIAL TIME to FINAL TIME by TIME STEP)."""
+    steps = round((model.final_time - model.initial_time) / model.time_step)
+    return model.initial_time + model.time_step * np.arange(steps + 1)
+
+
+def policy_start_year(fit: StoredFit, model: Any, *, horizon: float = 10.0) -> float:
+    """Return the year scenario levers start: the last observed year, leaving ``horizon`` years.
+
+    The last (whole) year with an observation in the fit, but no later than
+    FINAL TIME minus ``horizon`` so that the +``horizon`` evaluation year is
+    simulated.
+    """
+    latest = model.final_time - horizon
+    if latest <= model.initial_time:
+        raise SpecError(
+            f"the model runs {model.initial_time:g}-{model.final_time:g}: too short for a "
+            f"{horizon:g}-year horizon after a policy start"
+        )
+    if "obs_time" in fit.dataset and fit.dataset["obs_time"].size:
+        observed = math.floor(float(np.nanmax(fit.dataset["obs_time"].values)))
+    else:
+        observed = latest
+    return float(min(max(observed, model.initial_time + 1), latest))
+
+
+def _value_on(value: ParameterValue, times: np.ndarray) -> np.ndarray:
+    if isinstance(value, pd.Series):
+        return np.interp(times, value.index.to_numpy(float), value.to_numpy(float))
+    return np.full(times.shape, float(value))
+
+
+def lever_series(
+    before: ParameterValue, after: ParameterValue, start: float, times: np.ndarray
+) -> pd.Series:
+    """Return an input series that follows ``before`` until ``start`` and ``after`` from it.
+
+    Parameters
+    ----------
+    before, after : float or pandas.Series
+        The value (or series over years) before and from the start year.
+    start : float
+        The first year at which ``after`` holds.
+    times : numpy.ndarray
+        The model's integration times (the series is tabulated on them, so
+        every integration step sees exactly the intended value).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lever_series(0.2, 0.8, 2.0, np.arange(5.0)).tolist()
+    [0.2, 0.2, 0.8, 0.8, 0.8]
+    """
+    values = np.where(times < start - 1e-9, _value_on(before, times), _value_on(after, times))
+    return pd.Series(values, index=pd.Index(times, name="time"))
+
+
+def scenario_run_params(
+    base: Mapping[str, ParameterValue],
+    scenario: Scenario,
+    start: float,
+    times: np.ndarray,
+    defaults: Mapping[str, float],
+    levers: Sequence[str] = (),
+) -> dict[str, ParameterValue]:
+    """Return the parameters of one run: ``base`` with the scenario's levers from ``start``.
+
+    A lever the case does not set starts from the model's default value.
+    Every name of ``levers`` (e.g. the levers of all scenarios run together)
+    is given a value, so that every run of a batch names the same inputs.
+    """
+    params = dict(base)
+    overrides = scenario.overrides()
+    for name in dict.fromkeys([*overrides, *levers]):
+        before = base[name] if name in base else float(defaults[name])
+        after = overrides.get(name, before)
+        params[name] = lever_series(before, after, start, times) if name in overrides else before
+    return params
+
+
+def run_case_scenarios(
+    model: Any,
+    fit: StoredFit,
+    scenarios: Sequence[Scenario],
+    *,
+    start: float,
+    outcomes: Sequence[str] = REPORT_OUTCOMES,
+    batch: Any = None,
+) -> xr.Dataset:
+    """Run every scenario at the estimate and at every bootstrap parameter set.
+
+    Parameters
+    ----------
+    model : Model
+        The loaded model.
+    fit : StoredFit
+        The case's fit (estimate and bootstrap replicates).
+    scenarios : sequence of Scenario
+        Scenarios to run (validated against the model by the caller).
+    start : float
+        Policy start year (see :func:`policy_start_year`).
+    outcomes : sequence of str
+        Variables to keep.
+    batch : BatchModel, optional
+        The compiled model (compiled here when not given).
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable per outcome over ``(scenario, member, time)``; member
+        ``"estimate"`` is the run at the calibrated estimate, members
+        ``"replicate_<i>"`` the bootstrap refits. ``attrs``: ``case``,
+        ``policy_start``, ``n_replicates`` and the batch engine's provenance.
+    """
+    compiled = batch if batch is not None else model.compile()
+    times = model_time_grid(model)
+    defaults = model.parameters["default"].to_dict()
+    members = [fit.base_params, *fit.replicate_params()]
+    labels = [ESTIMATE] + [f"replicate_{i}" for i in range(1, len(members))]
+    levers = list(dict.fromkeys(name for s in scenarios for name in s.overrides()))
+    runs = [
+        scenario_run_params(member, scenario, start, times, defaults, levers)
+        for scenario in scenarios
+        for member in members
+    ]
+    result = compiled.run(runs, return_columns=list(outcomes), check_bounds=False, progress=False)
+    shape = (len(scenarios), len(members), result.sizes["time"])
+    data = {
+        name: (
+            ("scenario", "member", "time"),
+            np.asarray(result[name].transpose("run", "time").values).reshape(shape),
+            dict(result[name].attrs),
+        )
+        for name in outcomes
+    }
+    dataset = xr.Dataset(
+        data,
+        coords={
+            "scenario": [scenario.name for scenario in scenarios],
+            "member": labels,
+            "time": result["time"].values,
+        },
+    )
+    keep = ("model_sha256", "model_file", "gvc_upgrading_version", "pysd_version", "engine")
+    dataset.attrs.update({k: result.attrs[k] for k in keep if k in result.attrs})
+    dataset.attrs.update(
+        {
+            "case": fit.case,
+            "policy_start": float(start),
+            "n_replicates": len(members) - 1,
+            "description": (
+                f"scenario levers applied on top of the calibrated parameters of {fit.case} "
+                f"from {start:g}; member 'estimate' at the calibrated estimate, "
+                "'replicate_<i>' at bootstrap refit i"
+            ),
+        }
+    )
+    return dataset
+
+
+def band_quantiles(ensemble: xr.Dataset) -> xr.Dataset:
+    """Return the 5, 25, 50, 75 and 95% quantiles over the bootstrap replicates.
+
+    Empty (no variables) when the fit has no bootstrap replicates.
+    """
+    replicates = ensemble.sel(member=ensemble["member"] != ESTIMATE)
+    if replicates.sizes["member"] == 0:
+        return xr.Dataset(attrs=dict(ensemble.attrs))
+    bands = replicates.quantile(list(BAND_QUANTILES), dim="member")
+    bands.attrs = dict(ensemble.attrs)
+    bands.attrs["description"] = (
+        "quantiles over the bootstrap replicates: 0.05-0.95 is the 90% band, "
+        "0.25-0.75 the 50% band"
+    )
+    return bands
