@@ -52,9 +52,10 @@ def test_run_all_writes_netcdf_csv_and_figure(
 
 
 def test_run_selected_scenarios_adds_baseline(tmp_path: Path) -> None:
-    assert run_cli("--scenario", "csr", "-s", "labour", "--out", str(tmp_path)) == 0
+    args = ("--scenario", "csr", "labour", "-s", "public", "--out", str(tmp_path))
+    assert run_cli(*args) == 0
     with xr.open_dataset(tmp_path / "scenarios.nc", engine="h5netcdf") as results:
-        assert list(results["scenario"].values) == ["baseline", "csr", "labour"]
+        assert list(results["scenario"].values) == ["baseline", "csr", "labour", "public"]
     assert not (tmp_path / "synergy.csv").exists()  # no combined scenario, no synergy table
 
 

@@ -51,9 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which.add_argument(
         "--scenario",
         "-s",
-        action="append",
+        action="extend",
+        nargs="+",
         metavar="NAME",
-        help="scenario to run (repeat for several); baseline is always added",
+        help="scenario(s) to run, e.g. --scenario csr public; baseline is always added",
     )
     which.add_argument("--all", action="store_true", help="run every scenario (the default)")
     parser.add_argument(
