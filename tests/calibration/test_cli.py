@@ -117,3 +117,24 @@ def test_missing_output_parent(case_folder, tmp_path, capsys):
     code = main(["calibrate", str(case_folder), "--out", str(tmp_path / "no" / "such")])
     assert code == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_batch_engine_and_pysd_give_the_same_predictions(case_folder):
+    from gvc_upgrading.calibration import BatchSimulator, Objective, PysdSimulator, load_case
+
+    write_case(case_folder.parent / "plain", pd.read_csv(case_folder / "data.csv"))
+    text = CASE_TOML + (
+        '\n[[inputs.events]]\nname = "shock"\nyear = 2005\nduration = 2\nsize = 0.5\n'
+        'input = "Shock"\n'
+    )
+    case = load_case(write_case(case_folder, pd.read_csv(case_folder / "data.csv"), text))
+    theta = np.array([[0.2, 40.0, 0.05], [0.4, 60.0, 0.02], [0.1, 20.0, 0.1]])
+    batch = Objective(case, BatchSimulator(LOGISTIC_MDL)).predict_levels(theta)
+    reference = Objective(case, PysdSimulator(LOGISTIC_MDL)).predict_levels(theta)
+    np.testing.assert_allclose(batch, reference, rtol=1e-9)
+    # The shock input reached the model: growth slows in 2005-2007 only.
+    shocked = Objective(case, BatchSimulator(LOGISTIC_MDL)).trajectories(theta[:1])[2][0, 0]
+    plain = Objective(load_case(case_folder.parent / "plain"), BatchSimulator(LOGISTIC_MDL))
+    free = plain.trajectories(theta[:1])[2][0, 0]
+    np.testing.assert_array_equal(shocked[:11], free[:11])  # 1995-2005
+    assert shocked[12] < 0.95 * free[12]

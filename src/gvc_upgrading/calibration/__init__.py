@@ -15,7 +15,7 @@ from .fit import METHODS, calibrate
 from .joint import JointObjective, LeaveOneCaseOut, calibrate_joint, leave_one_case_out
 from .objective import Objective, build_observations
 from .result import CalibrationResult
-from .simulator import BatchSimulator, PysdSimulator, Simulator, ToySimulator
+from .simulator import BatchSimulator, PysdSimulator, Simulator
 from .statistics import fit_statistics, statistics_table, theil_decomposition
 from .uncertainty import Profile
 
@@ -30,7 +30,6 @@ __all__ = [
     "Profile",
     "PysdSimulator",
     "Simulator",
-    "ToySimulator",
     "build_observations",
     "calibrate",
     "calibrate_joint",

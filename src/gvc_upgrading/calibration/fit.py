@@ -43,7 +43,7 @@ def _progress_bar(progress: bool | None, total: int, description: str):
     if not enabled or total <= 0:
         yield lambda n: None
         return
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     with tqdm(total=total, desc=description, disable=not enabled, leave=False) as bar:
         yield bar.update

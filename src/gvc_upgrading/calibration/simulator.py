@@ -1,11 +1,10 @@
 """What the calibration needs from a model: many parameter sets per call.
 
 A :class:`Simulator` takes ``samples`` (parameter name → 1-D array, one value
-per run) and returns an ``xarray.Dataset`` over ``(run, time)``. Two
-implementations: :class:`BatchSimulator` wraps the compiled batch engine of a
-Vensim model (the real thing), :class:`ToySimulator` is a small pure-NumPy
-model with the same call shape, for tests, examples and benchmarks of the
-calibration machinery itself.
+per run) and returns an ``xarray.Dataset`` over ``(run, time)``.
+:class:`BatchSimulator` wraps the compiled batch engine of a Vensim model;
+:class:`PysdSimulator` runs the same model through pysd one set at a time (a
+slow reference). Tests plug in closed-form simulators with the same shape.
 """
 
 from __future__ import annotations
@@ -18,9 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..errors import ParameterRangeError, UnknownParameterError, UnknownVariableError
-
-__all__ = ["BatchSimulator", "PysdSimulator", "Simulator", "ToySimulator", "simulator_for"]
+__all__ = ["BatchSimulator", "PysdSimulator", "Simulator", "simulator_for"]
 
 
 @runtime_checkable
@@ -145,141 +142,3 @@ class PysdSimulator:
 def simulator_for(model: str | os.PathLike[str] | None) -> Simulator:
     """Return a :class:`BatchSimulator` for a model file (the shipped model when None)."""
     return BatchSimulator(model)
-
-
-# --------------------------------------------------------------------------- toy model
-
-_TOY_PARAMETERS = pd.DataFrame(
-    {
-        "default": [0.15, 20.0, 1.0, 3.0, 0.05, 30.0, 2040.0, 0.0, 0.0],
-        "lower": [0.0, 1.0, 0.1, 0.25, 0.0, 5.0, 1995.0, 0.0, 0.0],
-        "upper": [1.0, 100.0, 10.0, 20.0, 0.2, 200.0, 2040.0, 1.0, 1000.0],
-        "unit": [
-            "1/Year",
-            "USD bn/Year",
-            "USD bn/Year",
-            "Year",
-            "1/Year",
-            "USD/Month",
-            "Year",
-            "Dmnl",
-            "USD/Month",
-        ],
-    },
-    index=pd.Index(
-        [
-            "Export growth rate",
-            "Export capacity",
-            "Initial export orders",
-            "Wage adjustment time",
-            "Wage growth rate",
-            "Initial minimum wage",
-            "Scandal year",
-            "Scandal size",
-            "Historical minimum wage",
-        ],
-        name="name",
-    ),
-)
-
-
-class ToySimulator:
-    """A two-stock NumPy model with the batch call shape, for tests and examples.
-
-    ``Export orders`` grows logistically (rate ``Export growth rate``, capacity
-    ``Export capacity``, a scandal in ``Scandal year`` cuts the growth rate by
-    ``Scandal size`` for one year); ``Minimum wage`` grows at ``Wage growth
-    rate`` plus a catch-up to a target proportional to export orders, adjusting
-    over ``Wage adjustment time``. When the input series ``Historical minimum
-    wage`` is positive it replaces the wage. Euler integration, ``TIME STEP``
-    0.125, saved every year from 1995 to 2035.
-
-    Parameters
-    ----------
-    time_step : float, default 0.125
-    initial_time, final_time : float, default 1995, 2035
-    """
-
-    variable_names = frozenset({"Export orders", "Minimum wage", "Effective minimum wage"})
-
-    def __init__(
-        self, *, time_step: float = 0.125, initial_time: float = 1995.0, final_time: float = 2035.0
-    ) -> None:
-        self.parameters = _TOY_PARAMETERS.copy()
-        self.time_step = float(time_step)
-        self.initial_time = float(initial_time)
-        self.final_time = float(final_time)
-        self.calls = 0
-        self.runs = 0
-
-    def run(
-        self,
-        samples: Mapping[str, np.ndarray],
-        *,
-        return_columns: Sequence[str],
-        inputs: Mapping[str, pd.Series] | None = None,
-        scheduler: Any = None,
-        final_time: float | None = None,
-    ) -> xr.Dataset:
-        """Simulate; see the class docstring. ``scheduler`` and ``final_time`` are ignored."""
-        unknown = [name for name in samples if name not in self.parameters.index]
-        if unknown:
-            raise UnknownParameterError(f"unknown parameter(s) {unknown}")
-        missing = [c for c in return_columns if c not in self.variable_names]
-        if missing:
-            raise UnknownVariableError(f"unknown variable(s) {missing}")
-        sizes = {len(np.atleast_1d(v)) for v in samples.values()}
-        if len(sizes) > 1:
-            raise ParameterRangeError(f"sample arrays have unequal lengths {sorted(sizes)}")
-        n = sizes.pop() if sizes else 1
-        value = {
-            name: np.broadcast_to(
-                np.asarray(samples.get(name, self.parameters.at[name, "default"]), float), (n,)
-            )
-            for name in self.parameters.index
-        }
-        self.calls += 1
-        self.runs += n
-        dt = self.time_step
-        steps = round((self.final_time - self.initial_time) / dt)
-        per_save = round(1.0 / dt)
-        times = self.initial_time + dt * np.arange(steps + 1)
-        history = None
-        if inputs and "Historical minimum wage" in inputs:
-            series = inputs["Historical minimum wage"]
-            history = np.interp(times, series.index.to_numpy(float), series.to_numpy(float))
-        exports = value["Initial export orders"].copy()
-        wage = value["Initial minimum wage"].copy()
-        saved_e, saved_w, saved_eff = [], [], []
-        for step in range(steps + 1):
-            t = times[step]
-            driven = history[step] if history is not None else 0.0
-            effective = np.where(driven > 0, driven, wage) if np.ndim(driven) == 0 else wage
-            if step % per_save == 0:
-                saved_e.append(exports.copy())
-                saved_w.append(wage.copy())
-                saved_eff.append(np.broadcast_to(effective, (n,)).copy())
-            if step == steps:
-                break
-            in_scandal = (t >= value["Scandal year"]) & (t < value["Scandal year"] + 1.0)
-            rate = value["Export growth rate"] * (1.0 - value["Scandal size"] * in_scandal)
-            d_exports = rate * exports * (1.0 - exports / value["Export capacity"])
-            target = wage * (1.0 + 0.5 * exports / value["Export capacity"])
-            d_wage = (
-                value["Wage growth rate"] * wage
-                + (target - wage) / value["Wage adjustment time"] * 0.2
-            )
-            exports = exports + dt * d_exports
-            wage = wage + dt * d_wage
-        saved_times = times[::per_save]
-        data = {
-            "Export orders": np.stack(saved_e, axis=1),
-            "Minimum wage": np.stack(saved_w, axis=1),
-            "Effective minimum wage": np.stack(saved_eff, axis=1),
-        }
-        coords = {"time": saved_times, "run": np.arange(n)}
-        for name in samples:
-            coords[name] = ("run", value[name])
-        return xr.Dataset(
-            {name: (("run", "time"), data[name]) for name in return_columns}, coords=coords
-        )
