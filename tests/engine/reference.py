@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from pathlib import Path
 
@@ -35,14 +36,29 @@ def assert_matches_pysd(result: xr.Dataset, frame: pd.DataFrame, run: int = 0) -
     np.testing.assert_allclose(result["time"].values, frame.index.values, rtol=0, atol=1e-12)
     compared = 0
     for name in result.data_vars:
-        if name not in frame.columns:
+        values = result[name].isel(run=run)
+        columns = pysd_columns(result, name)
+        if not all(label in frame.columns for label in columns):
             continue
-        expected = frame[name].to_numpy(dtype=float)
-        actual = result[name].isel(run=run).values
-        np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-12, err_msg=name)
+        for label, index in columns.items():
+            expected = frame[label].to_numpy(dtype=float)
+            actual = values.values[(slice(None), *index)]
+            np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-12, err_msg=label)
         compared += 1
     assert compared > 0
     return compared
+
+
+def pysd_columns(result: xr.Dataset, name: str) -> dict[str, tuple[int, ...]]:
+    """pysd's column label for each element of a variable (``"x[North,Farm]"``)."""
+    dims = result[name].dims[2:]
+    if not dims:
+        return {name: ()}
+    labels = {}
+    for index in itertools.product(*(range(result.sizes[d]) for d in dims)):
+        elements = ",".join(str(result[d].values[i]) for d, i in zip(dims, index, strict=True))
+        labels[f"{name}[{elements}]"] = index
+    return labels
 
 
 CONTROLS = """INITIAL TIME = 0 ~ Year ~ |

@@ -16,6 +16,7 @@ CONSTRUCT_MODELS = [
     "smooths",
     "delays",
     "trend_lookups",
+    "subscripts",
 ]
 
 

@@ -23,7 +23,16 @@ CASES = [
         "Share = ALLOCATE BY PRIORITY(a, b, 1, 1, 1) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\n"
         "b = 2 ~ dmnl ~ |",
     ),
-    ("subscripts", "Region", "Region: north, south ~ ~ |\nLevel[Region] = 1 ~ dmnl ~ |"),
+    (
+        "EXCEPT",
+        "Level",
+        "Region: north, south ~ ~ |\nLevel[Region] :EXCEPT: [north] = 1 ~ dmnl ~ |",
+    ),
+    (
+        "subscript mapping",
+        "Region",
+        "Region: north, south -> Zone ~ ~ |\nZone: a, b ~ ~ |\nLevel[Region] = 1 ~ dmnl ~ |",
+    ),
 ]
 
 

@@ -22,7 +22,7 @@ from .codegen import Program, generate
 from .integrate import ChunkInputs, integrate_chunk
 from .ir import Graph
 from .lowering import control_values, lower_model
-from .output import NetCDFWriter, assemble
+from .output import Layout, NetCDFWriter, assemble
 from .samples import ResolvedInputs, resolve_samples
 from .timeline import Timeline, make_timeline
 
@@ -215,7 +215,6 @@ class BatchModel:
         )
         requested = self._requested(return_columns)
         series_constants = frozenset(k for k in resolved.series if k in self._constants)
-        self._program(series_constants, requested)  # compile before dispatching chunks
         timeline = self._timeline(final_time, time_step, return_timestamps)
         size = _chunk_size(chunk_size, resolved.n_runs)
         attrs = self._attrs(scenario_name, resolved, timeline)
@@ -224,17 +223,23 @@ class BatchModel:
             for name in resolved.sampled
         }
         chunks = list(_chunk_bounds(resolved.n_runs, size))
+        graph, _ = self._program(series_constants, requested)
+        layout = Layout(
+            names=requested,
+            dims=tuple(graph.nodes[graph.by_name[name]].dims for name in requested),
+            ranges=graph.ranges,
+        )
         job = _Job(self, series_constants, requested, resolved, timeline)
         bar = _progress(progress, len(chunks))
         writer = (
-            NetCDFWriter(out, requested, timeline.saved_times, resolved.n_runs, coordinates, attrs)
+            NetCDFWriter(out, layout, timeline.saved_times, resolved.n_runs, coordinates, attrs)
             if out is not None
             else None
         )
         values = (
             None
             if writer is not None
-            else np.empty((timeline.n_saved, len(requested), resolved.n_runs))
+            else np.empty((timeline.n_saved, layout.rows, resolved.n_runs))
         )
         try:
             for start, block in _execute(job, chunks, scheduler, values):
@@ -251,7 +256,7 @@ class BatchModel:
             bar.close()
         if writer is not None:
             return writer.close()
-        return assemble(values, requested, timeline.saved_times, coordinates, attrs)
+        return assemble(values, layout, timeline.saved_times, coordinates, attrs)
 
     def _requested(self, return_columns: Sequence[str] | None) -> tuple[str, ...]:
         if return_columns is None:
@@ -344,6 +349,8 @@ class _Job:
                     "SAVEPER": "saveper",
                 }[spec.name]
                 values.append(np.float64(getattr(self.timeline, key)))
+            elif spec.role == "array":
+                values.append(spec.default)
             elif spec.role == "constant":
                 value = resolved.values.get(spec.name, spec.default)
                 values.append(value[start:stop] if np.ndim(value) else np.float64(value))

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import ModelFileError
 from .functions import HELPERS, LOGICAL
-from .ir import Call, Graph, Input, Mode, Num, Ref, State, Time
+from .ir import Call, Graph, Input, Mode, Num, Ref, State, Static, Time
 
 __all__ = ["Program", "generate"]
 
@@ -148,6 +148,8 @@ class _Body:
     def _expression(self, expr) -> ast.expr:
         if isinstance(expr, Num):
             return ast.Constant(float(expr.value))
+        if isinstance(expr, Static):
+            return ast.Constant(expr.value)
         if isinstance(expr, Time):
             return _name("t")
         if isinstance(expr, Input):
@@ -177,6 +179,8 @@ class _Body:
             self.expression(arg, as_number=i not in keep_bool) for i, arg in enumerate(expr.args)
         ]
         op = expr.op
+        if op == "view":  # a renaming of subscripts: no computation
+            return args[0]
         if op in _BINARY:
             return ast.BinOp(left=args[0], op=_BINARY[op](), right=args[1])
         if op == "neg":
@@ -285,7 +289,7 @@ def _has_time(expr) -> bool:
 
 
 def _is_constant(expr, dynamic: list[bool]) -> bool:
-    if isinstance(expr, Num | Input):
+    if isinstance(expr, Num | Input | Static):
         return True
     if isinstance(expr, Ref):
         return not dynamic[expr.node]

@@ -116,6 +116,57 @@ def pi():
     return np.pi
 
 
+def align(value, positions, n_dims):
+    """Move subscript axis ``i`` of ``value`` to ``positions[i]`` of ``n_dims`` axes.
+
+    The run axis stays first; missing positions get length 1; a scalar is
+    returned as it is (it broadcasts anywhere).
+    """
+    if np.ndim(value) == 0:
+        return value
+    value = np.asarray(value)
+    order = sorted(range(len(positions)), key=positions.__getitem__)
+    if order != list(range(len(positions))):
+        value = np.transpose(value, (0, *[1 + i for i in order]))
+    shape = [value.shape[0]] + [1] * n_dims
+    for j, i in enumerate(order):
+        shape[1 + positions[i]] = value.shape[1 + j]
+    return value.reshape(shape)
+
+
+def fill(value, shape):
+    """Broadcast ``value`` to ``(run, *shape)`` (run 1 when it does not vary)."""
+    if np.ndim(value) == 0:
+        return np.full((1, *shape), value, dtype=float)
+    value = np.asarray(value)
+    if value.ndim == 1:  # one value per run
+        value = value.reshape((-1,) + (1,) * len(shape))
+    return np.broadcast_to(value, (value.shape[0], *shape))
+
+
+def take(value, axis, index):
+    """Select element ``index`` (drops the axis) or elements (keeps it) of subscript ``axis``."""
+    if isinstance(index, tuple):
+        return np.take(value, list(index), axis=1 + axis)
+    return np.take(value, index, axis=1 + axis)
+
+
+def assemble(shape, blocks, *values):
+    """An array defined element-wise: each value fills its block of indices."""
+    runs = max((np.shape(v)[0] for v in values if np.ndim(v) > 0), default=1)
+    out = np.full((runs, *shape), np.nan)
+    for block, value in zip(blocks, values, strict=True):
+        out[(slice(None), *np.ix_(*block))] = value
+    return out
+
+
+def _reduction(function):
+    def reduce(value, axes):
+        return function(value, axis=tuple(1 + a for a in axes))
+
+    return reduce
+
+
 #: Functions the generated code calls by name (``_<op>``), and only these.
 HELPERS = {
     "abs": np.abs,
@@ -148,6 +199,14 @@ HELPERS = {
     "pi": pi,
     "lookup": lookup,
     "series": series,
+    "align": align,
+    "fill": fill,
+    "take": take,
+    "assemble": assemble,
+    "sum": _reduction(np.sum),
+    "prod": _reduction(np.prod),
+    "vmin": _reduction(np.min),
+    "vmax": _reduction(np.max),
     "and": np.logical_and,
     "or": np.logical_or,
     "not": np.logical_not,

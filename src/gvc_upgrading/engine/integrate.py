@@ -71,7 +71,10 @@ def _initialise(program: Program, graph: Graph, chunk: ChunkInputs, timeline: Ti
     t0 = np.float64(timeline.initial_time)
     slots, initial_values, checks, lengths = program.initial(t0, K)
     for ok, (_, message) in zip(checks, graph.checks, strict=True):
-        bad = ~np.broadcast_to(np.asarray(ok, dtype=bool), (n,))
+        bad = ~np.asarray(ok, dtype=bool)
+        if bad.ndim > 1:
+            bad = bad.reshape(bad.shape[0], -1).any(axis=1)
+        bad = np.broadcast_to(bad, (n,))
         if bad.any():
             raise ParameterRangeError(f"run {chunk.first_run + int(np.argmax(bad))}: {message}")
     constants = program.constants(K, initial_values)
@@ -85,7 +88,7 @@ def _initialise(program: Program, graph: Graph, chunk: ChunkInputs, timeline: Ti
             )
     state = []
     for slot, value in zip(graph.slots, slots, strict=True):
-        array = np.array(np.broadcast_to(value, (n,)), dtype=float)
+        array = np.array(np.broadcast_to(value, (n, *slot.shape)), dtype=float)
         run = _first_bad(array, n)
         if run is not None:
             _raise_non_finite(
@@ -133,19 +136,39 @@ def _store(
     constants,
     saved,
     n: int,
-    positions: list[tuple[int, bool, int]],
+    positions: list[tuple[int, int, bool, int]],
 ) -> None:
-    for row, is_dynamic, index in positions:
-        out[k, row] = saved[index] if is_dynamic else constants[index]
+    for row, size, is_dynamic, index in positions:
+        value = saved[index] if is_dynamic else constants[index]
+        if size == 1:
+            out[k, row] = value
+        else:  # subscripted: (run, *sizes) -> rows of (element, run)
+            value = np.asarray(value)
+            out[k, row : row + size] = np.broadcast_to(
+                value.reshape(value.shape[0], size), (n, size)
+            ).T
 
 
-def _positions(program: Program, requested: Sequence[int]) -> list[tuple[int, bool, int]]:
+def row_sizes(graph: Graph, requested: Sequence[int]) -> list[int]:
+    """Rows each requested node takes in a result block (its number of elements)."""
+    return [
+        int(np.prod([len(graph.ranges[d]) for d in graph.nodes[node].dims], dtype=int))
+        for node in requested
+    ]
+
+
+def _positions(
+    program: Program, graph: Graph, requested: Sequence[int]
+) -> list[tuple[int, int, bool, int]]:
     dynamic = {node: i for i, node in enumerate(program.saved_nodes)}
     constant = {node: i for i, node in enumerate(program.constant_nodes)}
-    return [
-        (row, node in dynamic, dynamic[node] if node in dynamic else constant[node])
-        for row, node in enumerate(requested)
-    ]
+    positions = []
+    row = 0
+    for node, size in zip(requested, row_sizes(graph, requested), strict=True):
+        is_dynamic = node in dynamic
+        positions.append((row, size, is_dynamic, dynamic[node] if is_dynamic else constant[node]))
+        row += size
+    return positions
 
 
 def integrate_chunk(
@@ -178,7 +201,8 @@ def integrate_chunk(
     """
     with np.errstate(all="ignore"):
         if out is None:
-            out = np.empty((timeline.n_saved, len(requested), chunk.n_runs))
+            rows = sum(row_sizes(graph, requested))
+            out = np.empty((timeline.n_saved, rows, chunk.n_runs))
         if integration == "solve_ivp":
             _solve_ivp(program, graph, chunk, timeline, requested, out)
         else:
@@ -186,8 +210,13 @@ def integrate_chunk(
         if not np.isfinite(out).all():
             locate_non_finite(program, graph, chunk, timeline, integration)
             k, row, run = np.argwhere(~np.isfinite(out))[0]
+            owners = [
+                node
+                for node, size in zip(requested, row_sizes(graph, requested), strict=True)
+                for _ in range(size)
+            ]
             _raise_non_finite(
-                repr(_node_label(graph, requested[row])),
+                repr(_node_label(graph, owners[row])),
                 chunk.first_run + int(run),
                 float(timeline.saved_times[k]),
             )
@@ -199,7 +228,7 @@ def _fixed_step(program, graph, chunk, timeline, requested, integration, out) ->
     K = chunk.values
     state, constants, pipes = _initialise(program, graph, chunk, timeline)
     pointers = {k: np.zeros(chunk.n_runs, dtype=np.int64) for k in pipes}
-    positions = _positions(program, requested)
+    positions = _positions(program, graph, requested)
     dt = timeline.time_step
     k = 0
     rk4 = integration == "rk4"
@@ -242,18 +271,27 @@ def _solve_ivp(program, graph, chunk, timeline, requested, out) -> None:
     state, constants, _ = _initialise(program, graph, chunk, timeline)
     m = len(state)
 
+    shapes = [(n, *slot.shape) for slot in graph.slots]
+    bounds = np.cumsum([0] + [int(np.prod(shape)) for shape in shapes])
+
     def split(y: np.ndarray) -> list:
-        return [y[i * n : (i + 1) * n] for i in range(m)]
+        return [
+            y[a:b].reshape(shape) for a, b, shape in zip(bounds, bounds[1:], shapes, strict=False)
+        ]
 
     def rhs(t: float, y: np.ndarray) -> np.ndarray:
         rates = program.rates(np.float64(t), split(y), K, constants)
-        return np.concatenate([np.broadcast_to(r, (n,)) for r in rates]) if m else y
+        if not m:
+            return y
+        return np.concatenate(
+            [np.broadcast_to(r, shape).ravel() for r, shape in zip(rates, shapes, strict=True)]
+        )
 
     saved_times = list(timeline.step_times[timeline.save_at_step])
     if timeline.save_at_end:
         saved_times.append(timeline.end_time)
-    positions = _positions(program, requested)
-    y0 = np.concatenate(state) if m else np.zeros(1)
+    positions = _positions(program, graph, requested)
+    y0 = np.concatenate([s.ravel() for s in state]) if m else np.zeros(1)
     if m:
         solution = solve_ivp(
             rhs,

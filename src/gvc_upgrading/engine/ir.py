@@ -30,6 +30,7 @@ __all__ = [
     "Ref",
     "Slot",
     "State",
+    "Static",
     "Time",
 ]
 
@@ -76,6 +77,13 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Static:
+    """A fixed argument of a shape operation (axes, indices, shapes): ints and tuples."""
+
+    value: object
+
+
+@dataclass(frozen=True)
 class Mode:
     """``init`` during initialisation, ``run`` afterwards (ACTIVE INITIAL)."""
 
@@ -83,7 +91,7 @@ class Mode:
     init: object
 
 
-Expr = Num | Time | Ref | State | Input | Call | Mode
+Expr = Num | Time | Ref | State | Input | Call | Mode | Static
 
 
 @dataclass
@@ -96,7 +104,8 @@ class InputSpec:
         The model name it belongs to (e.g. the constant's Vensim name).
     role : str
         ``"constant"``, ``"control"``, ``"lookup_x"``, ``"lookup_y"``,
-        ``"series_x"`` or ``"series_y"``.
+        ``"series_x"``, ``"series_y"`` or ``"array"`` (a subscripted
+        constant given element by element; not sampled).
     default : object
         The model's own value (float, or a 1-D array for tables); ``None``
         when the model holds none (a data variable read from a file).
@@ -105,6 +114,7 @@ class InputSpec:
     name: str
     role: str
     default: object
+    dims: tuple[str, ...] = ()
 
 
 @dataclass
@@ -125,6 +135,9 @@ class Node:
         frozen at initialisation), ``"data"`` or ``"hidden"``.
     visible : bool
         Whether it is a model variable that can be returned.
+    dims : tuple of str
+        Its subscript ranges; its value has shape ``(run, *sizes)`` (or is a
+        scalar or ``(run,)`` array when there are none).
     """
 
     id: int
@@ -132,6 +145,7 @@ class Node:
     expr: object
     kind: str = "auxiliary"
     visible: bool = True
+    dims: tuple[str, ...] = ()
 
 
 @dataclass
@@ -156,6 +170,8 @@ class Slot:
     length_expr : Expr or None
         For ``"fixed_delay"``: the delay time, from which the pipeline length
         (delay time ÷ TIME STEP) is set at initialisation.
+    dims, shape : tuple
+        Subscript ranges of the slot and their sizes.
     """
 
     id: int
@@ -164,6 +180,8 @@ class Slot:
     rate: object
     update: str = "euler"
     length_expr: object = None
+    dims: tuple[str, ...] = ()
+    shape: tuple[int, ...] = ()
 
 
 @dataclass
@@ -185,6 +203,8 @@ class Graph:
     controls: dict[str, int] = field(default_factory=dict)
     #: Model-order names of the stocks (INTEG variables).
     stocks: list[str] = field(default_factory=list)
+    #: Subscript range name -> its elements, in order.
+    ranges: dict[str, list[str]] = field(default_factory=dict)
     #: Conditions checked once per run at initialisation: (expression that is
     #: true where the run is valid, message naming the variable and the rule).
     checks: list[tuple[object, str]] = field(default_factory=list)

@@ -36,7 +36,7 @@ from pysd.translators.structures.abstract_model import (
 )
 
 from ..errors import ModelFileError, UnsupportedConstructError
-from .ir import Call, Graph, Input, InputSpec, Mode, Node, Num, Ref, Slot, State, Time
+from .ir import Call, Graph, Input, InputSpec, Mode, Node, Num, Ref, Slot, State, Static, Time
 
 __all__ = ["CONTROL_KEYS", "FUNCTIONS", "control_values", "lower_model", "reference_key"]
 
@@ -78,7 +78,13 @@ FUNCTIONS: dict[str, tuple[str, tuple[int, ...]]] = {
     "pulse": ("pulse", (2,)),
     "pulse_train": ("pulse_train", (4,)),
     "pi": ("pi", (0,)),
+    "sum": ("sum", (1,)),
+    "prod": ("prod", (1,)),
+    "vmin": ("vmin", (1,)),
+    "vmax": ("vmax", (1,)),
 }
+
+_REDUCTIONS = frozenset({"sum", "prod", "vmin", "vmax"})
 
 _STRUCTURE_NAMES = {
     "AllocateAvailableStructure": "ALLOCATE AVAILABLE",
@@ -113,10 +119,13 @@ class _Lowering:
         self.series_overrides = frozenset(series_overrides)
         self.graph = Graph()
         self.keys: dict[str, tuple[str, int]] = {}  # key -> (kind, node id / element index)
+        self.dim_cache: dict = {}  # expression -> its subscript dims
+        self.context_dims: tuple[str, ...] = ()  # dims of the equation being lowered
+        self.range_names: dict[str, str] = {}  # casefolded range name -> range name
 
     # -- building blocks ---------------------------------------------------
-    def new_input(self, name: str, role: str, default: object) -> Input:
-        self.graph.inputs.append(InputSpec(name, role, default))
+    def new_input(self, name: str, role: str, default: object, dims: tuple = ()) -> Input:
+        self.graph.inputs.append(InputSpec(name, role, default, dims))
         return Input(len(self.graph.inputs) - 1)
 
     def new_node(self, name: str, expr: object, kind: str, visible: bool) -> int:
@@ -125,9 +134,128 @@ class _Lowering:
         return node.id
 
     def new_slot(self, owner: str, init: object, rate: object, update: str = "euler") -> State:
-        slot = Slot(len(self.graph.slots), owner, init, rate, update)
+        dims = self.context_dims
+        slot = Slot(
+            len(self.graph.slots), owner, init, rate, update, dims=dims, shape=self.shape(dims)
+        )
         self.graph.slots.append(slot)
         return State(slot.id)
+
+    # -- subscripts --------------------------------------------------------
+    def shape(self, dims: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(len(self.graph.ranges[d.rstrip("!")]) for d in dims)
+
+    def range_of(self, name: str) -> str | None:
+        return self.range_names.get(name.strip().casefold())
+
+    def elements(self, name: str) -> list[str]:
+        """Elements (casefolded) of a range, or the element itself."""
+        found = self.range_of(name)
+        if found is not None:
+            return [e.casefold() for e in self.graph.ranges[found]]
+        return [name.strip().casefold()]
+
+    def index_in(self, element: str, dim: str, var: str) -> int:
+        members = [e.casefold() for e in self.graph.ranges[dim]]
+        if element.strip().casefold() not in members:
+            raise ModelFileError(f"{var!r}: {element!r} is not an element of {dim!r}")
+        return members.index(element.strip().casefold())
+
+    def dims_of(self, expr) -> tuple[str, ...]:
+        if isinstance(expr, Num | Time | Static):
+            return ()
+        if isinstance(expr, Input):
+            return self.graph.inputs[expr.slot].dims
+        if isinstance(expr, Ref):
+            return self.graph.nodes[expr.node].dims
+        if isinstance(expr, State):
+            return self.graph.slots[expr.slot].dims
+        if isinstance(expr, Mode):
+            return self.dims_of(expr.run)
+        return self.dim_cache.get(expr, ())
+
+    def op(self, name: str, args: tuple):
+        """``Call(name, args)`` with arguments aligned on the union of their dims."""
+        values = (0,) if name in ("lookup", "series") else range(len(args))
+        dims = {i: self.dims_of(args[i]) for i in values}
+        union: list[str] = []
+        for d in dims.values():
+            union.extend(x for x in d if x not in union)
+        target = tuple(union)
+        if target:
+            args = tuple(
+                self.align(a, dims[i], target)
+                if i in dims and dims[i] != target and not isinstance(a, Num)
+                else a
+                for i, a in enumerate(args)
+            )
+        result = fold(name, args)
+        if target:
+            self.dim_cache[result] = target
+        return result
+
+    def align(self, expr, source: tuple[str, ...], target: tuple[str, ...]):
+        """Reorder ``expr``'s axes from ``source`` to ``target`` (size 1 where missing)."""
+        if source == target:
+            return expr
+        positions = tuple(target.index(d) for d in source)
+        call = Call("align", (expr, Static(positions), Static(len(target))))
+        self.dim_cache[call] = target
+        return call
+
+    def conform(self, expr, target: tuple[str, ...], var: str):
+        """Broadcast ``expr`` to the full shape of ``target`` dims."""
+        source = self.dims_of(expr)
+        if not set(source) <= set(target):
+            raise ModelFileError(
+                f"the equation of {var!r} has subscripts {source} that its definition "
+                f"over {target} does not have"
+            )
+        if not target or (source == target and not isinstance(expr, Num)):
+            return expr
+        call = Call("fill", (self.align(expr, source, target), Static(self.shape(target))))
+        self.dim_cache[call] = target
+        return call
+
+    def _declare_ranges(self, ranges) -> None:
+        for subscript_range in ranges:
+            if not isinstance(subscript_range.subscripts, list):
+                raise _unsupported("subscript range copy or GET", subscript_range.name)
+            if subscript_range.mapping:
+                raise _unsupported("subscript mapping", subscript_range.name)
+            self.graph.ranges[subscript_range.name] = list(subscript_range.subscripts)
+            self.range_names[subscript_range.name.strip().casefold()] = subscript_range.name
+
+    def _variable_dims(self, element) -> tuple[str, ...]:
+        components = element.components
+        for component in components:
+            if component.subscripts[1]:
+                raise _unsupported("EXCEPT", element.name)
+        lists = [component.subscripts[0] for component in components]
+        if not any(lists):
+            if len(components) > 1:
+                raise ModelFileError(f"variable {element.name!r} is defined twice")
+            return ()
+        if len({len(x) for x in lists}) != 1:
+            raise ModelFileError(f"{element.name!r}: definitions with different subscripts")
+        dims = []
+        for position in range(len(lists[0])):
+            names = [x[position] for x in lists]
+            if len(names) == 1 and self.range_of(names[0]) is not None:
+                dims.append(self.range_of(names[0]))
+                continue
+            wanted = {e for name in names for e in self.elements(name)}
+            candidates = [
+                r
+                for r, members in self.graph.ranges.items()
+                if wanted <= {m.casefold() for m in members}
+            ]
+            if not candidates:
+                raise ModelFileError(
+                    f"{element.name!r}: no subscript range holds all of {sorted(wanted)}"
+                )
+            dims.append(min(candidates, key=lambda r: len(self.graph.ranges[r])))
+        return tuple(dims)
 
     # -- the model ---------------------------------------------------------
     def run(self) -> Graph:
@@ -136,12 +264,7 @@ class _Lowering:
             if section.type != "main":
                 raise _unsupported("MACRO", section.name)
         (main,) = [s for s in sections if s.type == "main"]
-        if main.subscripts:
-            raise _unsupported(
-                "subscripts",
-                main.subscripts[0].name,
-                "subscript ranges are not yet supported by the batch engine",
-            )
+        self._declare_ranges(main.subscripts)
         elements = [e for e in main.elements if e.components]
         controls = [e for e in elements if isinstance(e, AbstractControlElement)]
         variables = [e for e in elements if not isinstance(e, AbstractControlElement)]
@@ -152,25 +275,91 @@ class _Lowering:
             key = reference_key(element.name)
             if key in self.keys:
                 raise ModelFileError(f"variable {element.name!r} is defined twice")
-            if len(element.components) != 1 or element.components[0].subscripts[0]:
-                raise _unsupported(
-                    "subscripts",
-                    element.name,
-                    "subscripted variables are not yet supported by the batch engine",
-                )
+            dims = self._variable_dims(element)
             component = element.components[0]
             if isinstance(component, AbstractLookup):
+                if dims:
+                    raise _unsupported("subscripted lookup", element.name)
                 self._declare_lookup(element.name, component.ast)
                 continue
             node = self.new_node(element.name, None, "auxiliary", True)
+            self.graph.nodes[node].dims = dims
             self.keys[key] = ("node", node)
             self.graph.by_name[element.name] = node
             pending.append((element, component, node))
         # Constants first, so that orders of SMOOTH N / DELAY N can read them.
         pending.sort(key=lambda item: not _is_number(item[1].ast))
-        for element, component, node in pending:
-            self._define(element, component, node)
+        for element, _component, node in pending:
+            self._define_element(element, node)
+        for slot in self.graph.slots:
+            if slot.dims:
+                slot.init = self.conform(slot.init, slot.dims, slot.owner)
+                slot.rate = self.conform(slot.rate, slot.dims, slot.owner)
         return self.graph
+
+    def _define_element(self, element, node_id: int) -> None:
+        node = self.graph.nodes[node_id]
+        components = element.components
+        simple = (
+            len(components) == 1
+            and tuple(self.range_of(s) for s in components[0].subscripts[0]) == node.dims
+        )
+        if simple:
+            self.context_dims = node.dims
+            try:
+                self._define(element, components[0], node_id)
+            finally:
+                self.context_dims = ()
+            if node.dims and node.kind != "constant":
+                node.expr = self.conform(node.expr, node.dims, element.name)
+            return
+        # element-wise definition: each component fills its block of the array
+        values, blocks = [], []
+        for component in components:
+            if isinstance(component, AbstractData) or isinstance(component.ast, ae.IntegStructure):
+                raise _unsupported("element-wise stock or data", element.name)
+            subscripts = component.subscripts[0]
+            cdims = tuple(self.range_of(x) for x in subscripts if self.range_of(x))
+            self.context_dims = cdims
+            try:
+                value = self._component_value(component.ast, cdims, element.name)
+            finally:
+                self.context_dims = ()
+            source = self.dims_of(value)
+            if not set(source) <= set(cdims):
+                raise ModelFileError(
+                    f"the equation of {element.name!r}{list(subscripts)} has subscripts "
+                    f"{source} it is not defined over"
+                )
+            position_of = {
+                self.range_of(x): p for p, x in enumerate(subscripts) if self.range_of(x)
+            }
+            if not isinstance(value, Num):
+                positions = tuple(position_of[d] for d in source)
+                value = Call("align", (value, Static(positions), Static(len(node.dims))))
+            block = []
+            for p, x in enumerate(subscripts):
+                block.append(
+                    tuple(self.index_in(e, node.dims[p], element.name) for e in self.elements(x))
+                )
+            values.append(value)
+            blocks.append(tuple(block))
+        node.expr = Call(
+            "assemble", (Static(self.shape(node.dims)), Static(tuple(blocks)), *values)
+        )
+        self.dim_cache[node.expr] = node.dims
+
+    def _component_value(self, ast, dims: tuple[str, ...], var: str):
+        if isinstance(ast, np.ndarray):
+            return self.array_input(ast, dims, var)
+        return self.expr(ast, var)
+
+    def array_input(self, ast: np.ndarray, dims: tuple[str, ...], var: str) -> Input:
+        shape = self.shape(dims)
+        values = np.asarray(ast, dtype=float)
+        if values.size != int(np.prod(shape)):
+            raise ModelFileError(f"{var!r}: {values.size} values for subscripts of shape {shape}")
+        return self.new_input(var, "array", values.reshape((1, *shape)), dims)
 
     def _declare_controls(self, controls, variables) -> None:
         values = self.control_values(controls, variables, {})
@@ -254,6 +443,8 @@ class _Lowering:
         ast = component.ast
         if isinstance(component, AbstractData):
             node.kind = "data"
+            if node.dims:
+                raise _unsupported("subscripted data", name)
             if isinstance(ast, ae.DataStructure):
                 if component.keyword not in (None, "interpolate"):
                     raise _unsupported(
@@ -266,9 +457,19 @@ class _Lowering:
                 self.graph.data[name] = (xi.slot, yi.slot)
                 node.expr = Call("series", (Time(), xi, yi))
                 return
+        if isinstance(ast, np.ndarray):
+            node.expr = self.array_input(ast, node.dims, name)
+            return
         if _is_number(ast):
             node.kind = "constant"
             slot = self.new_input(name, "constant", float(ast))
+            if node.dims:
+                if name in self.series_overrides:
+                    raise _unsupported("time series for a subscripted constant", name)
+                self.graph.constants[name] = slot.slot
+                node.expr = Call("fill", (slot, Static(self.shape(node.dims))))
+                self.dim_cache[node.expr] = node.dims
+                return
             self.graph.constants[name] = slot.slot
             if name in self.series_overrides:
                 xi = self.new_input(name, "series_x", None)
@@ -298,7 +499,7 @@ class _Lowering:
             x, y = _table(ast.lookups)
             xi = self.new_input(f"WITH LOOKUP in {var}", "lookup_x", x)
             yi = self.new_input(f"WITH LOOKUP in {var}", "lookup_y", y)
-            return fold("lookup", (self.expr(ast.argument, var), xi, yi))
+            return self.op("lookup", (self.expr(ast.argument, var), xi, yi))
         if isinstance(ast, ae.IntegStructure):
             update = "nonnegative" if ast.non_negative else "euler"
             return self.new_slot(
@@ -328,26 +529,26 @@ class _Lowering:
         if isinstance(ast, str):
             raise _unsupported("string argument", var)
         if isinstance(ast, np.ndarray):
-            raise _unsupported("array constant", var, "subscripts are not yet supported")
+            raise _unsupported("array constant inside an equation", var)
         raise _unsupported(_construct_name(ast), var)
 
     def arithmetic(self, ast: ae.ArithmeticStructure, var: str):
         args = [self.expr(a, var) for a in ast.arguments]
         ops = list(ast.operators)
         if ops == ["negative"]:
-            return fold("neg", (args[0],))
+            return self.op("neg", (args[0],))
         if all(op == "^" for op in ops):
             # pysd writes a**b**c, which Python groups from the right.
             result = args[-1]
             for left in reversed(args[:-1]):
-                result = fold("pow", (left, result))
+                result = self.op("pow", (left, result))
             return result
         names = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
         result = args[0]
         for op, arg in zip(ops, args[1:], strict=True):
             if op not in names:
                 raise _unsupported(f"operator {op!r}", var)
-            result = fold(names[op], (result, arg))
+            result = self.op(names[op], (result, arg))
         return result
 
     def logic(self, ast: ae.LogicStructure, var: str):
@@ -364,19 +565,56 @@ class _Lowering:
             ":OR:": "or",
         }
         if ops == [":NOT:"]:
-            return fold("not", (args[0],))
+            return self.op("not", (args[0],))
         # pysd nests binary logic from the right: a AND (b OR c).
         result = args[-1]
         for op, left in zip(reversed(ops), reversed(args[:-1]), strict=True):
             key = op.upper()
             if key not in names:
                 raise _unsupported(f"operator {op!r}", var)
-            result = fold(names[key], (left, result))
+            result = self.op(names[key], (left, result))
         return result
 
     def reference(self, ast: ae.ReferenceStructure, var: str):
-        if ast.subscripts is not None:
-            raise _unsupported("subscripts", var, "subscripted references are not yet supported")
+        expr = self._plain_reference(ast, var)
+        subscripts = ast.subscripts.subscripts if ast.subscripts is not None else None
+        dims = self.dims_of(expr)
+        if subscripts is None:
+            return expr
+        if len(subscripts) != len(dims):
+            raise ModelFileError(
+                f"the equation of {var!r} refers to {ast.reference!r} with {len(subscripts)} "
+                f"subscripts; it has {len(dims)}"
+            )
+        result_dims: list[str] = []
+        axis = 0
+        for subscript, target in zip(subscripts, dims, strict=True):
+            bang = subscript.strip().endswith("!")
+            name = subscript.strip().rstrip("!").strip()
+            found = self.range_of(name)
+            if found is None:
+                index = self.index_in(name, target, var)
+                expr = Call("take", (expr, Static(axis), Static(index)))
+                continue
+            suffix = "!" if bang else ""
+            if found != target:
+                members = [m.casefold() for m in self.graph.ranges[target]]
+                wanted = self.elements(found)
+                if not set(wanted) <= set(members):
+                    raise _unsupported(
+                        "subscript mapping", var, f"{found!r} is not a subrange of {target!r}"
+                    )
+                indices = tuple(members.index(e) for e in wanted)
+                expr = Call("take", (expr, Static(axis), Static(indices)))
+            result_dims.append(found + suffix)
+            axis += 1
+        result = tuple(result_dims)
+        if result != dims:
+            expr = Call("view", (expr, Static(result)))
+            self.dim_cache[expr] = result
+        return expr
+
+    def _plain_reference(self, ast: ae.ReferenceStructure, var: str):
         key = reference_key(ast.reference)
         if key == "time":
             return Time()
@@ -398,7 +636,7 @@ class _Lowering:
             if len(ast.arguments) != 1:
                 raise ModelFileError(f"lookup {key!r} called with {len(ast.arguments)} arguments")
             xi, yi = lookups[key]
-            return fold("lookup", (self.expr(ast.arguments[0], var), xi, yi))
+            return self.op("lookup", (self.expr(ast.arguments[0], var), xi, yi))
         if key == "active_initial":
             if len(ast.arguments) != 2:
                 raise ModelFileError(f"ACTIVE INITIAL in {var!r} needs two arguments")
@@ -411,9 +649,17 @@ class _Lowering:
                 f"{key.upper().replace('_', ' ')} with {len(ast.arguments)} arguments", var
             )
         args = tuple(self.expr(a, var) for a in ast.arguments)
+        if op in _REDUCTIONS:
+            dims = self.dims_of(args[0])
+            axes = tuple(i for i, d in enumerate(dims) if d.endswith("!"))
+            if not axes:
+                raise _unsupported(f"{op.upper()} without a '!' subscript", var)
+            call = Call(op, (args[0], Static(axes)))
+            self.dim_cache[call] = tuple(d for d in dims if not d.endswith("!"))
+            return call
         if op in ("step", "pulse", "pulse_train", "ramp"):
             args = (Time(), Input(self.graph.controls["time_step"]), *args)
-        return fold(op, args)
+        return self.op(op, args)
 
     # -- stateful structures ----------------------------------------------
     def static_order(self, ast, construct: str, var: str) -> int:
@@ -443,7 +689,7 @@ class _Lowering:
         if not isinstance(expr, Num):
             self.graph.checks.append(
                 (
-                    fold("eq", (expr, Num(float(order)))),
+                    self.op("eq", (expr, Num(float(order)))),
                     f"the order of {construct} in {var!r} was fixed at {order} when the model "
                     "was compiled; it cannot vary between runs",
                 )
@@ -459,8 +705,8 @@ class _Lowering:
         stages = [self.new_slot(var, initial, None) for _ in range(order)]
         for stage in stages:
             # pysd: (targets - state) * order / smooth_time
-            rate = fold(
-                "div", (fold("mul", (fold("sub", (target, stage)), Num(order))), smooth_time)
+            rate = self.op(
+                "div", (self.op("mul", (self.op("sub", (target, stage)), Num(order))), smooth_time)
             )
             self.graph.slots[stage.slot].rate = rate
             target = stage
@@ -469,23 +715,23 @@ class _Lowering:
     def delay(self, ast, var: str, order: int):
         delay_time = self.expr(ast.delay_time, var)
         self.order_fits(delay_time, order, "DELAY", var)
-        initial = fold("mul", (self.expr(ast.initial, var), delay_time))
+        initial = self.op("mul", (self.expr(ast.initial, var), delay_time))
         stages = [self.new_slot(var, initial, None) for _ in range(order)]
         inflow = self.expr(ast.input, var)
         for stage in stages:
-            outflow = fold("div", (stage, delay_time))
-            self.graph.slots[stage.slot].rate = fold(
-                "mul", (fold("sub", (inflow, outflow)), Num(order))
+            outflow = self.op("div", (stage, delay_time))
+            self.graph.slots[stage.slot].rate = self.op(
+                "mul", (self.op("sub", (inflow, outflow)), Num(order))
             )
             inflow = outflow
-        return fold("div", (stages[-1], delay_time))
+        return self.op("div", (stages[-1], delay_time))
 
     def order_fits(self, delay_time, order: int, construct: str, var: str) -> None:
         # pysd silently lowers the order when order * TIME STEP > delay time.
         dt = Input(self.graph.controls["time_step"])
         self.graph.checks.append(
             (
-                fold("le", (fold("mul", (Num(float(order)), dt)), delay_time)),
+                self.op("le", (self.op("mul", (Num(float(order)), dt)), delay_time)),
                 f"{construct} in {var!r}: the delay time is shorter than order × TIME STEP "
                 f"(order {order}); pysd would lower the order, the batch engine refuses",
             )
@@ -496,7 +742,7 @@ class _Lowering:
         self.check_order_input(self.expr(ast.order, var), "DELAY N", var, order)
         delay_time = self.expr(ast.delay_time, var)
         self.order_fits(delay_time, order, "DELAY N", var)
-        initial = fold("mul", (self.expr(ast.initial, var), delay_time))
+        initial = self.op("mul", (self.expr(ast.initial, var), delay_time))
         stages = [self.new_slot(var, initial, None) for _ in range(order)]
         times = [self.new_slot(var, delay_time, None, "replace") for _ in range(order)]
         # pysd rolls the remembered delay times at each step, newest first.
@@ -505,14 +751,16 @@ class _Lowering:
             self.graph.slots[time_slot.slot].rate = new_time
         inflow = self.expr(ast.input, var)
         for stage, new_time in zip(stages, new_times, strict=True):
-            outflow = fold("div", (stage, new_time))
-            self.graph.slots[stage.slot].rate = fold(
-                "mul", (fold("sub", (inflow, outflow)), Num(order))
+            outflow = self.op("div", (stage, new_time))
+            self.graph.slots[stage.slot].rate = self.op(
+                "mul", (self.op("sub", (inflow, outflow)), Num(order))
             )
             inflow = outflow
-        return fold("div", (stages[-1], times[0]))
+        return self.op("div", (stages[-1], times[0]))
 
     def delay_fixed(self, ast, var: str):
+        if self.context_dims:
+            raise _unsupported("subscripted DELAY FIXED", var)
         delay_time = self.expr(ast.delay_time, var)
         state = self.new_slot(
             var, self.expr(ast.initial, var), self.expr(ast.input, var), "fixed_delay"
@@ -525,36 +773,48 @@ class _Lowering:
         value = self.expr(ast.input, var)
         average_time = self.expr(ast.average_time, var)
         initial_trend = self.expr(ast.initial_trend, var)
-        initial = fold(
-            "div", (value, fold("add", (Num(1.0), fold("mul", (initial_trend, average_time)))))
+        initial = self.op(
+            "div",
+            (value, self.op("add", (Num(1.0), self.op("mul", (initial_trend, average_time))))),
         )
         state = self.new_slot(var, initial, None)
-        self.graph.slots[state.slot].rate = fold(
-            "div", (fold("sub", (value, state)), average_time)
+        self.graph.slots[state.slot].rate = self.op(
+            "div", (self.op("sub", (value, state)), average_time)
         )
-        return fold(
+        return self.op(
             "zidz",
-            (fold("sub", (value, state)), fold("mul", (average_time, fold("abs", (state,))))),
+            (
+                self.op("sub", (value, state)),
+                self.op("mul", (average_time, self.op("abs", (state,)))),
+            ),
         )
 
     def forecast(self, ast, var: str):
         value = self.expr(ast.input, var)
         average_time = self.expr(ast.average_time, var)
         horizon = self.expr(ast.horizon, var)
-        initial = fold("div", (value, fold("add", (Num(1.0), self.expr(ast.initial_trend, var)))))
-        state = self.new_slot(var, initial, None)
-        self.graph.slots[state.slot].rate = fold(
-            "div", (fold("sub", (value, state)), average_time)
+        initial = self.op(
+            "div", (value, self.op("add", (Num(1.0), self.expr(ast.initial_trend, var))))
         )
-        relative = fold("zidz", (fold("sub", (value, state)), fold("mul", (average_time, state))))
-        return fold("mul", (value, fold("add", (Num(1.0), fold("mul", (relative, horizon))))))
+        state = self.new_slot(var, initial, None)
+        self.graph.slots[state.slot].rate = self.op(
+            "div", (self.op("sub", (value, state)), average_time)
+        )
+        relative = self.op(
+            "zidz", (self.op("sub", (value, state)), self.op("mul", (average_time, state)))
+        )
+        return self.op(
+            "mul", (value, self.op("add", (Num(1.0), self.op("mul", (relative, horizon)))))
+        )
 
     def sample_if_true(self, ast, var: str):
         condition = self.expr(ast.condition, var)
         value = self.expr(ast.input, var)
         state = self.new_slot(var, self.expr(ast.initial, var), None, "replace")
-        sampled = fold("if_then_else", (condition, value, state))
-        self.graph.slots[state.slot].rate = fold("add", (fold("mul", (state, Num(0.0))), sampled))
+        sampled = self.op("if_then_else", (condition, value, state))
+        self.graph.slots[state.slot].rate = self.op(
+            "add", (self.op("mul", (state, Num(0.0))), sampled)
+        )
         return sampled
 
 
