@@ -217,6 +217,15 @@ class Model:
             ``time_step`` is invalid.
         ScenarioError
             If the scenario cannot be loaded or does not fit the model.
+
+        Examples
+        --------
+        >>> model = load_model()
+        >>> run = model.run({"Crowding out": 0.5}, scenario="csr", final_time=2000)
+        >>> float(run["time"][-1]), run.attrs["scenario"]
+        (2000.0, 'csr')
+        >>> float(run["Crowding out"][0])
+        0.5
         """
         scenario_name, overrides = self.overrides(
             params, scenario=scenario, check_bounds=check_bounds

@@ -597,6 +597,15 @@ def compare(
         If a scenario is unknown or does not fit the model.
     UnknownVariableError
         If an outcome is not a model variable.
+
+    Examples
+    --------
+    >>> from gvc_upgrading import load_model
+    >>> comparison = compare(load_model(), ["csr"], outcomes=["True compliance visible"])
+    >>> comparison["difference"].dims
+    ('scenario', 'outcome', 'time')
+    >>> float(comparison["difference"].sel(scenario="baseline").max())
+    0.0
     """
     missing = [name for name in outcomes if name not in model.variables.index]
     if missing:
