@@ -110,7 +110,8 @@ def test_interrupted_cli_run_leaves_no_result_files(study_file, tmp_path, monkey
 
     monkeypatch.setattr(study_run, "plot_interaction_map", interrupted)
     out = tmp_path / "out"
-    assert main(["sensitivity", str(study_file), "--out", str(out), "--no-progress"]) == 130
+    arguments = ["--out", str(out), "--no-progress", "--no-scenario-contrast"]
+    assert main(["sensitivity", str(study_file), *arguments]) == 130
     assert not [p for p in out.rglob("*") if p.is_file() and "checkpoint" not in p.parts]
 
 

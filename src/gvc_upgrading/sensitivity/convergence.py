@@ -156,7 +156,7 @@ def sobol_convergence(
         )
         values = fresh if not known else np.concatenate([values, fresh], axis=0)
         samples = new_samples
-        result = analyse_sobol(design, values, second_order=False)
+        result = analyse_sobol(design, values, second_order=False, progress=progress)
         widest, where = widest_st_interval(result)
         ranking = top_ranking(result, top)
         stable = previous is not None and ranking == previous
@@ -177,7 +177,7 @@ def sobol_convergence(
             break
         n *= 2
     if design.study.second_order:
-        result = analyse_sobol(design, values)
+        result = analyse_sobol(design, values, progress=progress)
     table = pd.DataFrame(rows).set_index("n")
     result.attrs.update(
         {

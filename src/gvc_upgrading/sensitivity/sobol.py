@@ -18,8 +18,9 @@ import numpy as np
 import xarray as xr
 from SALib.analyze import sobol as salib_sobol_analyze
 from SALib.sample import sobol as salib_sobol_sample
+from tqdm import tqdm
 
-from .checkpoint import ChunkStore, evaluate_in_chunks
+from .checkpoint import ChunkStore, evaluate_in_chunks, progress_enabled
 from .design import (
     analysis_seed,
     common_attrs,
@@ -248,7 +249,7 @@ def sobol(
     )
     samples = design.sample(design.study.n)
     values = design.evaluate(samples, progress=progress, checkpoint_dir=checkpoint_dir)
-    return analyse_sobol(design, values)
+    return analyse_sobol(design, values, progress=progress)
 
 
 def _drop_second_order_rows(values: np.ndarray, num_factors: int) -> np.ndarray:
@@ -308,7 +309,11 @@ def _indices_of(
 
 
 def analyse_sobol(
-    design: SobolDesign, values: np.ndarray, *, second_order: bool | None = None
+    design: SobolDesign,
+    values: np.ndarray,
+    *,
+    second_order: bool | None = None,
+    progress: bool | None = False,
 ) -> xr.Dataset:
     """Estimate the indices from the evaluations of a design (see :func:`sobol`).
 
@@ -321,6 +326,9 @@ def analyse_sobol(
     second_order : bool, optional
         Estimate S2 (default: when the design allows it). ``False`` on a
         second-order design skips the costly S2 bootstrap.
+    progress : bool, optional
+        Show a progress bar over output columns (None: when stderr is a
+        terminal).
     """
     study = design.study
     with_s2 = study.second_order if second_order is None else second_order and study.second_order
@@ -350,10 +358,21 @@ def analyse_sobol(
     pair_dim = f"{factor_dim}_2"
     scalars = [c for c in layout if c.times is None]
     trajectories = [c for c in layout if c.times is not None]
+    jobs = [(c.start, with_s2) for c in scalars]
+    jobs += [(j, False) for c in trajectories for j in range(c.start, c.start + c.width)]
+    estimates: dict[int, dict[str, np.ndarray]] = {}
+    with tqdm(
+        total=len(jobs),
+        desc="estimating indices",
+        unit="column",
+        disable=not progress_enabled(progress),
+        leave=False,
+    ) as bar:
+        for column, pairs in jobs:
+            estimates[column] = _indices_of(design, values[:, column], second_order=pairs)
+            bar.update()
     if scalars:
-        per_output = [
-            _indices_of(design, values[:, c.start], second_order=with_s2) for c in scalars
-        ]
+        per_output = [estimates[c.start] for c in scalars]
         for name in _INDEX_NAMES:
             dataset[name] = (("output", factor_dim), np.stack([r[name] for r in per_output]))
         if with_s2:
@@ -370,7 +389,7 @@ def analyse_sobol(
         constant, variance = [], []
         for c in trajectories:
             columns = range(c.start, c.start + c.width)
-            per_time = [_indices_of(design, values[:, j], second_order=False) for j in columns]
+            per_time = [estimates[j] for j in columns]
             for name in _INDEX_NAMES:
                 stacked[name].append(np.stack([r[name] for r in per_time], axis=-1))
             constant.append([is_constant(values[:, j]) for j in columns])
