@@ -87,7 +87,10 @@ def test_cli_writes_netcdf_tables_and_figures(study_file, tmp_path, capsys):
     assert set(interactions["reading"]) <= {"synergy", "displacement", "additive", "negligible"}
     assert len(interactions) == 3  # three groups -> three pairs
     assert result.attrs["n"] == 8 and result.attrs["study"] == "cli"
+    synergy = pd.read_csv(out / "tables" / "scenario_synergy.csv", index_col="outcome")
     with xr.open_dataset(out / "interactions.nc", engine="h5netcdf") as stored:
+        excess = stored["scenario_synergy_excess"].to_series()
+        np.testing.assert_allclose(excess[synergy.index], synergy["synergy_excess"], rtol=1e-12)
         assert np.isfinite(
             stored["interaction_contrast"].sel(group="private_gvc", group_2="social_cluster")
         ).all()

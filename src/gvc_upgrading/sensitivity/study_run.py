@@ -179,6 +179,25 @@ def _slug(text: str) -> str:
     return "_".join(part for part in cleaned.split("_") if part)
 
 
+def _with_scenario_contrast(interactions: xr.Dataset, synergy: pd.DataFrame | None) -> xr.Dataset:
+    """Put the scenario contrast (over ``outcome``) beside the group interaction map."""
+    if synergy is None or synergy.empty:
+        return interactions
+    frame = synergy.drop(columns=["super_additive"], errors="ignore")
+    frame.index.name = "outcome"
+    scenario = xr.Dataset.from_dataframe(frame).rename(
+        {name: f"scenario_{name}" for name in frame.columns}
+    )
+    merged = interactions.merge(scenario)
+    merged.attrs = dict(interactions.attrs)
+    merged.attrs["scenario_contrast_year"] = float(synergy.attrs.get("year", float("nan")))
+    merged.attrs["scenario_contrast"] = (
+        "scenario_* variables: the synergistic scenario's gain over baseline against the sum"
+        " of the single paths' gains (synergy_excess > 0: super-additive)"
+    )
+    return merged
+
+
 def write_study(results: StudyResults, out: str | os.PathLike[str]) -> list[Path]:
     """Write a study's results to ``out``; every file appears together, or none.
 
@@ -208,7 +227,11 @@ def write_study(results: StudyResults, out: str | os.PathLike[str]) -> list[Path
             write_netcdf(results.grouped, files.path("sobol_groups.nc"), atomic=False)
             tables["group_indices"] = indices_table(results.grouped)
         if results.interactions is not None:
-            write_netcdf(results.interactions, files.path("interactions.nc"), atomic=False)
+            write_netcdf(
+                _with_scenario_contrast(results.interactions, results.scenario_synergy),
+                files.path("interactions.nc"),
+                atomic=False,
+            )
             tables["group_interactions"] = interaction_table(results.interactions)
         if results.convergence is not None:
             tables["convergence"] = results.convergence
