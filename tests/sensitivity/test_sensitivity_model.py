@@ -139,3 +139,20 @@ def test_grouped_model_study(model):
     assert result["S2"].dims == ("output", "group", "group_2")
     assert result.attrs["runs"] == 16 * 8
     assert isinstance(result, xr.Dataset)
+
+
+def test_morris_screening_of_the_model(model, small_result):
+    from gvc_upgrading.sensitivity import morris
+
+    result = morris(SMALL, model, trajectories=10, seed=1, progress=False)
+    assert result["mu_star"].dims == ("output", "parameter")
+    assert result["mu_star_time"].dims == ("trajectory", "parameter", "time")
+    assert result.attrs["runs"] == 10 * 4
+    np.testing.assert_array_equal(
+        result["mu_star"].sel(output="social 2035"),
+        result["mu_star_time"].sel(trajectory="Social upgrading index", time=2035),
+    )
+    # the same leading lever as the Sobol' total index
+    leading = str(result["mu_star"].sel(output="social 2035").idxmax("parameter").values)
+    assert leading == str(small_result["ST"].sel(output="social 2035").idxmax("parameter").values)
+    assert bool(result["constant"].sel(output="world demand 2035"))
