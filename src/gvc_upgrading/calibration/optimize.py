@@ -308,16 +308,16 @@ def batched_levenberg_marquardt(
             shifted = residuals(points, np.repeat(need, p)).reshape(need.size, p, -1)
             jac[need] = np.transpose((shifted - r[need][:, None, :]) / step[:, :, None], (0, 2, 1))
             stale[need] = False
-        j = jac[live] * act[live][:, None, :]
+        gradient = np.einsum("kmi,km->ki", jac[live], r[live])
+        pinned = ((u[live] <= 0.0) & (gradient > 0)) | ((u[live] >= 1.0) & (gradient < 0))
+        frozen = ~act[live] | pinned  # fixed, or held at a bound the descent pushes against
+        j = jac[live] * ~frozen[:, None, :]
         a = np.einsum("kmi,kmj->kij", j, j)
-        g = np.einsum("kmi,km->ki", j, r[live])
+        g = np.where(frozen, 0.0, gradient)
         diag = np.einsum("kii->ki", a)
         scale = np.maximum(diag, 1e-12 * np.maximum(diag.max(axis=1, keepdims=True), 1e-300))
         damped = a + (lam[live][:, None] * scale)[:, :, None] * np.eye(p)[None]
-        frozen = ~act[live]
-        damped[frozen] = 0.0
         damped += np.eye(p)[None] * frozen[:, :, None]
-        g = np.where(frozen, 0.0, g)
         delta = -np.linalg.solve(damped, g[:, :, None])[:, :, 0]
         trial = np.clip(u[live] + delta, 0.0, 1.0)
         r_trial = residuals(trial, live)

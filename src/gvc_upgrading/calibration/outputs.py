@@ -92,7 +92,14 @@ def fit_figure(result: CalibrationResult, *, columns: int = 2) -> Figure:
             ax.plot(
                 held["time"], held["level"], "o", mfc="none", color="k", ms=4, label="hold-out"
             )
-            ax.axvline(float(held["year"].min()), color="grey", ls=":", lw=1)
+            cut = float(result.diagnostics["holdout_from"])
+            ax.axvline(
+                cut if math.isfinite(cut) else float(held["time"].min()),
+                color="grey",
+                ls=":",
+                lw=1,
+                label="hold-out from",
+            )
         ax.set_title(f"{name} ({result.series_info[name]['variable']})", fontsize=9)
         ax.set_xlim(result.times[0], max(result.times[-1], float(mine["time"].max())))
         finite = np.concatenate([fitted[np.isfinite(fitted)], mine["level"].to_numpy()])
