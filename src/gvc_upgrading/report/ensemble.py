@@ -182,7 +182,11 @@ def run_case_scenarios(
         name: (
             ("scenario", "member", "time"),
             np.asarray(result[name].transpose("run", "time").values).reshape(shape),
-            dict(result[name].attrs),
+            {
+                **result[name].attrs,
+                "units": str(model.variables.at[name, "unit"]),
+                "description": str(model.variables.at[name, "description"]),
+            },
         )
         for name in outcomes
     }

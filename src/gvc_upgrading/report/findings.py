@@ -16,6 +16,10 @@ def _signed(value: float) -> str:
     return text if text.startswith("-") or text == "–" else f"+{text}"
 
 
+def _unit(unit: str) -> str:
+    return f" {unit}" if unit and unit != "Dmnl" else ""
+
+
 def _pct(value: float) -> str:
     return "" if not math.isfinite(value) else f" ({_signed(value)}%)"
 
@@ -28,7 +32,7 @@ def _best_paths(differences: pd.DataFrame, horizon: str) -> list[str]:
         worst = rows.loc[rows["difference"].idxmin()]
         lines.append(
             f"{outcome}: the largest gain over baseline at {horizon} ({best['year']:g}) comes "
-            f"from {best['scenario']}, {_signed(best['difference'])} {best['unit']}"
+            f"from {best['scenario']}, {_signed(best['difference'])}{_unit(best['unit'])}"
             f"{_pct(best['difference_pct'])}; the smallest from {worst['scenario']}, "
             f"{_signed(worst['difference'])}{_pct(worst['difference_pct'])}."
         )
@@ -58,11 +62,11 @@ def _displacement(differences: pd.DataFrame, horizon: str) -> list[str]:
     if not {"csr", "displacement"} <= set(at.index):
         return []
     csr, displaced = at.loc["csr", "difference"], at.loc["displacement", "difference"]
-    verb = "lower" if displaced < csr else "not lower"
+    verdict = "lower, as" if displaced < csr else "not lower, although"
     return [
         f"Displacement: with strong crowding out of public enforcement, less-visible "
         f"compliance at {horizon} changes by {_signed(displaced)} against {_signed(csr)} under "
-        f"CSR alone - {verb}, as the theory of displacement expects it to be lower."
+        f"CSR alone: {verdict} the theory of displacement expects."
     ]
 
 

@@ -118,7 +118,7 @@ def case_sobol_study(
     quick : bool
         Eight levers, N = 512, first and total order only; otherwise every
         lever of the default study (except those the case drives with a
-        series), N = 2048.
+        series), N = 1024.
     seed : int
         Seed of the Sobol' sequence and its bootstrap.
     batch : BatchModel, optional
@@ -130,7 +130,7 @@ def case_sobol_study(
     parameters = _lever_bounds(QUICK_LEVERS if quick else None, series_inputs)
     times = model_time_grid(model)
     final = float(model.final_time)
-    n = 512 if quick else 2048
+    n = 512 if quick else 1024
     spec = {
         "name": f"{fit.case}_levers_{'quick' if quick else 'full'}",
         "description": f"governance levers from {start:g} around the calibrated {fit.case}",
