@@ -71,6 +71,19 @@ def test_unused_parameter_is_structurally_non_identifiable(tmp_path, analytic):
     assert verdicts["Growth rate"] == "identifiable"
 
 
+def test_capacity_is_practically_non_identifiable_from_early_growth_only(synthetic_case):
+    # Before 2002 exports are still far below capacity: data bound it from below only.
+    result = calibrate(
+        synthetic_case, simulator=AnalyticSimulator(), seed=0, n_starts=2, holdout_from=2002
+    )
+    verdicts = {p.parameter: p.verdict for p in result.profiles}
+    assert verdicts["Capacity"] == "practically non-identifiable"
+    assert verdicts["Growth rate"] == "identifiable"
+    capacity = next(p for p in result.profiles if p.parameter == "Capacity")
+    assert capacity.interval[1] == 90.0  # the upper search bound: no upper limit found
+    assert capacity.interval[0] < result.estimates["Capacity"]
+
+
 def _coverage(n_repeats: int, n_boot: int, tmp_path) -> float:
     simulator = AnalyticSimulator()
     hits = []

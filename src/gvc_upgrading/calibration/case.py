@@ -238,7 +238,7 @@ class Case:
             years = rows["year"].to_numpy()
             values = rows["value"].to_numpy() * spec.scale
             if spec.divide_by:
-                values = values / _interpolate_data(self.data, spec.divide_by, years, self.name)
+                values = values / interpolate_data(self.data, spec.divide_by, years, self.name)
             if spec.interpolation == "step":
                 index = np.clip(np.searchsorted(years, times, side="right") - 1, 0, None)
                 tabulated = values[index]
@@ -257,7 +257,16 @@ class Case:
         return out
 
 
-def _interpolate_data(data: pd.DataFrame, variable: str, years: np.ndarray, case: str):
+def interpolate_data(
+    data: pd.DataFrame, variable: str, years: np.ndarray, case: str
+) -> np.ndarray:
+    """Interpolate a data variable linearly at ``years`` (within its observed range).
+
+    Raises
+    ------
+    DataError
+        If the variable has no rows or ``years`` leave its range.
+    """
     rows = data[data["variable"] == variable]
     if rows.empty:
         raise DataError(f"case {case!r}: divide_by series {variable!r} has no data")

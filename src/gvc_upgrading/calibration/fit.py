@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import CalibrationError
 from .case import Case, load_case
@@ -305,8 +304,3 @@ def calibrate_objective(
         ensemble=paths[1:] if bootstrap else np.empty((0, len(names), len(times))),
         series_info=objective.series_info(),
     )
-
-
-def statistics_frame(result: CalibrationResult) -> pd.DataFrame:
-    """The result's statistics table (convenience for the CLI)."""
-    return result.statistics

@@ -297,8 +297,6 @@ def leave_one_case_out(
     case's own parameters are fitted with the shared ones held there, and its
     fit statistics are reported.
     """
-    from .fit import calibrate_objective as _calibrate
-
     loaded = _load(cases)
     if len(loaded) < 2:
         raise CalibrationError("leave-one-case-out needs at least two cases")
@@ -323,7 +321,7 @@ def leave_one_case_out(
     def fit(subset: list[Case]) -> dict[str, float]:
         objectives = _objectives(subset, simulators, holdout_from, scheduler)
         objective = objectives[0] if len(subset) == 1 else JointObjective(objectives, names)
-        result = _calibrate(objective, label="+".join(c.name for c in subset), **options)
+        result = calibrate_objective(objective, label="+".join(c.name for c in subset), **options)
         return {n: float(result.estimates[n]) for n in names}
 
     rows = {"none": fit(loaded)}
@@ -336,7 +334,7 @@ def leave_one_case_out(
         local = Objective(
             case, objective.simulator, holdout_from=holdout_from, scheduler=scheduler, fixed=held
         )
-        result = _calibrate(local, label=case.name, **options)
+        result = calibrate_objective(local, label=case.name, **options)
         obs = local.observations
         fitted = local.predict_levels(result.estimate[None, :])[0]
         table = statistics_table(obs.target, obs.time, fitted, obs.level, obs.in_sample)

@@ -23,7 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import DataError, SimulationError, SpecError
-from .case import Case, check_case
+from .case import Case, check_case, interpolate_data
 from .simulator import Simulator
 
 __all__ = ["PENALTY", "Objective", "Observations", "ResidualsMixin", "build_observations"]
@@ -92,9 +92,7 @@ def build_observations(case: Case, *, holdout_from: float | None = None) -> Obse
             ].copy()
             level = part["value"].to_numpy() * component.scale
             if component.divide_by:
-                from .case import _interpolate_data
-
-                level = level / _interpolate_data(
+                level = level / interpolate_data(
                     data, component.divide_by, part["year"].to_numpy(), case.name
                 )
             part["level"] = level

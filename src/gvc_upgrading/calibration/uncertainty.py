@@ -161,18 +161,16 @@ class Profile:
 
 
 def _crossing(values: np.ndarray, deviance: np.ndarray, threshold: float, side: str) -> float:
-    order = np.argsort(values)
-    v, d = values[order], deviance[order]
-    centre = int(np.argmin(d))
-    if side == "lower":
-        for i in range(centre, 0, -1):
-            if d[i - 1] >= threshold > d[i] or d[i - 1] >= threshold:
-                return float(np.interp(threshold, [d[i], d[i - 1]], [v[i], v[i - 1]]))
-        return float(v[0])
-    for i in range(centre, len(v) - 1):
-        if d[i + 1] >= threshold:
-            return float(np.interp(threshold, [d[i], d[i + 1]], [v[i], v[i + 1]]))
-    return float(v[-1])
+    """Where the deviance first reaches ``threshold`` walking from its minimum to one side."""
+    centre = int(np.argmin(deviance))
+    steps = range(centre, 0, -1) if side == "lower" else range(centre, len(values) - 1)
+    for i in steps:
+        outer = i - 1 if side == "lower" else i + 1
+        if deviance[outer] >= threshold:
+            return float(
+                np.interp(threshold, [deviance[i], deviance[outer]], [values[i], values[outer]])
+            )
+    return float(values[0] if side == "lower" else values[-1])
 
 
 def profile_likelihood(
