@@ -21,7 +21,20 @@ Public API
 :data:`INTEGRATIONS`
     ``("euler", "rk4", "solve_ivp")``.
 :func:`open_results`
-    Open a netCDF file written by ``run(out=...)`` with its run coordinates.
+    Open a netCDF file written by ``run(out=...)`` with its run coordinates
+    and subscript elements.
+
+Errors
+------
+Unknown sample names raise :class:`~gvc_upgrading.errors.UnknownParameterError`,
+unknown ``return_columns`` :class:`~gvc_upgrading.errors.UnknownVariableError`,
+non-finite or out-of-range samples
+:class:`~gvc_upgrading.errors.ParameterRangeError` (``check_bounds=False``
+allows values outside the bounds), unequal sample lengths, ``n < 1`` and bad
+run settings :class:`~gvc_upgrading.errors.SpecError`, and a value that
+becomes non-finite during integration
+:class:`~gvc_upgrading.errors.SimulationError` naming the first variable,
+run and time.
 
 Samples
 -------
@@ -41,9 +54,19 @@ ZIDZ; STEP, RAMP, PULSE, PULSE TRAIN; Time and the control variables; INTEG;
 INITIAL, ACTIVE INITIAL; SMOOTH, SMOOTHI, SMOOTH3, SMOOTH3I, SMOOTH N;
 DELAY1, DELAY1I, DELAY3, DELAY3I, DELAY N, DELAY FIXED; TREND, FORECAST,
 SAMPLE IF TRUE; lookups (definitions, WITH LOOKUP, calls); data variables
-fed with series. Anything else raises
-:class:`~gvc_upgrading.errors.UnsupportedConstructError` at compile time,
-naming the construct and the variable.
+fed with series; subscripts (1-D and 2-D ranges, subranges, element-wise
+definitions, constant arrays, SUM, PROD, VMIN, VMAX), returned as extra
+dimensions of the Dataset. Anything else (macros, subscript mappings,
+EXCEPT, RANDOM functions, GET XLS/DIRECT, ALLOCATE, VECTOR functions, ...)
+raises :class:`~gvc_upgrading.errors.UnsupportedConstructError` at compile
+time, naming the construct and the variable.
+
+Known differences from pysd: pysd silently lowers the order of a DELAY whose
+delay time is shorter than order × TIME STEP; the engine refuses such runs
+(:class:`~gvc_upgrading.errors.ParameterRangeError`). The order of SMOOTH N
+and DELAY N is fixed when the model is compiled. A DELAY N whose delay time
+changes during the run uses the delay times of the previous step for its
+output, which pysd does or does not do depending on evaluation order.
 
 Security
 --------

@@ -33,7 +33,7 @@ __all__ = ["INTEGRATIONS", "BatchModel", "compile_model"]
 INTEGRATIONS = ("euler", "rk4", "solve_ivp")
 
 #: Runs per chunk when ``chunk_size`` is not given.
-DEFAULT_CHUNK_SIZE = 8192
+DEFAULT_CHUNK_SIZE = 16384
 
 _SCHEDULERS = ("synchronous", "threads", "processes")
 
@@ -164,7 +164,8 @@ class BatchModel:
             Times to save instead of every SAVEPER; the run ends at the last
             one unless ``final_time`` is given (as in pysd).
         chunk_size : int, optional
-            Runs integrated together (default 8192); bounds working memory.
+            Runs integrated together (default: equal chunks of at most 16384);
+            bounds the working memory.
         scheduler : str, optional
             ``None`` (in process, no dask), ``"synchronous"``, ``"threads"``,
             ``"processes"``, or a ``dask.distributed`` scheduler address.
