@@ -235,6 +235,28 @@ def _calibration_figure(fit: StoredFit):
     return figure
 
 
+def _calibration_summary(fit: StoredFit) -> str:
+    attrs = fit.dataset.attrs
+    try:
+        diagnostics = json.loads(attrs.get("diagnostics", "{}"))
+    except json.JSONDecodeError:
+        diagnostics = {}
+    text = (
+        f"Calibration of {fit.case} ({fit.origin}): method {attrs.get('method', '?')}, "
+        f"{fit.n_replicates} bootstrap refits ({diagnostics.get('bootstrap_kind', 'residual')}), "
+        f"seed {fit.seed}; objective {float(attrs.get('objective', float('nan'))):.4g}; "
+        f"intervals: {attrs.get('interval_method', '?')} at "
+        f"{float(attrs.get('level', float('nan'))):.0%}."
+    )
+    holdout = diagnostics.get("holdout_from")
+    if isinstance(holdout, int | float) and holdout == holdout:  # not None, not NaN
+        text += (
+            f" Fitted to the observations before {holdout:g}; later ones are scored as "
+            "hold-out (sample 'holdout' in the statistics)."
+        )
+    return text
+
+
 def build_report(
     case: str | None = None,
     out: str | os.PathLike[str] = "report",
@@ -321,8 +343,8 @@ def build_report(
 
     stored_sobol = find_stored_sobol("default", sensitivity_dir)
     if stored_sobol is not None:
-        sobol_source = load_stored_sobol(stored_sobol)
-        origins["sobol"] = f"loaded from storage ({stored_sobol})"
+        sobol_source = load_stored_sobol(stored_sobol, model.sha256)
+        origins["sobol"] = "loaded from storage: " + sobol_source.description
     else:
         say("no stored Sobol' study: computing one around the calibrated case")
         sobol_source = case_sobol_study(
@@ -539,11 +561,7 @@ def _sections(
         + page.table_html(synergy)
     )
     calibration_body = (
-        page.paragraph(
-            f"Calibration of {fit.case}: method {fit.dataset.attrs.get('method', '?')}, "
-            f"{fit.n_replicates} bootstrap refits; objective "
-            f"{float(fit.dataset.attrs.get('objective', float('nan'))):.4g}."
-        )
+        page.paragraph(_calibration_summary(fit))
         + page.figure_html(calibration_figure, root)
         + page.table_html(statistics)
         + page.table_html(parameters)

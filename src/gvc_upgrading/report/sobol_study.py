@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..errors import DataError
 from ..resources import shipped_path
 from ..sensitivity import load_study, sobol
 from .ensemble import model_time_grid
@@ -72,17 +73,44 @@ class SobolSource:
     description: str
 
 
-def load_stored_sobol(path) -> SobolSource:
-    """Read a stored ``sobol.nc``."""
-    with xr.open_dataset(path, engine="h5netcdf") as opened:
-        indices = opened.load()
+def load_stored_sobol(path, model_sha256: str | None = None) -> SobolSource:
+    """Read a stored ``sobol.nc``.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    model_sha256 : str, optional
+        sha256 of the model the report runs; when the study was made with
+        another model file, the description says so.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read or holds no first-order and total indices.
+    """
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as opened:
+            indices = opened.load()
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read the stored Sobol' study {path}: {exc}") from exc
+    if "ST" not in indices or "S1" not in indices:
+        raise DataError(f"{path} holds no Sobol' indices (variables S1 and ST)")
     study = indices.attrs.get("study", "?")
     scenario = indices.attrs.get("scenario", "") or "the model's defaults"
     description = (
         f"Stored study {study!r} ({path}), N = {indices.attrs.get('n', '?')}, "
-        f"seed {indices.attrs.get('seed', '?')}: parameters varied around scenario "
-        f"{scenario} of the shipped model (not around the calibrated case)."
+        f"seed {indices.attrs.get('seed', '?')}, {indices.attrs.get('runs', '?')} runs: "
+        f"parameters varied over their ranges around scenario {scenario} of the shipped "
+        "model (not around the calibrated case)."
     )
+    stored_sha = str(indices.attrs.get("model_sha256", ""))
+    if model_sha256 and stored_sha and stored_sha != model_sha256:
+        description += (
+            f" Warning: it was made with another version of the model file (sha256 "
+            f"{stored_sha[:12]}..., the report's model is {model_sha256[:12]}...); re-run "
+            "the study to bring it up to date."
+        )
     return SobolSource(indices=indices, origin="loaded", description=description)
 
 
