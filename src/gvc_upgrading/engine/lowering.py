@@ -122,6 +122,7 @@ class _Lowering:
         self.dim_cache: dict = {}  # expression -> its subscript dims
         self.context_dims: tuple[str, ...] = ()  # dims of the equation being lowered
         self.range_names: dict[str, str] = {}  # casefolded range name -> range name
+        self.lookup_inputs: dict[str, tuple[Input, Input]] = {}  # key -> (x, y) inputs
 
     # -- building blocks ---------------------------------------------------
     def new_input(self, name: str, role: str, default: object, dims: tuple = ()) -> Input:
@@ -434,8 +435,7 @@ class _Lowering:
         yi = self.new_input(name, "lookup_y", y)
         self.graph.lookups[name] = (xi.slot, yi.slot)
         self.keys[key] = ("lookup", len(self.graph.lookups) - 1)
-        self._lookup_inputs = getattr(self, "_lookup_inputs", {})
-        self._lookup_inputs[key] = (xi, yi)
+        self.lookup_inputs[key] = (xi, yi)
 
     def _define(self, element, component, node_id: int) -> None:
         node = self.graph.nodes[node_id]
@@ -520,9 +520,9 @@ class _Lowering:
         if isinstance(ast, ae.SampleIfTrueStructure):
             return self.sample_if_true(ast, var)
         if isinstance(ast, ae.InitialStructure):
-            node = self.new_node(
-                f"INITIAL in {var}", self.expr(ast.initial, var), "initial", False
-            )
+            value = self.expr(ast.initial, var)
+            node = self.new_node(f"INITIAL in {var}", value, "initial", False)
+            self.graph.nodes[node].dims = self.dims_of(value)
             return Ref(node)
         if isinstance(ast, ae.GameStructure):  # pysd ignores GAME too
             return self.expr(ast.expression, var)
@@ -631,7 +631,7 @@ class _Lowering:
 
     def call(self, ast: ae.CallStructure, var: str):
         key = reference_key(ast.function.reference)
-        lookups = getattr(self, "_lookup_inputs", {})
+        lookups = self.lookup_inputs
         if key in lookups:
             if len(ast.arguments) != 1:
                 raise ModelFileError(f"lookup {key!r} called with {len(ast.arguments)} arguments")
