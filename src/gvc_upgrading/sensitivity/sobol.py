@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,18 +262,14 @@ def _drop_second_order_rows(values: np.ndarray, num_factors: int) -> np.ndarray:
 
 def _salib_analysis(design: SobolDesign, values: np.ndarray, *, second_order: bool):
     study = design.study
-    with warnings.catch_warnings():
-        # SALib warns when a bootstrap resample happens to be constant; the
-        # interval is then computed from the other resamples.
-        warnings.filterwarnings("ignore", message="Constant values encountered")
-        return salib_sobol_analyze.analyze(
-            design.problem,
-            values,
-            calc_second_order=second_order,
-            num_resamples=study.num_resamples,
-            conf_level=study.conf_level,
-            seed=analysis_seed(study.seed),
-        )
+    return salib_sobol_analyze.analyze(
+        design.problem,
+        values,
+        calc_second_order=second_order,
+        num_resamples=study.num_resamples,
+        conf_level=study.conf_level,
+        seed=analysis_seed(study.seed),
+    )
 
 
 def _indices_of(
@@ -361,15 +358,31 @@ def analyse_sobol(
     jobs = [(c.start, with_s2) for c in scalars]
     jobs += [(j, False) for c in trajectories for j in range(c.start, c.start + c.width)]
     estimates: dict[int, dict[str, np.ndarray]] = {}
-    with tqdm(
-        total=len(jobs),
-        desc="estimating indices",
-        unit="column",
-        disable=not progress_enabled(progress),
-        leave=False,
-    ) as bar:
-        for column, pairs in jobs:
-            estimates[column] = _indices_of(design, values[:, column], second_order=pairs)
+
+    def estimate(job: tuple[int, bool]) -> tuple[int, dict[str, np.ndarray]]:
+        column, pairs = job
+        return column, _indices_of(design, values[:, column], second_order=pairs)
+
+    # Columns are independent (each SALib call seeds its own bootstrap), so they
+    # are estimated on a thread pool; NumPy releases the GIL in the heavy parts.
+    # The warnings filter is set once here: catch_warnings is not thread-safe.
+    workers = max(1, min(os.cpu_count() or 1, len(jobs)))
+    with (
+        warnings.catch_warnings(),
+        ThreadPoolExecutor(max_workers=workers) as pool,
+        tqdm(
+            total=len(jobs),
+            desc="estimating indices",
+            unit="column",
+            disable=not progress_enabled(progress),
+            leave=False,
+        ) as bar,
+    ):
+        # SALib warns when a bootstrap resample happens to be constant; the
+        # interval is then computed from the other resamples.
+        warnings.filterwarnings("ignore", message="Constant values encountered")
+        for column, indices in pool.map(estimate, jobs):
+            estimates[column] = indices
             bar.update()
     if scalars:
         per_output = [estimates[c.start] for c in scalars]
