@@ -22,7 +22,7 @@ from .codegen import Program, generate
 from .integrate import ChunkInputs, integrate_chunk
 from .ir import Graph
 from .lowering import control_values, lower_model
-from .output import Layout, NetCDFWriter, assemble
+from .output import Layout, NetCDFWriter, allocate, assemble
 from .samples import ResolvedInputs, resolve_samples
 from .timeline import Timeline, make_timeline
 
@@ -240,7 +240,7 @@ class BatchModel:
         values = (
             None
             if writer is not None
-            else np.empty((timeline.n_saved, layout.rows, resolved.n_runs))
+            else allocate((timeline.n_saved, layout.rows, resolved.n_runs))
         )
         try:
             for start, block in _execute(job, chunks, scheduler, values):

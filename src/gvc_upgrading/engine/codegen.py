@@ -210,6 +210,19 @@ def _function(name: str, params: Sequence[str], body: _Body, result: ast.expr) -
     )
 
 
+def _update(slot, rate: ast.expr) -> ast.expr:
+    """The Euler update of ``slot`` exactly as the integrator writes it."""
+    value = _item("S", slot.id)
+    if slot.update == "replace":
+        return ast.Call(func=_name("_replace"), args=[rate, value], keywords=[])
+    step = ast.BinOp(
+        left=value, op=ast.Add(), right=ast.BinOp(left=rate, op=ast.Mult(), right=_name("dt"))
+    )
+    if slot.update == "nonnegative":
+        return ast.Call(func=_name("_max"), args=[step, ast.Constant(0.0)], keywords=[])
+    return step
+
+
 def _tuple(items: Sequence[ast.expr]) -> ast.Tuple:
     return ast.Tuple(elts=list(items), ctx=ast.Load())
 
@@ -240,6 +253,9 @@ class Program:
         Slots updated as DELAY FIXED pipelines.
     source : ast.Module
         The generated code, for inspection (``ast.unparse``).
+    euler, euler_save : callable or None
+        ``euler(t, S, K, C, dt)``: the next state; ``euler_save`` also returns
+        the requested values. None when a DELAY FIXED needs its pipeline.
     """
 
     initial: Callable
@@ -252,6 +268,8 @@ class Program:
     dynamic_nodes: list[int]
     fixed_delay_slots: list[int]
     source: ast.Module
+    euler: Callable | None = None
+    euler_save: Callable | None = None
 
 
 def _classify(graph: Graph) -> list[bool]:
@@ -382,6 +400,20 @@ def generate(graph: Graph, requested: Sequence[int]) -> Program:
         _function("save", ["t", "S", "K", "C"], body, _tuple([_tuple(rates), _tuple(saved)]))
     )
 
+    # euler(t, S, K, C, dt) and euler_save(...): rates and the Euler update in one call
+    fused = all(slot.update != "fixed_delay" for slot in graph.slots)
+    if fused:
+        for name, with_saved in (("euler", False), ("euler_save", True)):
+            body = _new_body(graph, "run", known, **dynamic_options)
+            rates = [body.expression(slot.rate) for slot in graph.slots]
+            updated = _tuple(
+                [_update(slot, rate) for slot, rate in zip(graph.slots, rates, strict=True)]
+            )
+            result = updated
+            if with_saved:
+                result = _tuple([updated, _tuple([body.node(i) for i in saved_nodes])])
+            functions.append(_function(name, ["t", "S", "K", "C", "dt"], body, result))
+
     # every dynamic node, for diagnosing non-finite values
     body = _new_body(graph, "run", known, **dynamic_options)
     for node in graph.nodes:
@@ -409,6 +441,8 @@ def generate(graph: Graph, requested: Sequence[int]) -> Program:
         rates=compiled["rates"],
         save=compiled["save"],
         diagnose=compiled["diagnose"],
+        euler=compiled.get("euler"),
+        euler_save=compiled.get("euler_save"),
         constant_nodes=constant_nodes,
         saved_nodes=saved_nodes,
         dynamic_nodes=dynamic_nodes,

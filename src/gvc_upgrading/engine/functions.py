@@ -160,6 +160,11 @@ def assemble(shape, blocks, *values):
     return out
 
 
+def replace(value, previous):
+    """A state set to ``value`` (DELAY N's delay times, SAMPLE IF TRUE)."""
+    return np.array(np.broadcast_to(value, np.shape(previous)), dtype=float)
+
+
 def _reduction(function):
     def reduce(value, axes):
         return function(value, axis=tuple(1 + a for a in axes))
@@ -199,6 +204,7 @@ HELPERS = {
     "pi": pi,
     "lookup": lookup,
     "series": series,
+    "replace": replace,
     "align": align,
     "fill": fill,
     "take": take,

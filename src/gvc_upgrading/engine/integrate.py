@@ -232,6 +232,18 @@ def _fixed_step(program, graph, chunk, timeline, requested, integration, out) ->
     dt = timeline.time_step
     k = 0
     rk4 = integration == "rk4"
+    if not rk4 and program.euler is not None:
+        for time, save in zip(timeline.step_times, timeline.save_at_step, strict=True):
+            if save:
+                state, saved = program.euler_save(np.float64(time), state, K, constants, dt)
+                _store(out, k, program, constants, saved, n, positions)
+                k += 1
+            else:
+                state = program.euler(np.float64(time), state, K, constants, dt)
+        if timeline.save_at_end:
+            _, saved = program.save(np.float64(timeline.end_time), state, K, constants)
+            _store(out, k, program, constants, saved, n, positions)
+        return
     for time, save in zip(timeline.step_times, timeline.save_at_step, strict=True):
         t = np.float64(time)
         if save:

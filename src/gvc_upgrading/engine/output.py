@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import xarray as xr
 
 from ..errors import SpecError
 
-__all__ = ["Layout", "NetCDFWriter", "assemble", "open_results"]
+__all__ = ["Layout", "NetCDFWriter", "allocate", "assemble", "open_results"]
 
 #: Global attribute listing the variables that are coordinates on ``run``.
 RUN_COORDINATES_ATTR = "run_coordinates"
@@ -55,6 +56,22 @@ class Layout:
             row += size
             values = np.moveaxis(block.reshape(block.shape[0], *sizes, block.shape[2]), -1, 0)
             yield name, ("run", "time", *self.dims[i]), values
+
+
+def allocate(shape: tuple[int, ...]) -> np.ndarray:
+    """An uninitialised float array whose memory is mapped up front.
+
+    Large result arrays are written once, page by page; asking the kernel to
+    map all pages at allocation (``MAP_POPULATE``, Linux) is several times
+    cheaper than faulting them in one at a time. Elsewhere this is ``np.empty``.
+    """
+    size = int(np.prod(shape, dtype=np.int64)) * 8
+    populate = getattr(mmap, "MAP_POPULATE", 0)
+    if not populate or size < (1 << 24):
+        return np.empty(shape)
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate
+    buffer = mmap.mmap(-1, size, flags=flags)
+    return np.frombuffer(buffer, dtype=np.float64).reshape(shape)
 
 
 def assemble(
