@@ -36,11 +36,13 @@ def main() -> None:
     report = fit_objective(objective, n_starts=8, rng=np.random.default_rng(0))
     fit_seconds = time.perf_counter() - start
     fit_runs = objective.n_runs
-    print(f"point fit (8 starts + polish): {fit_seconds:.1f} s, {fit_runs} runs, "
-          f"cost {report.cost:.3f}")
+    print(
+        f"point fit (8 starts + polish): {fit_seconds:.1f} s, {fit_runs} runs, "
+        f"cost {report.cost:.3f}"
+    )
     runs_before, calls_before = objective.n_runs, objective.n_calls
     start = time.perf_counter()
-    units, costs = bootstrap_refits(
+    units, _, converged = bootstrap_refits(
         objective, report.unit, n=args.refits, rng=np.random.default_rng(1)
     )
     seconds = time.perf_counter() - start
@@ -48,7 +50,8 @@ def main() -> None:
     calls = objective.n_calls - calls_before
     print(
         f"{args.refits} bootstrap refits: {seconds:.1f} s ({'PASS' if seconds < 60 else 'FAIL'}"
-        f" against 60 s), {runs} runs in {calls} batch calls, {runs / seconds:,.0f} runs/s"
+        f" against 60 s), {runs} runs in {calls} batch calls, {runs / seconds:,.0f} runs/s, "
+        f"{converged.mean():.0%} converged within the iteration limit"
     )
     spread = np.quantile(objective.to_theta(units), [0.05, 0.95], axis=0)
     for name, low, high in zip(objective.names, spread[0], spread[1], strict=True):

@@ -220,8 +220,9 @@ def calibrate_objective(
         unit_hat = report.unit
         theta_hat = objective.to_theta(unit_hat)
         boot = np.empty((0, objective.n_params))
+        converged = np.empty(0, bool)
         if bootstrap:
-            units, _ = bootstrap_refits(
+            units, _, converged = bootstrap_refits(
                 objective,
                 unit_hat,
                 n=bootstrap,
@@ -278,6 +279,7 @@ def calibrate_objective(
         else float(objective.holdout_from),
         "bootstrap": int(bootstrap),
         "bootstrap_kind": bootstrap_kind,
+        "bootstrap_converged": float(converged.mean()) if bootstrap else float("nan"),
         **{k: v for k, v in report.extra.items()},
     }
     return CalibrationResult(

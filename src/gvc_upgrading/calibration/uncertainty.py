@@ -71,7 +71,7 @@ def bootstrap_refits(
     max_iter: int = 60,
     batch: int = 256,
     progress: Callable[[int], None] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Refit the model to ``n`` bootstrap data sets.
 
     Each data set is the fitted trajectory plus in-sample normalised residuals
@@ -86,6 +86,8 @@ def bootstrap_refits(
         Refitted parameters ``(n, p)`` in unit coordinates.
     cost : numpy.ndarray
         Their costs on their own data sets.
+    converged : numpy.ndarray of bool
+        Whether each refit met its tolerance within ``max_iter`` iterations.
     """
     if kind not in BOOTSTRAP_KINDS:
         raise CalibrationError(f"bootstrap kind {kind!r} is not one of {list(BOOTSTRAP_KINDS)}")
@@ -109,6 +111,7 @@ def bootstrap_refits(
             )
     units = np.empty((n, p))
     costs = np.empty(n)
+    iterations = np.empty(n, int)
     for first in range(0, n, batch):
         rows = np.arange(first, min(n, first + batch))
         y = data[rows]
@@ -118,12 +121,12 @@ def bootstrap_refits(
             return objective.residuals_from(predicted, y[problem])
 
         start = np.tile(unit_hat, (len(rows), 1))
-        units[rows], costs[rows], _ = batched_levenberg_marquardt(
+        units[rows], costs[rows], iterations[rows] = batched_levenberg_marquardt(
             residuals, start, max_iter=max_iter
         )
         if progress:
             progress(len(rows))
-    return units, costs
+    return units, costs, iterations < max_iter
 
 
 def percentile_intervals(samples: np.ndarray, level: float) -> np.ndarray:
