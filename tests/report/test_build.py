@@ -25,7 +25,14 @@ from gvc_upgrading.sketch import read_sketch
 
 from .conftest import CASE, synthetic_fit
 
-TABLES = ("differences", "synergy", "fit_statistics", "fit_parameters", "sobol_leading")
+TABLES = (
+    "difference_summary",
+    "differences",
+    "synergy",
+    "fit_statistics",
+    "fit_parameters",
+    "sobol_leading",
+)
 
 
 class _References(HTMLParser):
@@ -146,6 +153,15 @@ def test_differences_match_the_runs(report):
         low, high = np.quantile(paired, [0.05, 0.95])
         assert row.difference_p05 == pytest.approx(low)
         assert row.difference_p95 == pytest.approx(high)
+
+
+def test_summary_is_the_last_horizon_of_the_differences(report):
+    summary, differences = _csv(report, "difference_summary"), _csv(report, "differences")
+    last = differences[differences["year"] == differences["year"].max()]
+    assert summary["scenario"].tolist() == list(dict.fromkeys(last["scenario"]))
+    for row in last.itertuples():
+        shown = summary.loc[summary["scenario"] == row.scenario, row.outcome].item()
+        assert shown == row.difference
 
 
 def test_levers_start_at_the_policy_start(report):

@@ -57,6 +57,7 @@ from .sobol_study import SobolSource, case_sobol_study, load_stored_sobol
 from .stored import StoredFit, choose_case, find_stored_sobol, load_stored_fit
 from .tables import (
     Table,
+    difference_summary_table,
     difference_table,
     fit_parameters_table,
     fit_statistics_table,
@@ -415,6 +416,7 @@ def _write_everything(
     writer = _Writer(root, provenance)
     say("tables")
     differences = writer.table(difference_table(comparison, ensemble, horizons))
+    summary = writer.table(difference_summary_table(differences, f"{list(horizons)[-1]} years"))
     synergy = writer.table(synergy_decomposition_table(comparison, horizons))
     statistics = writer.table(fit_statistics_table(fit))
     parameters = writer.table(fit_parameters_table(fit))
@@ -468,7 +470,7 @@ def _write_everything(
         fit=fit,
         scenarios=scenarios,
         horizons=horizons,
-        tables=(differences, synergy, statistics, parameters, leading),
+        tables=(summary, differences, synergy, statistics, parameters, leading),
         figures=(fans, overview, calibration_figure, sobol_figure, diagrams),
         sobol_source=sobol_source,
         origins=origins,
@@ -504,7 +506,7 @@ def _sections(
     files: list[Path],
     horizon_label: str,
 ) -> list[page.Section]:
-    differences, synergy, statistics, parameters, leading = tables
+    summary, differences, synergy, statistics, parameters, leading = tables
     fans, overview, calibration_figure, sobol_figure, diagrams = figures
     stocks = model.variables.loc[list(model.stocks)]
     notes = _sector_notes(model_file)
@@ -556,6 +558,7 @@ def _sections(
         + "".join(f"<li>{page.escape(line)}</li>" for line in findings_list)
         + "</ul>"
         + page.figure_html(overview, root)
+        + page.table_html(summary)
         + "".join(page.figure_html(figure, root) for figure in fans)
         + page.table_html(differences)
         + page.table_html(synergy)

@@ -28,6 +28,7 @@ from .stored import StoredFit
 
 __all__ = [
     "Table",
+    "difference_summary_table",
     "difference_table",
     "fit_parameters_table",
     "fit_statistics_table",
@@ -281,6 +282,38 @@ def difference_table(
             "difference / |baseline|; difference_p05 / _p95: 5% and 95% quantiles of the "
             "paired difference over the bootstrap parameter sets (NaN without a bootstrap)."
         ),
+    )
+
+
+def difference_summary_table(differences: Table, horizon: str) -> Table:
+    """One row per scenario, one column per outcome: the difference from baseline at ``horizon``.
+
+    Parameters
+    ----------
+    differences : Table
+        The result of :func:`difference_table`.
+    horizon : str
+        A horizon label of that table (``"+10 years"``).
+    """
+    rows = differences.frame[differences.frame["horizon"] == horizon]
+    if rows.empty:
+        raise ValueError(f"the difference table has no horizon {horizon!r}")
+    units = dict(zip(rows["outcome"], rows["unit"], strict=False))
+    wide = rows.pivot(index="scenario", columns="outcome", values="difference")
+    wide = wide.reindex(index=list(dict.fromkeys(rows["scenario"])))
+    wide = wide[list(dict.fromkeys(rows["outcome"]))]
+    wide.columns = [str(outcome) for outcome in wide.columns]
+    wide.columns.name = None
+    year = float(rows["year"].iloc[0])
+    unit_text = "; ".join(f"{o}: {u}" for o, u in units.items() if isinstance(u, str) and u)
+    return Table(
+        name="difference_summary",
+        title=f"Difference from baseline at {horizon} ({year:g}), at the calibrated estimate",
+        frame=wide.reset_index(),
+        note="Each cell: the scenario's value minus baseline's (column 'difference' of the "
+        "difference table, which also gives % and the bootstrap 90% range). Units: "
+        f"{unit_text}.",
+        digits=3,
     )
 
 
