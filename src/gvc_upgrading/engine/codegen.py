@@ -7,7 +7,7 @@ generated code is made here (``t``, ``S``, ``K``, ``C``, ``v12``, ``s3``,
 enter as :class:`ast.Constant` values. The functions see a namespace holding
 ``numpy`` and the helpers of :mod:`.functions`, and no builtins.
 
-Four functions are generated per model:
+These functions are generated per model:
 
 ``initial(t, K)``
     Initialisation phase (ACTIVE INITIAL takes its initial value): the
@@ -20,6 +20,11 @@ Four functions are generated per model:
     The rate (or next value) of every state slot.
 ``save(t, S, K, C)``
     The same rates plus the value of every requested node.
+``euler(t, S, K, C, dt)``, ``euler_save(t, S, K, C, dt)``
+    The rates and the Euler update in one call (the next state; plus the
+    requested values), when no DELAY FIXED needs its pipeline.
+``diagnose(t, S, K, C)``
+    Every time-varying node, to locate the first non-finite value.
 """
 
 from __future__ import annotations

@@ -129,6 +129,10 @@ def _advance(
     return new
 
 
+class _NonFiniteSaved(Exception):  # an internal signal, never escapes
+    """A saved block holds a non-finite value."""
+
+
 def _store(
     out: np.ndarray,
     k: int,
@@ -147,6 +151,10 @@ def _store(
             out[k, row : row + size] = np.broadcast_to(
                 value.reshape(value.shape[0], size), (n, size)
             ).T
+    # One pass over the block just written, while it is in cache; a sum is
+    # finite exactly when every term is (barring overflow, checked exactly below).
+    if not np.isfinite(out[k].sum()) and not np.isfinite(out[k]).all():
+        raise _NonFiniteSaved
 
 
 def row_sizes(graph: Graph, requested: Sequence[int]) -> list[int]:
@@ -203,11 +211,12 @@ def integrate_chunk(
         if out is None:
             rows = sum(row_sizes(graph, requested))
             out = np.empty((timeline.n_saved, rows, chunk.n_runs))
-        if integration == "solve_ivp":
-            _solve_ivp(program, graph, chunk, timeline, requested, out)
-        else:
-            _fixed_step(program, graph, chunk, timeline, requested, integration, out)
-        if not np.isfinite(out).all():
+        try:
+            if integration == "solve_ivp":
+                _solve_ivp(program, graph, chunk, timeline, requested, out)
+            else:
+                _fixed_step(program, graph, chunk, timeline, requested, integration, out)
+        except _NonFiniteSaved:
             locate_non_finite(program, graph, chunk, timeline, integration)
             k, row, run = np.argwhere(~np.isfinite(out))[0]
             owners = [

@@ -79,7 +79,7 @@ def _unknown(
     return UnknownParameterError(message)
 
 
-def _series_arrays(name: str, frame, n_runs: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _series_arrays(name: str, frame) -> tuple[np.ndarray, np.ndarray]:
     try:
         x = np.asarray(pd.Index(frame.index).astype(float), dtype=float)
         y = np.asarray(frame.to_numpy(), dtype=float)
@@ -105,7 +105,7 @@ def _merge_run_series(name: str, per_run: list[object]) -> tuple[np.ndarray, np.
     rows = []
     for value in per_run:
         if isinstance(value, pd.Series):
-            xs, ys = _series_arrays(name, value, None)
+            xs, ys = _series_arrays(name, value)
             rows.append(np.interp(x, xs, ys))
         else:
             rows.append(np.full(len(x), float(value)))
@@ -225,7 +225,7 @@ def resolve_samples(
                 per_run = [default if v is None else v for v in per_run]
             resolved.values[name] = _numbers(name, per_run)
         elif isinstance(value, pd.Series | pd.DataFrame):
-            resolved.series[name] = _series_arrays(name, value, n_runs)
+            resolved.series[name] = _series_arrays(name, value)
         elif _is_number(value):
             resolved.values[name] = float(value)
         else:
