@@ -35,8 +35,11 @@ from pysd.translators.structures.abstract_model import (
     AbstractModel,
 )
 
-from ..errors import ModelFileError, UnsupportedConstructError
+from ..errors import ModelFileError
+from .expressions import is_number, unsupported
 from .ir import Call, Graph, Input, InputSpec, Mode, Node, Num, Ref, Slot, State, Static, Time
+from .statefuls import StatefulLowering
+from .subscripts import SubscriptLowering
 
 __all__ = ["CONTROL_KEYS", "FUNCTIONS", "control_values", "lower_model", "reference_key"]
 
@@ -103,15 +106,7 @@ def reference_key(name: str) -> str:
     return re.sub(r"[\s_]+", "_", name.strip().strip('"').lower())
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
-
-
-def _unsupported(construct: str, variable: str, detail: str = "") -> UnsupportedConstructError:
-    return UnsupportedConstructError(construct, variable, detail)
-
-
-class _Lowering:
+class _Lowering(SubscriptLowering, StatefulLowering):
     """One pass over an AbstractModel; see :func:`lower_model`."""
 
     def __init__(self, model: AbstractModel, series_overrides: Iterable[str]) -> None:
@@ -142,128 +137,12 @@ class _Lowering:
         self.graph.slots.append(slot)
         return State(slot.id)
 
-    # -- subscripts --------------------------------------------------------
-    def shape(self, dims: tuple[str, ...]) -> tuple[int, ...]:
-        return tuple(len(self.graph.ranges[d.rstrip("!")]) for d in dims)
-
-    def range_of(self, name: str) -> str | None:
-        return self.range_names.get(name.strip().casefold())
-
-    def elements(self, name: str) -> list[str]:
-        """Elements (casefolded) of a range, or the element itself."""
-        found = self.range_of(name)
-        if found is not None:
-            return [e.casefold() for e in self.graph.ranges[found]]
-        return [name.strip().casefold()]
-
-    def index_in(self, element: str, dim: str, var: str) -> int:
-        members = [e.casefold() for e in self.graph.ranges[dim]]
-        if element.strip().casefold() not in members:
-            raise ModelFileError(f"{var!r}: {element!r} is not an element of {dim!r}")
-        return members.index(element.strip().casefold())
-
-    def dims_of(self, expr) -> tuple[str, ...]:
-        if isinstance(expr, Num | Time | Static):
-            return ()
-        if isinstance(expr, Input):
-            return self.graph.inputs[expr.slot].dims
-        if isinstance(expr, Ref):
-            return self.graph.nodes[expr.node].dims
-        if isinstance(expr, State):
-            return self.graph.slots[expr.slot].dims
-        if isinstance(expr, Mode):
-            return self.dims_of(expr.run)
-        return self.dim_cache.get(expr, ())
-
-    def op(self, name: str, args: tuple):
-        """``Call(name, args)`` with arguments aligned on the union of their dims."""
-        values = (0,) if name in ("lookup", "series") else range(len(args))
-        dims = {i: self.dims_of(args[i]) for i in values}
-        union: list[str] = []
-        for d in dims.values():
-            union.extend(x for x in d if x not in union)
-        target = tuple(union)
-        if target:
-            args = tuple(
-                self.align(a, dims[i], target)
-                if i in dims and dims[i] != target and not isinstance(a, Num)
-                else a
-                for i, a in enumerate(args)
-            )
-        result = fold(name, args)
-        if target:
-            self.dim_cache[result] = target
-        return result
-
-    def align(self, expr, source: tuple[str, ...], target: tuple[str, ...]):
-        """Reorder ``expr``'s axes from ``source`` to ``target`` (size 1 where missing)."""
-        if source == target:
-            return expr
-        positions = tuple(target.index(d) for d in source)
-        call = Call("align", (expr, Static(positions), Static(len(target))))
-        self.dim_cache[call] = target
-        return call
-
-    def conform(self, expr, target: tuple[str, ...], var: str):
-        """Broadcast ``expr`` to the full shape of ``target`` dims."""
-        source = self.dims_of(expr)
-        if not set(source) <= set(target):
-            raise ModelFileError(
-                f"the equation of {var!r} has subscripts {source} that its definition "
-                f"over {target} does not have"
-            )
-        if not target or (source == target and not isinstance(expr, Num)):
-            return expr
-        call = Call("fill", (self.align(expr, source, target), Static(self.shape(target))))
-        self.dim_cache[call] = target
-        return call
-
-    def _declare_ranges(self, ranges) -> None:
-        for subscript_range in ranges:
-            if not isinstance(subscript_range.subscripts, list):
-                raise _unsupported("subscript range copy or GET", subscript_range.name)
-            if subscript_range.mapping:
-                raise _unsupported("subscript mapping", subscript_range.name)
-            self.graph.ranges[subscript_range.name] = list(subscript_range.subscripts)
-            self.range_names[subscript_range.name.strip().casefold()] = subscript_range.name
-
-    def _variable_dims(self, element) -> tuple[str, ...]:
-        components = element.components
-        for component in components:
-            if component.subscripts[1]:
-                raise _unsupported("EXCEPT", element.name)
-        lists = [component.subscripts[0] for component in components]
-        if not any(lists):
-            if len(components) > 1:
-                raise ModelFileError(f"variable {element.name!r} is defined twice")
-            return ()
-        if len({len(x) for x in lists}) != 1:
-            raise ModelFileError(f"{element.name!r}: definitions with different subscripts")
-        dims = []
-        for position in range(len(lists[0])):
-            names = [x[position] for x in lists]
-            if len(names) == 1 and self.range_of(names[0]) is not None:
-                dims.append(self.range_of(names[0]))
-                continue
-            wanted = {e for name in names for e in self.elements(name)}
-            candidates = [
-                r
-                for r, members in self.graph.ranges.items()
-                if wanted <= {m.casefold() for m in members}
-            ]
-            if not candidates:
-                raise ModelFileError(
-                    f"{element.name!r}: no subscript range holds all of {sorted(wanted)}"
-                )
-            dims.append(min(candidates, key=lambda r: len(self.graph.ranges[r])))
-        return tuple(dims)
-
     # -- the model ---------------------------------------------------------
     def run(self) -> Graph:
         sections = self.model.sections
         for section in sections:
             if section.type != "main":
-                raise _unsupported("MACRO", section.name)
+                raise unsupported("MACRO", section.name)
         (main,) = [s for s in sections if s.type == "main"]
         self._declare_ranges(main.subscripts)
         elements = [e for e in main.elements if e.components]
@@ -280,7 +159,7 @@ class _Lowering:
             component = element.components[0]
             if isinstance(component, AbstractLookup):
                 if dims:
-                    raise _unsupported("subscripted lookup", element.name)
+                    raise unsupported("subscripted lookup", element.name)
                 self._declare_lookup(element.name, component.ast)
                 continue
             node = self.new_node(element.name, None, "auxiliary", True)
@@ -289,7 +168,7 @@ class _Lowering:
             self.graph.by_name[element.name] = node
             pending.append((element, component, node))
         # Constants first, so that orders of SMOOTH N / DELAY N can read them.
-        pending.sort(key=lambda item: not _is_number(item[1].ast))
+        pending.sort(key=lambda item: not is_number(item[1].ast))
         for element, _component, node in pending:
             self._define_element(element, node)
         for slot in self.graph.slots:
@@ -297,70 +176,6 @@ class _Lowering:
                 slot.init = self.conform(slot.init, slot.dims, slot.owner)
                 slot.rate = self.conform(slot.rate, slot.dims, slot.owner)
         return self.graph
-
-    def _define_element(self, element, node_id: int) -> None:
-        node = self.graph.nodes[node_id]
-        components = element.components
-        simple = (
-            len(components) == 1
-            and tuple(self.range_of(s) for s in components[0].subscripts[0]) == node.dims
-        )
-        if simple:
-            self.context_dims = node.dims
-            try:
-                self._define(element, components[0], node_id)
-            finally:
-                self.context_dims = ()
-            if node.dims and node.kind != "constant":
-                node.expr = self.conform(node.expr, node.dims, element.name)
-            return
-        # element-wise definition: each component fills its block of the array
-        values, blocks = [], []
-        for component in components:
-            if isinstance(component, AbstractData) or isinstance(component.ast, ae.IntegStructure):
-                raise _unsupported("element-wise stock or data", element.name)
-            subscripts = component.subscripts[0]
-            cdims = tuple(self.range_of(x) for x in subscripts if self.range_of(x))
-            self.context_dims = cdims
-            try:
-                value = self._component_value(component.ast, cdims, element.name)
-            finally:
-                self.context_dims = ()
-            source = self.dims_of(value)
-            if not set(source) <= set(cdims):
-                raise ModelFileError(
-                    f"the equation of {element.name!r}{list(subscripts)} has subscripts "
-                    f"{source} it is not defined over"
-                )
-            position_of = {
-                self.range_of(x): p for p, x in enumerate(subscripts) if self.range_of(x)
-            }
-            if not isinstance(value, Num):
-                positions = tuple(position_of[d] for d in source)
-                value = Call("align", (value, Static(positions), Static(len(node.dims))))
-            block = []
-            for p, x in enumerate(subscripts):
-                block.append(
-                    tuple(self.index_in(e, node.dims[p], element.name) for e in self.elements(x))
-                )
-            values.append(value)
-            blocks.append(tuple(block))
-        node.expr = Call(
-            "assemble", (Static(self.shape(node.dims)), Static(tuple(blocks)), *values)
-        )
-        self.dim_cache[node.expr] = node.dims
-
-    def _component_value(self, ast, dims: tuple[str, ...], var: str):
-        if isinstance(ast, np.ndarray):
-            return self.array_input(ast, dims, var)
-        return self.expr(ast, var)
-
-    def array_input(self, ast: np.ndarray, dims: tuple[str, ...], var: str) -> Input:
-        shape = self.shape(dims)
-        values = np.asarray(ast, dtype=float)
-        if values.size != int(np.prod(shape)):
-            raise ModelFileError(f"{var!r}: {values.size} values for subscripts of shape {shape}")
-        return self.new_input(var, "array", values.reshape((1, *shape)), dims)
 
     def _declare_controls(self, controls, variables) -> None:
         values = self.control_values(controls, variables, {})
@@ -375,7 +190,7 @@ class _Lowering:
         constants = {
             reference_key(e.name): e.components[0].ast
             for e in variables
-            if _is_number(e.components[0].ast)
+            if is_number(e.components[0].ast)
         }
         values: dict[str, float] = {k: float(v) for k, v in overrides.items() if v is not None}
 
@@ -400,7 +215,7 @@ class _Lowering:
         return {key: value_of(key) for key in CONTROL_KEYS}
 
     def _static_control(self, ast, name: str, lookup) -> float:
-        if _is_number(ast):
+        if is_number(ast):
             return float(ast)
         if isinstance(ast, ae.ReferenceStructure) and ast.subscripts is None:
             return lookup(ast.reference)
@@ -422,13 +237,13 @@ class _Lowering:
                     break
             else:
                 return result
-        raise _unsupported(
+        raise unsupported(
             "non-constant control variable", name, "control variables must be constant numbers"
         )
 
     def _declare_lookup(self, name: str, ast) -> None:
         if not isinstance(ast, ae.LookupsStructure):
-            raise _unsupported(_construct_name(ast), name)
+            raise unsupported(_construct_name(ast), name)
         x, y = _table(ast)
         key = reference_key(name)
         xi = self.new_input(name, "lookup_x", x)
@@ -444,10 +259,10 @@ class _Lowering:
         if isinstance(component, AbstractData):
             node.kind = "data"
             if node.dims:
-                raise _unsupported("subscripted data", name)
+                raise unsupported("subscripted data", name)
             if isinstance(ast, ae.DataStructure):
                 if component.keyword not in (None, "interpolate"):
-                    raise _unsupported(
+                    raise unsupported(
                         f"data keyword {component.keyword!r}",
                         name,
                         "only interpolated data are supported",
@@ -460,12 +275,12 @@ class _Lowering:
         if isinstance(ast, np.ndarray):
             node.expr = self.array_input(ast, node.dims, name)
             return
-        if _is_number(ast):
+        if is_number(ast):
             node.kind = "constant"
             slot = self.new_input(name, "constant", float(ast))
             if node.dims:
                 if name in self.series_overrides:
-                    raise _unsupported("time series for a subscripted constant", name)
+                    raise unsupported("time series for a subscripted constant", name)
                 self.graph.constants[name] = slot.slot
                 node.expr = Call("fill", (slot, Static(self.shape(node.dims))))
                 self.dim_cache[node.expr] = node.dims
@@ -485,7 +300,7 @@ class _Lowering:
 
     # -- expressions -------------------------------------------------------
     def expr(self, ast, var: str):
-        if _is_number(ast):
+        if is_number(ast):
             return Num(float(ast))
         if isinstance(ast, ae.ArithmeticStructure):
             return self.arithmetic(ast, var)
@@ -527,10 +342,10 @@ class _Lowering:
         if isinstance(ast, ae.GameStructure):  # pysd ignores GAME too
             return self.expr(ast.expression, var)
         if isinstance(ast, str):
-            raise _unsupported("string argument", var)
+            raise unsupported("string argument", var)
         if isinstance(ast, np.ndarray):
-            raise _unsupported("array constant inside an equation", var)
-        raise _unsupported(_construct_name(ast), var)
+            raise unsupported("array constant inside an equation", var)
+        raise unsupported(_construct_name(ast), var)
 
     def arithmetic(self, ast: ae.ArithmeticStructure, var: str):
         args = [self.expr(a, var) for a in ast.arguments]
@@ -547,7 +362,7 @@ class _Lowering:
         result = args[0]
         for op, arg in zip(ops, args[1:], strict=True):
             if op not in names:
-                raise _unsupported(f"operator {op!r}", var)
+                raise unsupported(f"operator {op!r}", var)
             result = self.op(names[op], (result, arg))
         return result
 
@@ -571,7 +386,7 @@ class _Lowering:
         for op, left in zip(reversed(ops), reversed(args[:-1]), strict=True):
             key = op.upper()
             if key not in names:
-                raise _unsupported(f"operator {op!r}", var)
+                raise unsupported(f"operator {op!r}", var)
             result = self.op(names[key], (left, result))
         return result
 
@@ -601,7 +416,7 @@ class _Lowering:
                 members = [m.casefold() for m in self.graph.ranges[target]]
                 wanted = self.elements(found)
                 if not set(wanted) <= set(members):
-                    raise _unsupported(
+                    raise unsupported(
                         "subscript mapping", var, f"{found!r} is not a subrange of {target!r}"
                     )
                 indices = tuple(members.index(e) for e in wanted)
@@ -626,7 +441,7 @@ class _Lowering:
         if kind == "control":
             return Input(index)
         if kind == "lookup":
-            raise _unsupported("lookup used without an argument", var)
+            raise unsupported("lookup used without an argument", var)
         return Ref(index)
 
     def call(self, ast: ae.CallStructure, var: str):
@@ -642,10 +457,10 @@ class _Lowering:
                 raise ModelFileError(f"ACTIVE INITIAL in {var!r} needs two arguments")
             return Mode(self.expr(ast.arguments[0], var), self.expr(ast.arguments[1], var))
         if key not in FUNCTIONS:
-            raise _unsupported(key.upper().replace("_", " "), var)
+            raise unsupported(key.upper().replace("_", " "), var)
         op, arities = FUNCTIONS[key]
         if len(ast.arguments) not in arities:
-            raise _unsupported(
+            raise unsupported(
                 f"{key.upper().replace('_', ' ')} with {len(ast.arguments)} arguments", var
             )
         args = tuple(self.expr(a, var) for a in ast.arguments)
@@ -653,7 +468,7 @@ class _Lowering:
             dims = self.dims_of(args[0])
             axes = tuple(i for i, d in enumerate(dims) if d.endswith("!"))
             if not axes:
-                raise _unsupported(f"{op.upper()} without a '!' subscript", var)
+                raise unsupported(f"{op.upper()} without a '!' subscript", var)
             call = Call(op, (args[0], Static(axes)))
             self.dim_cache[call] = tuple(d for d in dims if not d.endswith("!"))
             return call
@@ -661,186 +476,18 @@ class _Lowering:
             args = (Time(), Input(self.graph.controls["time_step"]), *args)
         return self.op(op, args)
 
-    # -- stateful structures ----------------------------------------------
-    def static_order(self, ast, construct: str, var: str) -> int:
-        value = self.static_value(self.expr(ast, var))
-        if value is None or not math.isfinite(value) or value < 1:
-            raise _unsupported(
-                f"{construct} with a variable order",
-                var,
-                "the order must be a constant number of at least 1",
-            )
-        return int(value)
-
-    def static_value(self, expr) -> float | None:
-        """Value of ``expr`` from literals and model defaults, or None if it varies."""
-        if isinstance(expr, Num):
-            return expr.value
-        if isinstance(expr, Input):
-            spec = self.graph.inputs[expr.slot]
-            return float(spec.default) if spec.role in ("constant", "control") else None
-        if isinstance(expr, Ref):
-            node = self.graph.nodes[expr.node]
-            return None if node.expr is None else self.static_value(node.expr)
-        return None
-
-    def check_order_input(self, expr, construct: str, var: str, order: int) -> None:
-        """Refuse runs in which a sampled value would change a fixed order."""
-        if not isinstance(expr, Num):
-            self.graph.checks.append(
-                (
-                    self.op("eq", (expr, Num(float(order)))),
-                    f"the order of {construct} in {var!r} was fixed at {order} when the model "
-                    "was compiled; it cannot vary between runs",
-                )
-            )
-
-    def smooth(self, ast, var: str):
-        construct = "SMOOTH N" if isinstance(ast, ae.SmoothNStructure) else "SMOOTH"
-        order = self.static_order(ast.order, construct, var)
-        self.check_order_input(self.expr(ast.order, var), construct, var, order)
-        target = self.expr(ast.input, var)
-        smooth_time = self.expr(ast.smooth_time, var)
-        initial = self.expr(ast.initial, var)
-        stages = [self.new_slot(var, initial, None) for _ in range(order)]
-        for stage in stages:
-            # pysd: (targets - state) * order / smooth_time
-            rate = self.op(
-                "div", (self.op("mul", (self.op("sub", (target, stage)), Num(order))), smooth_time)
-            )
-            self.graph.slots[stage.slot].rate = rate
-            target = stage
-        return stages[-1]
-
-    def delay(self, ast, var: str, order: int):
-        delay_time = self.expr(ast.delay_time, var)
-        self.order_fits(delay_time, order, "DELAY", var)
-        initial = self.op("mul", (self.expr(ast.initial, var), delay_time))
-        stages = [self.new_slot(var, initial, None) for _ in range(order)]
-        inflow = self.expr(ast.input, var)
-        for stage in stages:
-            outflow = self.op("div", (stage, delay_time))
-            self.graph.slots[stage.slot].rate = self.op(
-                "mul", (self.op("sub", (inflow, outflow)), Num(order))
-            )
-            inflow = outflow
-        return self.op("div", (stages[-1], delay_time))
-
-    def order_fits(self, delay_time, order: int, construct: str, var: str) -> None:
-        # pysd silently lowers the order when order * TIME STEP > delay time.
-        dt = Input(self.graph.controls["time_step"])
-        self.graph.checks.append(
-            (
-                self.op("le", (self.op("mul", (Num(float(order)), dt)), delay_time)),
-                f"{construct} in {var!r}: the delay time is shorter than order × TIME STEP "
-                f"(order {order}); pysd would lower the order, the batch engine refuses",
-            )
-        )
-
-    def delay_n(self, ast, var: str):
-        order = self.static_order(ast.order, "DELAY N", var)
-        self.check_order_input(self.expr(ast.order, var), "DELAY N", var, order)
-        delay_time = self.expr(ast.delay_time, var)
-        self.order_fits(delay_time, order, "DELAY N", var)
-        initial = self.op("mul", (self.expr(ast.initial, var), delay_time))
-        stages = [self.new_slot(var, initial, None) for _ in range(order)]
-        times = [self.new_slot(var, delay_time, None, "replace") for _ in range(order)]
-        # pysd rolls the remembered delay times at each step, newest first.
-        new_times = [delay_time, *times[:-1]]
-        for time_slot, new_time in zip(times, new_times, strict=True):
-            self.graph.slots[time_slot.slot].rate = new_time
-        inflow = self.expr(ast.input, var)
-        for stage, new_time in zip(stages, new_times, strict=True):
-            outflow = self.op("div", (stage, new_time))
-            self.graph.slots[stage.slot].rate = self.op(
-                "mul", (self.op("sub", (inflow, outflow)), Num(order))
-            )
-            inflow = outflow
-        return self.op("div", (stages[-1], times[0]))
-
-    def delay_fixed(self, ast, var: str):
-        if self.context_dims:
-            raise _unsupported("subscripted DELAY FIXED", var)
-        delay_time = self.expr(ast.delay_time, var)
-        state = self.new_slot(
-            var, self.expr(ast.initial, var), self.expr(ast.input, var), "fixed_delay"
-        )
-        # The pipeline length is computed from the delay time at initialisation.
-        self.graph.slots[state.slot].length_expr = delay_time
-        return state
-
-    def trend(self, ast, var: str):
-        value = self.expr(ast.input, var)
-        average_time = self.expr(ast.average_time, var)
-        initial_trend = self.expr(ast.initial_trend, var)
-        initial = self.op(
-            "div",
-            (value, self.op("add", (Num(1.0), self.op("mul", (initial_trend, average_time))))),
-        )
-        state = self.new_slot(var, initial, None)
-        self.graph.slots[state.slot].rate = self.op(
-            "div", (self.op("sub", (value, state)), average_time)
-        )
-        return self.op(
-            "zidz",
-            (
-                self.op("sub", (value, state)),
-                self.op("mul", (average_time, self.op("abs", (state,)))),
-            ),
-        )
-
-    def forecast(self, ast, var: str):
-        value = self.expr(ast.input, var)
-        average_time = self.expr(ast.average_time, var)
-        horizon = self.expr(ast.horizon, var)
-        initial = self.op(
-            "div", (value, self.op("add", (Num(1.0), self.expr(ast.initial_trend, var))))
-        )
-        state = self.new_slot(var, initial, None)
-        self.graph.slots[state.slot].rate = self.op(
-            "div", (self.op("sub", (value, state)), average_time)
-        )
-        relative = self.op(
-            "zidz", (self.op("sub", (value, state)), self.op("mul", (average_time, state)))
-        )
-        return self.op(
-            "mul", (value, self.op("add", (Num(1.0), self.op("mul", (relative, horizon)))))
-        )
-
-    def sample_if_true(self, ast, var: str):
-        condition = self.expr(ast.condition, var)
-        value = self.expr(ast.input, var)
-        state = self.new_slot(var, self.expr(ast.initial, var), None, "replace")
-        sampled = self.op("if_then_else", (condition, value, state))
-        self.graph.slots[state.slot].rate = self.op(
-            "add", (self.op("mul", (state, Num(0.0))), sampled)
-        )
-        return sampled
-
 
 def _table(lookup: ae.LookupsStructure) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(lookup.x, dtype=float)
     y = np.asarray(lookup.y, dtype=float)
     if lookup.type != "interpolate":
-        raise _unsupported(f"lookup type {lookup.type!r}", "lookup")
+        raise unsupported(f"lookup type {lookup.type!r}", "lookup")
     return x, y
 
 
 def _construct_name(ast: object) -> str:
     name = type(ast).__name__
     return _STRUCTURE_NAMES.get(name, name.removesuffix("Structure").upper())
-
-
-def fold(op: str, args: tuple):
-    """Return ``Call(op, args)``, evaluated now when every argument is a literal."""
-    if args and all(isinstance(a, Num) for a in args) and op not in _NOT_FOLDABLE:
-        from .functions import evaluate_literal
-
-        return Num(evaluate_literal(op, [a.value for a in args]))
-    return Call(op, args)
-
-
-_NOT_FOLDABLE = frozenset({"lookup", "series", "step", "pulse", "pulse_train", "ramp", "pi"})
 
 
 def control_values(model: AbstractModel, overrides: dict[str, float | None]) -> dict:

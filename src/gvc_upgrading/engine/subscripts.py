@@ -1,0 +1,205 @@
+"""Subscripts in the lowering pass: dimensions, alignment and element-wise definitions.
+
+Every expression has dims, the subscript ranges of its value (whose shape is
+``(run, *sizes)``; a value without dims is a scalar or one number per run).
+Operations align their arguments on the union of their dims; a reference with
+subscripts selects elements (``x[North]``), a subrange (``x[Coast]``) or marks
+a dimension to reduce (``x[Region!]`` inside SUM, PROD, VMIN, VMAX); a
+definition over ranges is broadcast to its full shape; element-wise
+definitions fill their blocks of one array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pysd.translators.structures import abstract_expressions as ae
+from pysd.translators.structures.abstract_model import AbstractData
+
+from ..errors import ModelFileError
+from .expressions import fold, unsupported
+from .ir import Call, Input, Mode, Num, Ref, State, Static, Time
+
+__all__ = ["SubscriptLowering"]
+
+
+class SubscriptLowering:
+    """The subscript half of :class:`~.lowering._Lowering` (a mixin)."""
+
+    def shape(self, dims: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(len(self.graph.ranges[d.rstrip("!")]) for d in dims)
+
+    def range_of(self, name: str) -> str | None:
+        return self.range_names.get(name.strip().casefold())
+
+    def elements(self, name: str) -> list[str]:
+        """Elements (casefolded) of a range, or the element itself."""
+        found = self.range_of(name)
+        if found is not None:
+            return [e.casefold() for e in self.graph.ranges[found]]
+        return [name.strip().casefold()]
+
+    def index_in(self, element: str, dim: str, var: str) -> int:
+        members = [e.casefold() for e in self.graph.ranges[dim]]
+        if element.strip().casefold() not in members:
+            raise ModelFileError(f"{var!r}: {element!r} is not an element of {dim!r}")
+        return members.index(element.strip().casefold())
+
+    def dims_of(self, expr) -> tuple[str, ...]:
+        if isinstance(expr, Num | Time | Static):
+            return ()
+        if isinstance(expr, Input):
+            return self.graph.inputs[expr.slot].dims
+        if isinstance(expr, Ref):
+            return self.graph.nodes[expr.node].dims
+        if isinstance(expr, State):
+            return self.graph.slots[expr.slot].dims
+        if isinstance(expr, Mode):
+            return self.dims_of(expr.run)
+        return self.dim_cache.get(expr, ())
+
+    def op(self, name: str, args: tuple):
+        """``Call(name, args)`` with arguments aligned on the union of their dims."""
+        values = (0,) if name in ("lookup", "series") else range(len(args))
+        dims = {i: self.dims_of(args[i]) for i in values}
+        union: list[str] = []
+        for d in dims.values():
+            union.extend(x for x in d if x not in union)
+        target = tuple(union)
+        if target:
+            args = tuple(
+                self.align(a, dims[i], target)
+                if i in dims and dims[i] != target and not isinstance(a, Num)
+                else a
+                for i, a in enumerate(args)
+            )
+        result = fold(name, args)
+        if target:
+            self.dim_cache[result] = target
+        return result
+
+    def align(self, expr, source: tuple[str, ...], target: tuple[str, ...]):
+        """Reorder ``expr``'s axes from ``source`` to ``target`` (size 1 where missing)."""
+        if source == target:
+            return expr
+        positions = tuple(target.index(d) for d in source)
+        call = Call("align", (expr, Static(positions), Static(len(target))))
+        self.dim_cache[call] = target
+        return call
+
+    def conform(self, expr, target: tuple[str, ...], var: str):
+        """Broadcast ``expr`` to the full shape of ``target`` dims."""
+        source = self.dims_of(expr)
+        if not set(source) <= set(target):
+            raise ModelFileError(
+                f"the equation of {var!r} has subscripts {source} that its definition "
+                f"over {target} does not have"
+            )
+        if not target or (source == target and not isinstance(expr, Num)):
+            return expr
+        call = Call("fill", (self.align(expr, source, target), Static(self.shape(target))))
+        self.dim_cache[call] = target
+        return call
+
+    def _declare_ranges(self, ranges) -> None:
+        for subscript_range in ranges:
+            if not isinstance(subscript_range.subscripts, list):
+                raise unsupported("subscript range copy or GET", subscript_range.name)
+            if subscript_range.mapping:
+                raise unsupported("subscript mapping", subscript_range.name)
+            self.graph.ranges[subscript_range.name] = list(subscript_range.subscripts)
+            self.range_names[subscript_range.name.strip().casefold()] = subscript_range.name
+
+    def _variable_dims(self, element) -> tuple[str, ...]:
+        components = element.components
+        for component in components:
+            if component.subscripts[1]:
+                raise unsupported("EXCEPT", element.name)
+        lists = [component.subscripts[0] for component in components]
+        if not any(lists):
+            if len(components) > 1:
+                raise ModelFileError(f"variable {element.name!r} is defined twice")
+            return ()
+        if len({len(x) for x in lists}) != 1:
+            raise ModelFileError(f"{element.name!r}: definitions with different subscripts")
+        dims = []
+        for position in range(len(lists[0])):
+            names = [x[position] for x in lists]
+            if len(names) == 1 and self.range_of(names[0]) is not None:
+                dims.append(self.range_of(names[0]))
+                continue
+            wanted = {e for name in names for e in self.elements(name)}
+            candidates = [
+                r
+                for r, members in self.graph.ranges.items()
+                if wanted <= {m.casefold() for m in members}
+            ]
+            if not candidates:
+                raise ModelFileError(
+                    f"{element.name!r}: no subscript range holds all of {sorted(wanted)}"
+                )
+            dims.append(min(candidates, key=lambda r: len(self.graph.ranges[r])))
+        return tuple(dims)
+
+    def _define_element(self, element, node_id: int) -> None:
+        node = self.graph.nodes[node_id]
+        components = element.components
+        simple = (
+            len(components) == 1
+            and tuple(self.range_of(s) for s in components[0].subscripts[0]) == node.dims
+        )
+        if simple:
+            self.context_dims = node.dims
+            try:
+                self._define(element, components[0], node_id)
+            finally:
+                self.context_dims = ()
+            if node.dims and node.kind != "constant":
+                node.expr = self.conform(node.expr, node.dims, element.name)
+            return
+        # element-wise definition: each component fills its block of the array
+        values, blocks = [], []
+        for component in components:
+            if isinstance(component, AbstractData) or isinstance(component.ast, ae.IntegStructure):
+                raise unsupported("element-wise stock or data", element.name)
+            subscripts = component.subscripts[0]
+            cdims = tuple(self.range_of(x) for x in subscripts if self.range_of(x))
+            self.context_dims = cdims
+            try:
+                value = self._component_value(component.ast, cdims, element.name)
+            finally:
+                self.context_dims = ()
+            source = self.dims_of(value)
+            if not set(source) <= set(cdims):
+                raise ModelFileError(
+                    f"the equation of {element.name!r}{list(subscripts)} has subscripts "
+                    f"{source} it is not defined over"
+                )
+            position_of = {
+                self.range_of(x): p for p, x in enumerate(subscripts) if self.range_of(x)
+            }
+            if not isinstance(value, Num):
+                positions = tuple(position_of[d] for d in source)
+                value = Call("align", (value, Static(positions), Static(len(node.dims))))
+            block = []
+            for p, x in enumerate(subscripts):
+                block.append(
+                    tuple(self.index_in(e, node.dims[p], element.name) for e in self.elements(x))
+                )
+            values.append(value)
+            blocks.append(tuple(block))
+        node.expr = Call(
+            "assemble", (Static(self.shape(node.dims)), Static(tuple(blocks)), *values)
+        )
+        self.dim_cache[node.expr] = node.dims
+
+    def _component_value(self, ast, dims: tuple[str, ...], var: str):
+        if isinstance(ast, np.ndarray):
+            return self.array_input(ast, dims, var)
+        return self.expr(ast, var)
+
+    def array_input(self, ast: np.ndarray, dims: tuple[str, ...], var: str) -> Input:
+        shape = self.shape(dims)
+        values = np.asarray(ast, dtype=float)
+        if values.size != int(np.prod(shape)):
+            raise ModelFileError(f"{var!r}: {values.size} values for subscripts of shape {shape}")
+        return self.new_input(var, "array", values.reshape((1, *shape)), dims)
