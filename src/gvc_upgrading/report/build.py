@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -33,15 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import xarray as xr
 
 from ..errors import CalibrationError
-from ..io import OutputPathError, write_netcdf
 from ..model import load_model
-from ..scenarios import COMBINED, compare_runs, list_scenarios, load_scenario
+from ..scenarios import compare_runs, list_scenarios, load_scenario
 from ..sensitivity.figures import plot_indices
-from . import html as page
 from .diagram import draw_diagram
 from .ensemble import (
     ESTIMATE,
@@ -51,31 +47,28 @@ from .ensemble import (
     run_case_scenarios,
 )
 from .fans import fan_chart, fan_overview
-from .findings import findings
+from .fit_figure import calibration_fit_figure
+from .html import render_page
+from .output import ReportWriter, check_report_folder, publish, slug
 from .provenance import case_data_sources, report_provenance
+from .sections import report_sections
 from .sobol_study import SobolSource, case_sobol_study, load_stored_sobol
 from .stored import StoredFit, choose_case, find_stored_sobol, load_stored_fit
 from .tables import (
-    Table,
     difference_summary_table,
     difference_table,
     fit_parameters_table,
     fit_statistics_table,
     sobol_leading_table,
     synergy_decomposition_table,
-    write_table,
 )
 
 __all__ = ["HORIZONS", "ReportResult", "build_report", "recompute_fit", "slug"]
 
 #: Evaluation horizons after the policy start: label -> years.
 HORIZONS: dict[str, float] = {"+5": 5.0, "+10": 10.0}
-#: Resolution of the PNG figures.
-FIGURE_DPI = 110
 #: Sobol' seed of the study computed when none is stored.
 SOBOL_SEED = 20160101
-# A Vensim group header: a line of asterisks, ".Name", a line of asterisks.
-_GROUP_RE = re.compile(r"^\*{8,}\s*\n\s*\.([^\n]+?)\s*\n\*{8,}", re.MULTILINE)
 #: Settings of a recomputed fit (full mode only).
 RECOMPUTE_SETTINGS: dict[str, Any] = {"n_starts": 4, "bootstrap": 30, "seed": 0, "profile": False}
 
@@ -102,160 +95,12 @@ class ReportResult:
     origins: dict[str, str] = field(default_factory=dict)
 
 
-def slug(text: str) -> str:
-    """Return a file-name-safe lower-case version of ``text``.
-
-    Examples
-    --------
-    >>> slug("True compliance less visible")
-    'true_compliance_less_visible'
-    """
-    cleaned = "".join(c.lower() if c.isalnum() else "_" for c in text)
-    return "_".join(part for part in cleaned.split("_") if part)
-
-
 def recompute_fit(case: str, *, progress: bool = False) -> StoredFit:
     """Calibrate ``case`` now (settings :data:`RECOMPUTE_SETTINGS`) and wrap the result."""
     from ..calibration import calibrate
 
     result = calibrate(case, progress=progress, **RECOMPUTE_SETTINGS)
     return StoredFit(case=case, dataset=result.to_dataset(), path=None, origin="recomputed")
-
-
-def _check_out(out: Path) -> None:
-    parent = out.absolute().parent
-    if not parent.is_dir():
-        raise OutputPathError(f"cannot write the report to {out}: {parent} does not exist")
-    if out.exists():
-        if not out.is_dir():
-            raise OutputPathError(f"report output {out} exists and is not a folder")
-        if any(out.iterdir()) and not (out / "report.html").is_file():
-            raise OutputPathError(
-                f"report output {out} is a non-empty folder that holds no report; "
-                "choose another --out (an earlier report folder is replaced)"
-            )
-
-
-def _publish(staging: Path, out: Path) -> None:
-    """Move the finished staging folder onto ``out`` (replacing an earlier report)."""
-    if out.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.absolute().parent))
-        retired.rmdir()
-        os.replace(out, retired)
-        try:
-            os.replace(staging, out)
-        except BaseException:
-            os.replace(retired, out)
-            raise
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        os.replace(staging, out)
-
-
-def _sector_notes(path: Path) -> dict[str, str]:
-    text = path.read_text("utf-8")
-    notes = {}
-    for match in _GROUP_RE.finditer(text):
-        rest = text[match.end() :].lstrip("~").split("|", 1)[0]
-        notes[match.group(1).strip()] = " ".join(rest.split())
-    return notes
-
-
-class _Writer:
-    """Writes the report's files into the staging folder and remembers them."""
-
-    def __init__(self, root: Path, provenance: dict[str, Any]) -> None:
-        self.root = root
-        self.provenance = provenance
-        self.files: list[Path] = []
-        for folder in ("figures", "tables", "data"):
-            (root / folder).mkdir()
-
-    def netcdf(self, dataset: xr.Dataset, name: str) -> Path:
-        stamped = dataset.copy()
-        stamped.attrs = {**dataset.attrs, **self.provenance}
-        relative = Path("data") / f"{name}.nc"
-        write_netcdf(stamped, self.root / relative, atomic=False)
-        self.files.append(relative)
-        return relative
-
-    def figure(self, figure: Any, name: str, caption: str) -> page.FigureRef:
-        ref = page.FigureRef(
-            png=Path("figures") / f"{name}.png",
-            svg=Path("figures") / f"{name}.svg",
-            caption=caption,
-        )
-        # lay the figure out once, then save both formats with that layout
-        figure.draw_without_rendering()
-        figure.set_layout_engine("none")
-        figure.savefig(self.root / ref.png, format="png", dpi=FIGURE_DPI)
-        figure.savefig(self.root / ref.svg, format="svg")
-        self.files.extend([ref.png, ref.svg])
-        return ref
-
-    def table(self, table: Table) -> Table:
-        stamped = Table(
-            name=table.name,
-            title=table.title,
-            frame=table.frame,
-            note=table.note,
-            digits=table.digits,
-            attrs={**table.attrs, **self.provenance},
-        )
-        for path in write_table(stamped, self.root / "tables", data_directory=self.root / "data"):
-            self.files.append(path.relative_to(self.root))
-        return stamped
-
-
-def _calibration_figure(fit: StoredFit):
-    from matplotlib.figure import Figure
-
-    data = fit.dataset
-    targets = list(dict.fromkeys(str(t) for t in data["obs_target"].values))
-    figure = Figure(figsize=(3.6 * len(targets), 2.8), layout="constrained")
-    axes = figure.subplots(1, len(targets), squeeze=False)[0]
-    for ax, target in zip(axes, targets, strict=True):
-        mask = data["obs_target"].values.astype(str) == target
-        time = data["obs_time"].values[mask]
-        order = time.argsort()
-        ax.plot(
-            time[order],
-            data["obs_fitted"].values[mask][order],
-            color="#2b6cb0",
-            label="model at the estimate",
-        )
-        ax.scatter(
-            time, data["obs_level"].values[mask], s=12, color="black", zorder=3, label="observed"
-        )
-        ax.set_title(target, fontsize="medium")
-        ax.tick_params(labelsize="small")
-        ax.grid(alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=2)
-    figure.suptitle(f"Calibration of {fit.case}: observed and fitted")
-    return figure
-
-
-def _calibration_summary(fit: StoredFit) -> str:
-    attrs = fit.dataset.attrs
-    try:
-        diagnostics = json.loads(attrs.get("diagnostics", "{}"))
-    except json.JSONDecodeError:
-        diagnostics = {}
-    text = (
-        f"Calibration of {fit.case} ({fit.origin}): method {attrs.get('method', '?')}, "
-        f"{fit.n_replicates} bootstrap refits ({diagnostics.get('bootstrap_kind', 'residual')}), "
-        f"seed {fit.seed}; objective {float(attrs.get('objective', float('nan'))):.4g}; "
-        f"intervals: {attrs.get('interval_method', '?')} at "
-        f"{float(attrs.get('level', float('nan'))):.0%}."
-    )
-    holdout = diagnostics.get("holdout_from")
-    if isinstance(holdout, int | float) and holdout == holdout:  # not None, not NaN
-        text += (
-            f" Fitted to the observations before {holdout:g}; later ones are scored as "
-            "hold-out (sample 'holdout' in the statistics)."
-        )
-    return text
 
 
 def build_report(
@@ -309,7 +154,7 @@ def build_report(
     """
     say = log or (lambda message: None)
     out = Path(out)
-    _check_out(out)
+    check_report_folder(out)
     case = case or choose_case(fits_dir)
     mode = "quick" if quick else "full"
     say(f"report on {case} ({mode})")
@@ -389,7 +234,7 @@ def build_report(
             model_file=folder,
             say=say,
         )
-        _publish(staging, out)
+        publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -413,7 +258,7 @@ def _write_everything(
     model_file: Path,
     say: Callable[[str], None],
 ) -> list[Path]:
-    writer = _Writer(root, provenance)
+    writer = ReportWriter(root, provenance)
     say("tables")
     differences = writer.table(difference_table(comparison, ensemble, horizons))
     summary = writer.table(difference_summary_table(differences, f"{list(horizons)[-1]} years"))
@@ -447,7 +292,7 @@ def _write_everything(
         f"Key outcomes, {case}: baseline, synergistic and displacement with 50% / 90% bands.",
     )
     calibration_figure = writer.figure(
-        _calibration_figure(fit), "calibration_fit", f"Calibration targets of {case}."
+        calibration_fit_figure(fit), "calibration_fit", f"Calibration targets of {case}."
     )
     sobol_figure = writer.figure(
         plot_indices(sobol_source.indices, top=10),
@@ -463,12 +308,13 @@ def _write_everything(
     (root / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n", "utf-8")
     writer.files.append(Path("provenance.json"))
     last = list(horizons)[-1]
-    sections = _sections(
+    sections = report_sections(
         root,
         model=model,
         model_file=model_file,
         fit=fit,
         scenarios=scenarios,
+        start=float(ensemble.attrs["policy_start"]),
         horizons=horizons,
         tables=(summary, differences, synergy, statistics, parameters, leading),
         figures=(fans, overview, calibration_figure, sobol_figure, diagrams),
@@ -479,7 +325,7 @@ def _write_everything(
         horizon_label=f"{last} years",
     )
     start = float(ensemble.attrs["policy_start"])
-    html_text = page.render_page(
+    html_text = render_page(
         f"Governance and upgrading: {case}",
         f"Scenario report from the gvc-upgrading model (levers from {start:g}), made "
         f"{provenance['report_created']} in {provenance['report_mode']} mode.",
@@ -488,118 +334,3 @@ def _write_everything(
     (root / "report.html").write_text(html_text, encoding="utf-8")
     writer.files.append(Path("report.html"))
     return writer.files
-
-
-def _sections(
-    root: Path,
-    *,
-    model: Any,
-    model_file: Path,
-    fit: StoredFit,
-    scenarios: list,
-    horizons: dict[str, float],
-    tables: tuple[Table, ...],
-    figures: tuple,
-    sobol_source: SobolSource,
-    origins: dict[str, str],
-    provenance: dict[str, Any],
-    files: list[Path],
-    horizon_label: str,
-) -> list[page.Section]:
-    summary, differences, synergy, statistics, parameters, leading = tables
-    fans, overview, calibration_figure, sobol_figure, diagrams = figures
-    stocks = model.variables.loc[list(model.stocks)]
-    notes = _sector_notes(model_file)
-    start = min(horizons.values()) - HORIZONS[next(iter(HORIZONS))]
-
-    model_body = "".join(
-        [
-            page.paragraph(
-                f"gvc-upgrading is a system-dynamics model of one supplier cluster linked to "
-                f"a global value chain, {model.initial_time:g}-{model.final_time:g} in annual "
-                f"time (Euler step {model.time_step:g} year). It has {len(model.stocks)} stocks "
-                f"and {len(model.variables)} variables in all, written in Vensim syntax "
-                f"({model_file.name}, sha256 {model.sha256[:12]}...) and run with pysd and the "
-                "package's batch engine. Its sectors:"
-            ),
-            "<ul>"
-            + "".join(
-                f"<li><b>{page.escape(name)}</b>: {page.escape(text)}</li>"
-                for name, text in notes.items()
-                if name.lower() != "control"
-            )
-            + "</ul>",
-            page.simple_table(
-                pd.DataFrame(
-                    {
-                        "stock": stocks.index,
-                        "unit": stocks["unit"].values,
-                        "meaning": stocks["description"].values,
-                    }
-                ),
-                "Stocks",
-            ),
-        ]
-    )
-    origin_list = "".join(
-        f"<li><b>{page.escape(k)}</b>: {page.escape(v)}</li>" for k, v in origins.items()
-    )
-    findings_list = findings(
-        differences.frame, synergy.frame, leading.frame, horizon=horizon_label, combined=COMBINED
-    )
-    when = ", ".join(f"{k} years ({v:g})" for k, v in horizons.items())
-    findings_body = (
-        page.paragraph(
-            f"Each scenario's levers are applied from {start:g} on top of the parameters "
-            f"calibrated to {fit.case}; before {start:g} every run follows the case's history. "
-            f"Differences are read at {when}."
-        )
-        + "<ul>"
-        + "".join(f"<li>{page.escape(line)}</li>" for line in findings_list)
-        + "</ul>"
-        + page.figure_html(overview, root)
-        + page.table_html(summary)
-        + "".join(page.figure_html(figure, root) for figure in fans)
-        + page.table_html(differences)
-        + page.table_html(synergy)
-    )
-    calibration_body = (
-        page.paragraph(_calibration_summary(fit))
-        + page.figure_html(calibration_figure, root)
-        + page.table_html(statistics)
-        + page.table_html(parameters)
-    )
-    sensitivity_body = (
-        page.paragraph(sobol_source.description)
-        + page.table_html(leading)
-        + page.figure_html(sobol_figure, root)
-    )
-    diagram_body = page.paragraph(
-        "Drawn from the sketch of the model file: stocks as boxes, flows as pipes with valves, "
-        "auxiliaries and constants as text, causal links as thin arrows; each sector has its "
-        "colour and shadow copies of variables from other sectors are grey, in angle brackets."
-    ) + "".join(page.figure_html(figure, root) for figure in diagrams)
-    file_list = (
-        "<ul>"
-        + "".join(
-            f'<li><a href="{page.escape(p.as_posix())}">{page.escape(p.as_posix())}</a></li>'
-            for p in sorted(files)
-        )
-        + '<li><a href="report.html">report.html</a></li></ul>'
-    )
-    return [
-        page.Section(
-            "origin",
-            "What was loaded and what was computed",
-            f'<div class="origin"><ul>{origin_list}</ul></div>',
-        ),
-        page.Section("model", "The model", model_body),
-        page.Section("theory", "The governance theory it encodes", page.theory_section()),
-        page.Section("scenarios", "The scenarios", page.scenarios_html(scenarios)),
-        page.Section("findings", "Findings", findings_body),
-        page.Section("calibration", "Calibration", calibration_body),
-        page.Section("sensitivity", "Sensitivity", sensitivity_body),
-        page.Section("diagram", "Stock-and-flow diagram", diagram_body),
-        page.Section("provenance", "Provenance", page.provenance_html(provenance)),
-        page.Section("files", "Files", file_list),
-    ]

@@ -1,0 +1,132 @@
+"""The report folder: staged in a temporary folder, written file by file, published at once.
+
+:class:`ReportWriter` writes figures (PNG and SVG), tables (CSV, Markdown,
+LaTeX and netCDF) and data (netCDF, stamped with the report's provenance)
+into a staging folder; :func:`publish` moves the finished folder onto the
+report's place in one rename (an earlier report there is replaced), so a
+reader never sees half a report.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from ..io import OutputPathError, write_netcdf
+from .html import FigureRef
+from .tables import Table, write_table
+
+__all__ = ["FIGURE_DPI", "ReportWriter", "check_report_folder", "publish", "slug"]
+
+#: Resolution of the PNG figures.
+FIGURE_DPI = 110
+
+
+def slug(text: str) -> str:
+    """Return a file-name-safe lower-case version of ``text``.
+
+    Examples
+    --------
+    >>> slug("True compliance less visible")
+    'true_compliance_less_visible'
+    """
+    cleaned = "".join(c.lower() if c.isalnum() else "_" for c in text)
+    return "_".join(part for part in cleaned.split("_") if part)
+
+
+def check_report_folder(out: Path) -> None:
+    """Check that ``out`` may receive a report: its parent exists; it is absent, empty or a report.
+
+    Raises
+    ------
+    OutputPathError
+        Naming the problem.
+    """
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        raise OutputPathError(f"cannot write the report to {out}: {parent} does not exist")
+    if out.exists():
+        if not out.is_dir():
+            raise OutputPathError(f"report output {out} exists and is not a folder")
+        if any(out.iterdir()) and not (out / "report.html").is_file():
+            raise OutputPathError(
+                f"report output {out} is a non-empty folder that holds no report; "
+                "choose another --out (an earlier report folder is replaced)"
+            )
+
+
+def publish(staging: Path, out: Path) -> None:
+    """Move the finished staging folder onto ``out`` (replacing an earlier report)."""
+    if out.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.absolute().parent))
+        retired.rmdir()
+        os.replace(out, retired)
+        try:
+            os.replace(staging, out)
+        except BaseException:
+            os.replace(retired, out)
+            raise
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, out)
+
+
+class ReportWriter:
+    """Write the report's files into the staging folder ``root`` and remember them.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The staging folder (``figures/``, ``tables/`` and ``data/`` are made in it).
+    provenance : dict
+        Attributes added to every netCDF file.
+    """
+
+    def __init__(self, root: Path, provenance: dict[str, Any]) -> None:
+        self.root = root
+        self.provenance = provenance
+        self.files: list[Path] = []
+        for folder in ("figures", "tables", "data"):
+            (root / folder).mkdir()
+
+    def netcdf(self, dataset: xr.Dataset, name: str) -> Path:
+        """Write ``data/<name>.nc`` with the provenance attributes added."""
+        stamped = dataset.copy()
+        stamped.attrs = {**dataset.attrs, **self.provenance}
+        relative = Path("data") / f"{name}.nc"
+        write_netcdf(stamped, self.root / relative, atomic=False)
+        self.files.append(relative)
+        return relative
+
+    def figure(self, figure: Any, name: str, caption: str) -> FigureRef:
+        ref = FigureRef(
+            png=Path("figures") / f"{name}.png",
+            svg=Path("figures") / f"{name}.svg",
+            caption=caption,
+        )
+        # lay the figure out once, then save both formats with that layout
+        figure.draw_without_rendering()
+        figure.set_layout_engine("none")
+        figure.savefig(self.root / ref.png, format="png", dpi=FIGURE_DPI)
+        figure.savefig(self.root / ref.svg, format="svg")
+        self.files.extend([ref.png, ref.svg])
+        return ref
+
+    def table(self, table: Table) -> Table:
+        """Write the table's CSV, Markdown, LaTeX and netCDF files; return it as stamped."""
+        stamped = Table(
+            name=table.name,
+            title=table.title,
+            frame=table.frame,
+            note=table.note,
+            digits=table.digits,
+            attrs={**table.attrs, **self.provenance},
+        )
+        for path in write_table(stamped, self.root / "tables", data_directory=self.root / "data"):
+            self.files.append(path.relative_to(self.root))
+        return stamped
