@@ -65,6 +65,21 @@ def test_per_run_series_equal_separate_series_runs(batch):
             np.testing.assert_array_equal(together[name].values[run], alone[name].values[0])
 
 
+def test_sequence_of_mappings_with_series_and_missing_runs(batch):
+    rising = pd.Series([0.02, 0.08], index=[1995.0, 2015.0])
+    records = batch.run([{"Birth rate": rising}, {"Lifetime": 30.0}, {"Birth rate": 0.1}])
+    expected = [
+        batch.run({"Birth rate": rising}),
+        batch.run({"Lifetime": 30.0}),
+        batch.run({"Birth rate": 0.1}),
+    ]
+    for run, alone in enumerate(expected):
+        for name in alone.data_vars:
+            np.testing.assert_allclose(
+                records[name].values[run], alone[name].values[0], rtol=1e-13, err_msg=name
+            )
+
+
 class _Scenario:
     def __init__(self) -> None:
         self.name = "test scenario"

@@ -96,8 +96,13 @@ def _series_arrays(name: str, frame) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _merge_run_series(name: str, per_run: list[object]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-run numbers/Series -> one table on the union of the series' times."""
+def _merge_run_series(
+    name: str, per_run: list[object], default: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-run numbers/Series -> one table on the union of the series' times.
+
+    A run without a value takes ``default`` (the model's value of a constant).
+    """
     indexes = [
         np.asarray(pd.Index(v.index).astype(float)) for v in per_run if isinstance(v, pd.Series)
     ]
@@ -107,8 +112,14 @@ def _merge_run_series(name: str, per_run: list[object]) -> tuple[np.ndarray, np.
         if isinstance(value, pd.Series):
             xs, ys = _series_arrays(name, value)
             rows.append(np.interp(x, xs, ys))
-        else:
+        elif value is None:
+            if default is None:
+                raise SpecError(f"{name!r} is missing from some runs and has no default")
+            rows.append(np.full(len(x), default))
+        elif _is_number(value):
             rows.append(np.full(len(x), float(value)))
+        else:
+            raise SpecError(f"{name!r}: each run's value must be a number or a pandas Series")
     return x, np.vstack(rows)
 
 
@@ -215,7 +226,7 @@ def resolve_samples(
     for name, value in [*((k, v) for k, v in base.items() if k not in entries), *entries.items()]:
         given_per_run = name in lengths
         if isinstance(value, tuple) and value and value[0] == "records-series":
-            resolved.series[name] = _merge_run_series(name, value[1])
+            resolved.series[name] = _merge_run_series(name, value[1], constants.get(name))
         elif isinstance(value, tuple) and value and value[0] == "records-values":
             per_run = value[1]
             if any(v is None for v in per_run):
