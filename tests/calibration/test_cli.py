@@ -138,3 +138,12 @@ def test_batch_engine_and_pysd_give_the_same_predictions(case_folder):
     free = plain.trajectories(theta[:1])[2][0, 0]
     np.testing.assert_array_equal(shocked[:11], free[:11])  # 1995-2005
     assert shocked[12] < 0.95 * free[12]
+
+
+def test_scheduler_does_not_change_the_fit(case_folder):
+    plain = calibrate(case_folder, n_starts=1, seed=0, profile=False, bootstrap=5)
+    threaded = calibrate(
+        case_folder, n_starts=1, seed=0, profile=False, bootstrap=5, scheduler="threads"
+    )
+    np.testing.assert_array_equal(plain.estimate, threaded.estimate)
+    np.testing.assert_array_equal(plain.bootstrap, threaded.bootstrap)
