@@ -16,8 +16,10 @@ Public API
     ``run(samples=None, *, n=None, scenario=None, return_columns=None,
     return_timestamps=None, chunk_size=None, scheduler=None, progress=None,
     check_bounds=True, final_time=None, time_step=None, out=None)`` ->
-    :class:`xarray.Dataset` over ``(run, time)``; attributes ``parameters``,
-    ``variables``, ``stocks``, ``lookups``, ``data``.
+    :class:`xarray.Dataset` over ``(run, time[, subscript ranges])``;
+    attributes ``parameters``, ``variables``, ``stocks``, ``lookups``,
+    ``data``, ``integration``, ``sha256``, ``path``; ``source()`` returns the
+    generated code for inspection.
 :data:`INTEGRATIONS`
     ``("euler", "rk4", "solve_ivp")``.
 :func:`open_results`
