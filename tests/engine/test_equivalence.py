@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gvc_upgrading.engine import compile_model
+from gvc_upgrading.errors import ParameterRangeError
 
 from .reference import MODELS, assert_matches_pysd
 
@@ -82,3 +83,13 @@ def test_saveper_follows_a_time_step_override_as_in_pysd():
     result = compile_model(path).run(time_step=0.125, final_time=6)
     assert result.sizes["time"] == 49
     assert_matches_pysd(result, pysd_run(path, time_step=0.125, final_time=6))
+
+
+def test_delay_order_lowered_per_run_as_in_pysd(pysd_cache):
+    path = MODELS / "delays.mdl"
+    short = [0.3, 0.6, 0.9]  # TIME STEP 0.25: pysd lowers DELAY3 to orders 1, 2 and 3
+    result = compile_model(path).run({"Short delay": short})
+    for run, value in enumerate(short):
+        assert_matches_pysd(result, pysd_cache(path, {"Short delay": value}), run=run)
+    with pytest.raises(ParameterRangeError, match="shorter than TIME STEP"):
+        compile_model(path).run({"Short delay": [0.5, 0.2]}, check_bounds=False)

@@ -63,12 +63,13 @@ EXCEPT, RANDOM functions, GET XLS/DIRECT, ALLOCATE, VECTOR functions, ...)
 raises :class:`~gvc_upgrading.errors.UnsupportedConstructError` at compile
 time, naming the construct and the variable.
 
-Known differences from pysd: pysd silently lowers the order of a DELAY whose
-delay time is shorter than order × TIME STEP; the engine refuses such runs
-(:class:`~gvc_upgrading.errors.ParameterRangeError`). The order of SMOOTH N
-and DELAY N is fixed when the model is compiled. A DELAY N whose delay time
-changes during the run uses the delay times of the previous step for its
-output, which pysd does or does not do depending on evaluation order.
+Like pysd, a DELAY whose delay time is shorter than order × TIME STEP runs
+at a lower order, fixed per run at initialisation. Known differences from
+pysd: a delay time shorter than TIME STEP is refused
+(:class:`~gvc_upgrading.errors.ParameterRangeError`; pysd fails). The order
+of SMOOTH N and DELAY N is fixed when the model is compiled. A DELAY N whose
+delay time changes during the run uses the delay times of the previous step
+for its output, which pysd does or does not do depending on evaluation order.
 
 Security
 --------

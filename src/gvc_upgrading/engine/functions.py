@@ -165,6 +165,32 @@ def replace(value, previous):
     return np.array(np.broadcast_to(value, np.shape(previous)), dtype=float)
 
 
+def delay_order(delay_time, order, time_step):
+    """pysd's DELAY order: lowered while ``order * TIME STEP > min(delay time)``, per run."""
+    delay_time = np.asarray(delay_time, dtype=float)
+    shortest = (
+        delay_time.reshape(delay_time.shape[0], -1).min(axis=1)
+        if delay_time.ndim
+        else (delay_time)
+    )
+    effective = np.full(np.shape(shortest), float(order))
+    for candidate in range(int(order), 0, -1):
+        too_long = (effective == candidate) & (candidate * time_step > shortest)
+        effective = np.where(too_long, candidate - 1, effective)
+    return effective
+
+
+def last_stage(effective, *stages):
+    """Stage ``effective - 1`` of each run (all runs usually share the order)."""
+    orders = np.asarray(effective)
+    first = int(orders.flat[0])
+    if np.all(orders == first):
+        return stages[first - 1]
+    stacked = np.stack(np.broadcast_arrays(*stages))
+    index = (orders.astype(np.int64) - 1).reshape((1, -1) + (1,) * (stacked.ndim - 2))
+    return np.take_along_axis(stacked, index, axis=0)[0]
+
+
 def _reduction(function):
     def reduce(value, axes):
         return function(value, axis=tuple(1 + a for a in axes))
@@ -205,6 +231,8 @@ HELPERS = {
     "lookup": lookup,
     "series": series,
     "replace": replace,
+    "delay_order": delay_order,
+    "last_stage": last_stage,
     "align": align,
     "fill": fill,
     "take": take,

@@ -12,7 +12,7 @@ import math
 from pysd.translators.structures import abstract_expressions as ae
 
 from .expressions import unsupported
-from .ir import Input, Num, Ref
+from .ir import Call, Input, Num, Ref
 
 __all__ = ["StatefulLowering"]
 
@@ -72,34 +72,57 @@ class StatefulLowering:
 
     def delay(self, ast, var: str, order: int):
         delay_time = self.expr(ast.delay_time, var)
-        self.order_fits(delay_time, order, "DELAY", var)
+        effective = self.effective_order(delay_time, order, "DELAY", var)
         initial = self.op("mul", (self.expr(ast.initial, var), delay_time))
         stages = [self.new_slot(var, initial, None) for _ in range(order)]
         inflow = self.expr(ast.input, var)
-        for stage in stages:
+        for i, stage in enumerate(stages):
             outflow = self.op("div", (stage, delay_time))
-            self.graph.slots[stage.slot].rate = self.op(
-                "mul", (self.op("sub", (inflow, outflow)), Num(order))
-            )
+            rate = self.op("mul", (self.op("sub", (inflow, outflow)), effective))
+            self.graph.slots[stage.slot].rate = self.active_stage(i, effective, rate)
             inflow = outflow
-        return self.op("div", (stages[-1], delay_time))
+        return self.op("div", (self.last_stage(effective, stages), delay_time))
 
-    def order_fits(self, delay_time, order: int, construct: str, var: str) -> None:
-        # pysd silently lowers the order when order * TIME STEP > delay time.
+    def effective_order(self, delay_time, order: int, construct: str, var: str) -> Ref:
+        """The order pysd uses: lowered while order × TIME STEP exceeds the delay time.
+
+        It is fixed per run at initialisation (from the smallest delay time of
+        the run's elements); a delay time shorter than TIME STEP is refused.
+        """
         dt = Input(self.graph.controls["time_step"])
+        node = self.new_node(
+            f"order of {construct} in {var}",
+            Call("delay_order", (delay_time, Num(float(order)), dt)),
+            "initial",
+            False,
+        )
         self.graph.checks.append(
             (
-                self.op("le", (self.op("mul", (Num(float(order)), dt)), delay_time)),
-                f"{construct} in {var!r}: the delay time is shorter than order × TIME STEP "
-                f"(order {order}); pysd would lower the order, the batch engine refuses",
+                self.op("ge", (Ref(node), Num(1.0))),
+                f"{construct} in {var!r}: the delay time is shorter than TIME STEP",
             )
         )
+        return Ref(node)
+
+    def active_stage(self, index: int, effective: Ref, rate):
+        """``rate`` where stage ``index`` exists at the run's order, else 0."""
+        if index == 0:
+            return rate
+        return self.op(
+            "if_then_else", (self.op("lt", (Num(float(index)), effective)), rate, Num(0.0))
+        )
+
+    def last_stage(self, effective: Ref, stages: list):
+        """The last stage at each run's order."""
+        call = Call("last_stage", (effective, *stages))
+        self.dim_cache[call] = self.dims_of(stages[0])
+        return call
 
     def delay_n(self, ast, var: str):
         order = self.static_order(ast.order, "DELAY N", var)
         self.check_order_input(self.expr(ast.order, var), "DELAY N", var, order)
         delay_time = self.expr(ast.delay_time, var)
-        self.order_fits(delay_time, order, "DELAY N", var)
+        effective = self.effective_order(delay_time, order, "DELAY N", var)
         initial = self.op("mul", (self.expr(ast.initial, var), delay_time))
         stages = [self.new_slot(var, initial, None) for _ in range(order)]
         times = [self.new_slot(var, delay_time, None, "replace") for _ in range(order)]
@@ -108,13 +131,12 @@ class StatefulLowering:
         for time_slot, new_time in zip(times, new_times, strict=True):
             self.graph.slots[time_slot.slot].rate = new_time
         inflow = self.expr(ast.input, var)
-        for stage, new_time in zip(stages, new_times, strict=True):
+        for i, (stage, new_time) in enumerate(zip(stages, new_times, strict=True)):
             outflow = self.op("div", (stage, new_time))
-            self.graph.slots[stage.slot].rate = self.op(
-                "mul", (self.op("sub", (inflow, outflow)), Num(order))
-            )
+            rate = self.op("mul", (self.op("sub", (inflow, outflow)), effective))
+            self.graph.slots[stage.slot].rate = self.active_stage(i, effective, rate)
             inflow = outflow
-        return self.op("div", (stages[-1], times[0]))
+        return self.op("div", (self.last_stage(effective, stages), times[0]))
 
     def delay_fixed(self, ast, var: str):
         if self.context_dims:
