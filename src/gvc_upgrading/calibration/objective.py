@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..errors import DataError, SimulationError, SpecError
+from ..errors import CalibrationError, DataError, SimulationError, SpecError
 from .case import Case, check_case, interpolate_data
 from .simulator import Simulator
 
@@ -260,6 +260,11 @@ class Objective(ResidualsMixin):
         self.scheduler = scheduler
         self.holdout_from = holdout_from
         self.held_fixed = dict(fixed or {})
+        unknown = sorted(set(self.held_fixed) - set(case.free_names))
+        if unknown:
+            raise CalibrationError(
+                f"case {case.name!r}: cannot hold {unknown} fixed; they are not free parameters"
+            )
         free = [p for p in case.free if p.name not in self.held_fixed]
         self.names = tuple(p.name for p in free)
         self.lower = np.array([p.lower for p in free])
