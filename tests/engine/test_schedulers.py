@@ -84,3 +84,15 @@ def test_failed_run_leaves_no_file(tmp_path):
         compile_model(path).run({"Pole": [20, 5]}, chunk_size=1, out=target)
     assert not target.exists()
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_a_connected_client_can_be_passed(batch, samples, in_process):
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        result = batch.run(samples, chunk_size=1, scheduler=client)
+    assert_identical(in_process, result)

@@ -135,7 +135,7 @@ class BatchModel:
         return_columns: Sequence[str] | None = None,
         return_timestamps: Sequence[float] | float | None = None,
         chunk_size: int | None = None,
-        scheduler: str | None = None,
+        scheduler: Any = None,
         progress: bool | None = None,
         check_bounds: bool = True,
         final_time: float | None = None,
@@ -166,9 +166,10 @@ class BatchModel:
         chunk_size : int, optional
             Runs integrated together (default: equal chunks of at most 16384);
             bounds the working memory.
-        scheduler : str, optional
+        scheduler : str or dask.distributed.Client, optional
             ``None`` (in process, no dask), ``"synchronous"``, ``"threads"``,
-            ``"processes"``, or a ``dask.distributed`` scheduler address.
+            ``"processes"``, a ``dask.distributed`` scheduler address, or a
+            connected ``Client``.
             Results are identical whichever is used.
         progress : bool, optional
             Show a progress bar over chunks (default: when stderr is a terminal).
@@ -391,9 +392,13 @@ def _run_chunk(job: _Job, start: int, stop: int) -> np.ndarray:
 
 
 def _execute(
-    job: _Job, chunks: list[tuple[int, int]], scheduler: str | None, values: np.ndarray | None
+    job: _Job, chunks: list[tuple[int, int]], scheduler: Any, values: np.ndarray | None
 ) -> Iterator[tuple[int, np.ndarray | None]]:
-    """Yield ``(first run, block)``; in process, blocks go straight into ``values``."""
+    """Yield ``(first run, block)`` in run order; in process, blocks go straight into ``values``.
+
+    With dask, a bounded window of chunks is in flight at a time, so that
+    memory stays bounded when results are streamed to a file.
+    """
     if scheduler is None:
         for start, stop in chunks:
             if values is None:
@@ -402,29 +407,49 @@ def _execute(
                 job(start, stop, values[:, :, start:stop])
                 yield start, None
         return
+    if hasattr(scheduler, "submit") and hasattr(scheduler, "scatter"):
+        yield from _on_client(scheduler, job, chunks)
+        return
     if not isinstance(scheduler, str):
-        raise SpecError(f"scheduler must be a string or None, got {type(scheduler).__name__}")
+        raise SpecError(
+            "scheduler must be None, a string or a dask.distributed Client, got "
+            f"{type(scheduler).__name__}"
+        )
     try:
         import dask
     except ImportError as exc:  # pragma: no cover - dask is an optional extra
         raise SpecError("scheduler= needs dask: pip install 'gvc-upgrading[dask]'") from exc
     if scheduler in _SCHEDULERS:
-        tasks = [dask.delayed(_run_chunk, pure=False)(job, a, b) for a, b in chunks]
-        results = dask.compute(*tasks, scheduler=scheduler)
-        yield from zip((a for a, _ in chunks), results, strict=True)
+        window = 2 * (os.cpu_count() or 1)
+        for first in range(0, len(chunks), window):
+            group = chunks[first : first + window]
+            tasks = [dask.delayed(_run_chunk, pure=False)(job, a, b) for a, b in group]
+            results = dask.compute(*tasks, scheduler=scheduler)
+            yield from zip((a for a, _ in group), results, strict=True)
         return
     if "://" not in scheduler and ":" not in scheduler:
         raise SpecError(
-            f"scheduler must be one of {_SCHEDULERS}, None, or a dask.distributed address "
-            f"like 'tcp://host:8786'; got {scheduler!r}"
+            f"scheduler must be one of {_SCHEDULERS}, None, a dask.distributed Client or "
+            f"scheduler address like 'tcp://host:8786'; got {scheduler!r}"
         )
     from distributed import Client
 
     with Client(scheduler, set_as_default=False) as client:
-        remote_job = client.scatter(job, broadcast=True)
-        futures = [client.submit(_run_chunk, remote_job, a, b, pure=False) for a, b in chunks]
-        for (start, _), future in zip(chunks, futures, strict=True):
-            yield start, future.result()
+        yield from _on_client(client, job, chunks)
+
+
+def _on_client(client: Any, job: _Job, chunks: list[tuple[int, int]]):
+    """Run chunks on a dask.distributed client, a window of them at a time."""
+    remote_job = client.scatter(job, broadcast=True)
+    window = 2 * max(sum(client.nthreads().values()), 1)
+    pending: list = []
+    for start, stop in chunks:
+        pending.append((start, client.submit(_run_chunk, remote_job, start, stop, pure=False)))
+        if len(pending) >= window:
+            first, future = pending.pop(0)
+            yield first, future.result()
+    for first, future in pending:
+        yield first, future.result()
 
 
 def _is_real(value: object) -> bool:
