@@ -102,6 +102,7 @@ class _Body:
         self.hoisted = hoisted or {}  # constant subexpression -> C[i]
         self.shared = shared  # subexpressions used more than once: computed once
         self.temporaries: dict = {}
+        self.known_slots: set[tuple[str, int]] = set()  # slots computed (initialisation)
         self.statements: list[ast.stmt] = []
         self.visiting: set[tuple[str, int]] = set()
         self.order: list[int] = []  # nodes computed here, in order
@@ -119,8 +120,6 @@ class _Body:
             self.known_slots.add(key)
             self.visiting.discard(key)
         return _name(local)
-
-    known_slots: set
 
     def enter(self, key: tuple[str, int], label: str) -> None:
         if key in self.visiting:
@@ -234,7 +233,6 @@ def _tuple(items: Sequence[ast.expr]) -> ast.Tuple:
 
 def _new_body(graph: Graph, mode: str, known: dict[int, ast.expr], **kwargs) -> _Body:
     body = _Body(graph, mode, known, **kwargs)
-    body.known_slots = set()
     return body
 
 
