@@ -152,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         f"array operations: {counts['rates']} per step, {counts['save']} per saved step, "
         f"{per_run_ops:,} per chunk pass"
     )
-    print(f"NumPy: {seconds_per_op * 1e6:.2f} us per operation on {chunk}-element arrays")
+    print(
+        f"NumPy: {seconds_per_op * 1e6:.2f} us per operation on {chunk}-element arrays "
+        f"({chunk / seconds_per_op / 1e6:,.0f} M element-operations/s)"
+    )
     print(
         f"arithmetic bound: {bound_seconds:.2f} s for {args.runs} runs; the engine takes "
         f"{engine_seconds / bound_seconds:.2f}x the bound "
