@@ -57,3 +57,11 @@ def test_rk4_refuses_discrete_states(tmp_path):
     compile_model(path)  # fine with Euler
     with pytest.raises(UnsupportedConstructError, match="fixed delay"):
         compile_model(path, integration="rk4")
+
+
+def test_algebraic_loop_is_reported_at_compile_time(tmp_path):
+    from gvc_upgrading.errors import ModelFileError
+
+    path = write_model(tmp_path, "a = b + 1 ~ dmnl ~ |\nb = a * 2 ~ dmnl ~ |")
+    with pytest.raises(ModelFileError, match="circular definition"):
+        compile_model(path)

@@ -94,6 +94,8 @@ class BatchModel:
         self.lookups = tuple(graph.lookups)
         self.data = tuple(graph.data)
         self._constants = {n: float(graph.inputs[i].default) for n, i in graph.constants.items()}
+        # Generate the default program now: algebraic loops are reported at compile time.
+        self._program(frozenset(), self._requested(None))
 
     def __repr__(self) -> str:
         return (
