@@ -27,6 +27,7 @@ __all__ = [
     "ESTIMATE",
     "REPORT_OUTCOMES",
     "band_quantiles",
+    "columnwise",
     "lever_series",
     "model_time_grid",
     "policy_start_year",
@@ -131,6 +132,34 @@ def scenario_run_params(
     return params
 
 
+def columnwise(runs: Sequence[Mapping[str, ParameterValue]], times: np.ndarray) -> dict[str, Any]:
+    """Turn one parameter mapping per run into the batch engine's column form.
+
+    A name set to a number in every run becomes one array over runs; a name
+    given a series in some run becomes a table over ``times`` (the
+    integration times, so every step sees the same values) with one column
+    per run. Every run must name the same parameters.
+
+    Raises
+    ------
+    SpecError
+        If the runs do not all name the same parameters.
+    """
+    names = list(runs[0]) if runs else []
+    columns: dict[str, Any] = {}
+    for index, run in enumerate(runs):
+        if set(run) != set(names):
+            raise SpecError(f"run {index} sets {sorted(set(run) ^ set(names))} unlike run 0")
+    for name in names:
+        values = [run[name] for run in runs]
+        if any(isinstance(value, pd.Series) for value in values):
+            table = np.column_stack([_value_on(value, times) for value in values])
+            columns[name] = pd.DataFrame(table, index=pd.Index(times, name="time"))
+        else:
+            columns[name] = np.array(values, dtype=float)
+    return columns
+
+
 def run_case_scenarios(
     model: Any,
     fit: StoredFit,
@@ -176,7 +205,9 @@ def run_case_scenarios(
         for scenario in scenarios
         for member in members
     ]
-    result = compiled.run(runs, return_columns=list(outcomes), check_bounds=False, progress=False)
+    result = compiled.run(
+        columnwise(runs, times), return_columns=list(outcomes), check_bounds=False, progress=False
+    )
     shape = (len(scenarios), len(members), result.sizes["time"])
     data = {
         name: (

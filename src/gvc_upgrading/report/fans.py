@@ -27,6 +27,23 @@ def _bands(bands: xr.Dataset, outcome: str, scenario: str):
     return {q: series.sel(quantile=q).values for q in (0.05, 0.25, 0.5, 0.75, 0.95)}
 
 
+def _fixed_layout(figure: Figure, rows: int, *, wspace: float = 0.08) -> None:
+    """Place the panels with fixed margins (room for the title above and the legend below).
+
+    A fixed layout is laid out once; matplotlib's constrained layout would be
+    recomputed for every file the figure is saved to.
+    """
+    height = figure.get_figheight()
+    figure.subplots_adjust(
+        left=0.08,
+        right=0.985,
+        top=1 - 0.55 / height,
+        bottom=0.95 / height,
+        wspace=wspace,
+        hspace=0.32 if rows > 1 else 0.0,
+    )
+
+
 def _mark_start(ax, start: float | None) -> None:
     if start is not None:
         ax.axvline(start, color="#718096", linewidth=0.8, linestyle=":")
@@ -65,8 +82,9 @@ def fan_chart(
     names = [str(s) for s in ensemble["scenario"].values] if scenarios is None else list(scenarios)
     columns = max(1, min(columns, len(names)))
     rows = math.ceil(len(names) / columns)
-    figure = Figure(figsize=(panel_size[0] * columns, panel_size[1] * rows), layout="constrained")
+    figure = Figure(figsize=(panel_size[0] * columns, panel_size[1] * rows + 1.1))
     axes = figure.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
+    _fixed_layout(figure, rows)
     time = ensemble["time"].values
     start = ensemble.attrs.get("policy_start")
     reference = ensemble[outcome].sel(scenario=baseline, member=ESTIMATE).values
@@ -124,7 +142,7 @@ def fan_chart(
     figure.legend(
         [handles[k] for k in labels],
         labels,
-        loc="outside lower center",
+        loc="lower center",
         ncols=len(labels),
         fontsize="small",
     )
@@ -147,8 +165,9 @@ def fan_overview(
     """Draw several outcomes with a few scenarios overlaid (estimate and 90% band each)."""
     columns = max(1, min(columns, len(outcomes)))
     rows = math.ceil(len(outcomes) / columns)
-    figure = Figure(figsize=(panel_size[0] * columns, panel_size[1] * rows), layout="constrained")
+    figure = Figure(figsize=(panel_size[0] * columns, panel_size[1] * rows + 1.1))
     axes = figure.subplots(rows, columns, squeeze=False, sharex=True)
+    _fixed_layout(figure, rows, wspace=0.28)
     time = ensemble["time"].values
     start = ensemble.attrs.get("policy_start")
     present = [s for s in scenarios if s in ensemble["scenario"].values]
@@ -174,7 +193,7 @@ def fan_overview(
     for ax in axes.flat[len(outcomes) :]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    figure.legend(handles, labels, loc="lower center", ncols=len(labels))
     figure.suptitle(
         f"Key outcomes, {ensemble.attrs.get('case', '')}: estimate with 50% and 90% bands"
     )

@@ -109,9 +109,10 @@ class ReportWriter:
             svg=Path("figures") / f"{name}.svg",
             caption=caption,
         )
-        # lay the figure out once, then save both formats with that layout
-        figure.draw_without_rendering()
-        figure.set_layout_engine("none")
+        if figure.get_layout_engine() is not None:
+            # lay the figure out once, then save both formats with that layout
+            figure.draw_without_rendering()
+            figure.set_layout_engine("none")
         figure.savefig(self.root / ref.png, format="png", dpi=FIGURE_DPI)
         figure.savefig(self.root / ref.svg, format="svg")
         self.files.extend([ref.png, ref.svg])
