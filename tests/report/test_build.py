@@ -15,7 +15,7 @@ import pytest
 import xarray as xr
 
 from gvc_upgrading.calibration import load_case
-from gvc_upgrading.errors import CalibrationError
+from gvc_upgrading.errors import CalibrationError, SpecError
 from gvc_upgrading.io import OutputPathError
 from gvc_upgrading.report import REPORT_OUTCOMES, build
 from gvc_upgrading.report.build import build_report, slug
@@ -255,6 +255,12 @@ def test_quick_report_without_a_stored_fit_is_a_clear_error(tmp_path):
     with pytest.raises(CalibrationError, match=message):
         build_report(CASE, out, quick=True, fits_dir=empty)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-fits"]
+
+
+def test_an_unknown_case_is_named(tmp_path):
+    with pytest.raises(SpecError, match=r"'nowhere'.*shipped: .*cambodia_garment"):
+        build_report("nowhere", tmp_path / "report", quick=False)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_full_report_recomputes_a_missing_fit(tmp_path, monkeypatch, model):

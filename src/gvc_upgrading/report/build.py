@@ -34,6 +34,7 @@ from typing import Any
 
 import xarray as xr
 
+from ..calibration import load_case
 from ..errors import CalibrationError
 from ..model import load_model
 from ..scenarios import compare_runs, list_scenarios, load_scenario
@@ -156,6 +157,7 @@ def build_report(
     out = Path(out)
     check_report_folder(out)
     case = case or choose_case(fits_dir)
+    loaded_case = load_case(case)  # an unknown case fails here, naming the shipped ones
     mode = "quick" if quick else "full"
     say(f"report on {case} ({mode})")
     model = load_model(model_path) if model_path is not None else load_model()
@@ -199,9 +201,6 @@ def build_report(
         origins["sobol"] = "computed in this run (no stored study): " + sobol_source.description
 
     folder = model.path if model_path is None else Path(model_path)
-    from ..calibration import load_case
-
-    loaded_case = load_case(case)
     sources = case_data_sources(loaded_case.folder / "data.csv") if loaded_case.folder else []
     provenance = report_provenance(
         case=case,
