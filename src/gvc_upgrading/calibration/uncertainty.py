@@ -69,6 +69,7 @@ def bootstrap_refits(
     kind: str = "residual",
     block_length: int | None = None,
     max_iter: int = 60,
+    ftol: float = 1e-8,
     batch: int = 256,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,7 +79,9 @@ def bootstrap_refits(
     resampled within each series (``residual``: with replacement;
     ``block``: moving blocks of ``block_length`` consecutive residuals,
     default ``ceil(n_series ** (1/3))``), centred and inflated by
-    ``sqrt(m / (m - p))`` for the degrees of freedom the fit used.
+    ``sqrt(m / (m - p))`` for the degrees of freedom the fit used. A refit
+    stops when an accepted step lowers its cost by less than ``ftol``
+    (relative), or after ``max_iter`` iterations.
 
     Returns
     -------
@@ -122,7 +125,7 @@ def bootstrap_refits(
 
         start = np.tile(unit_hat, (len(rows), 1))
         units[rows], costs[rows], iterations[rows] = batched_levenberg_marquardt(
-            residuals, start, max_iter=max_iter
+            residuals, start, max_iter=max_iter, ftol=ftol
         )
         if progress:
             progress(len(rows))
