@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gvc_upgrading.errors import CalibrationError, DataError
+from gvc_upgrading.errors import CalibrationError, DataError, SpecError
 from gvc_upgrading.report.ensemble import (
     ESTIMATE,
     band_quantiles,
     lever_series,
+    lever_steps,
     model_time_grid,
     policy_start_year,
     run_case_scenarios,
@@ -33,6 +34,18 @@ def test_lever_series_switches_exactly_at_the_start():
     series = lever_series(before, 7.0, 2002.0, times)
     np.testing.assert_allclose(series.loc[:2001.5], (times[times < 2002] - 2000) / 4)
     assert (series.loc[2002.0:] == 7.0).all()
+
+
+def test_compact_lever_steps_equal_the_full_series_at_every_step(model):
+    times = model_time_grid(model)
+    after = np.array([0.1, 0.7, 3.0])
+    table = lever_steps(0.4, after, 2021.0, times)
+    assert len(table) == 4
+    for run, value in enumerate(after):
+        interpolated = np.interp(times, table.index.to_numpy(), table[run].to_numpy())
+        np.testing.assert_array_equal(interpolated, lever_series(0.4, value, 2021.0, times))
+    with pytest.raises(SpecError, match="policy start"):
+        lever_steps(0.4, after, 2021.3, times)
 
 
 def test_run_parameters_keep_the_case_and_add_levers(model, fit):

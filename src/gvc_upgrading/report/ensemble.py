@@ -29,6 +29,7 @@ __all__ = [
     "band_quantiles",
     "columnwise",
     "lever_series",
+    "lever_steps",
     "model_time_grid",
     "policy_start_year",
     "run_case_scenarios",
@@ -107,6 +108,38 @@ def lever_series(
     """
     values = np.where(times < start - 1e-9, _value_on(before, times), _value_on(after, times))
     return pd.Series(values, index=pd.Index(times, name="time"))
+
+
+def lever_steps(before: float, after: np.ndarray, start: float, times: np.ndarray) -> pd.DataFrame:
+    """Return per-run input tables that step from ``before`` to ``after[i]`` at ``start``.
+
+    The compact form of :func:`lever_series` for many runs: each column is
+    tabulated only at the first integration time, the step before ``start``,
+    ``start`` and the last time; linear interpolation then gives every
+    integration time exactly the value before or after the step.
+
+    Raises
+    ------
+    SpecError
+        If ``start`` is not an integration time after the first step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> table = lever_steps(0.2, np.array([0.5, 0.9]), 2.0, np.arange(5.0))
+    >>> table.index.tolist(), table[1].tolist()
+    ([0.0, 1.0, 2.0, 4.0], [0.2, 0.2, 0.9, 0.9])
+    """
+    index = int(np.searchsorted(times, start - 1e-9))
+    if index < 2 or index >= len(times) or abs(times[index] - start) > 1e-9:
+        raise SpecError(
+            f"the policy start {start:g} must be an integration time after the second one "
+            f"({times[1]:g}) and no later than {times[-1]:g}"
+        )
+    knots = pd.Index([times[0], times[index - 1], times[index], times[-1]], name="time")
+    after = np.asarray(after, dtype=float)
+    flat = np.full_like(after, float(before))
+    return pd.DataFrame(np.vstack([flat, flat, after, after]), index=knots)
 
 
 def scenario_run_params(

@@ -24,7 +24,7 @@ import xarray as xr
 from ..errors import DataError
 from ..resources import shipped_path
 from ..sensitivity import load_study, sobol
-from .ensemble import model_time_grid
+from .ensemble import lever_steps, model_time_grid
 from .stored import StoredFit
 
 __all__ = [
@@ -170,17 +170,16 @@ def case_sobol_study(
         "n": n,
         "seed": int(seed),
         "second_order": False,
+        "chunk_size": 4096,
     }
     names = [p["name"] for p in parameters]
     variables = [variable for _, variable in CASE_OUTPUTS]
 
     def evaluate(samples: np.ndarray) -> np.ndarray:
         runs: dict[str, Any] = dict(base)
-        before_mask = times < start - 1e-9
         for j, name in enumerate(names):
-            before = base.get(name, float(model.parameters.loc[name, "default"]))
-            table = np.where(before_mask[:, None], float(before), samples[None, :, j])
-            runs[name] = pd.DataFrame(table, index=pd.Index(times, name="time"))
+            before = float(base.get(name, model.parameters.loc[name, "default"]))
+            runs[name] = lever_steps(before, samples[:, j], start, times)
         result = compiled.run(runs, return_columns=variables, check_bounds=False, progress=False)
         return np.column_stack(
             [result[v].sel(time=final).transpose("run").values for v in variables]
