@@ -186,3 +186,12 @@ Response = Effect(Time) + Observed
     np.testing.assert_allclose(result["Response"].values[1], 4 * result.time.values)
     with pytest.raises(SpecError, match="give it a pandas Series"):
         batch.run({"Observed": observed, "Effect": [1.0, 2.0]})
+
+
+def test_bad_compile_arguments(tmp_path):
+    from gvc_upgrading.errors import ModelFileError
+
+    with pytest.raises(ModelFileError, match="not found"):
+        compile_model(tmp_path / "missing.mdl")
+    with pytest.raises(SpecError, match="integration must be one of"):
+        compile_model(MODELS / "stocks_initial.mdl", integration="midpoint")
