@@ -30,6 +30,7 @@ These functions are generated per model:
 from __future__ import annotations
 
 import ast
+import sys
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -357,6 +358,16 @@ def generate(graph: Graph, requested: Sequence[int]) -> Program:
     ModelFileError
         If the model has an algebraic loop or a circular initialisation.
     """
+    # Dependencies are followed recursively: allow chains as long as the model.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 1000 + 12 * (len(graph.nodes) + len(graph.slots))))
+    try:
+        return _generate(graph, requested)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _generate(graph: Graph, requested: Sequence[int]) -> Program:
     dynamic = _classify(graph)
     functions = []
 
