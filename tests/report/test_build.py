@@ -328,3 +328,14 @@ def test_cli_reports_a_missing_fit_in_one_line(tmp_path, capsys):
     assert code == 2
     assert captured.err.startswith("gvc-upgrading report: error: no stored fit of case")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_full_report_really_recalibrates_a_missing_fit(tmp_path):
+    empty = tmp_path / "no-fits"
+    empty.mkdir()
+    result = build_report(CASE, tmp_path / "report", quick=False, fits_dir=empty)
+    assert result.origins["calibration"].startswith("recomputed in this run")
+    with xr.open_dataset(tmp_path / "report" / "data" / "calibration_fit.nc") as fit:
+        assert fit.sizes["replicate"] == build.RECOMPUTE_SETTINGS["bootstrap"]
+    assert "recomputed in this run" in (tmp_path / "report" / "report.html").read_text("utf-8")

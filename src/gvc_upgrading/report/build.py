@@ -130,7 +130,7 @@ def build_report(
         False, recompute a missing fit and compute a larger Sobol' study when
         none is stored.
     fits_dir, sensitivity_dir : path-like, optional
-        Where stored fits (``<case>/fit.nc``) and Sobol' studies
+        Where stored fits (``<case>/ensemble.nc``) and Sobol' studies
         (``default/sobol.nc``) are looked up (default: the shipped
         ``calibration/fits`` and ``sensitivity/results``).
     model_path : path-like, optional
@@ -200,7 +200,6 @@ def build_report(
         )
         origins["sobol"] = "computed in this run (no stored study): " + sobol_source.description
 
-    folder = model.path if model_path is None else Path(model_path)
     sources = case_data_sources(loaded_case.folder / "data.csv") if loaded_case.folder else []
     provenance = report_provenance(
         case=case,
@@ -230,7 +229,7 @@ def build_report(
             horizons=horizons,
             sobol_source=sobol_source,
             origins=origins,
-            model_file=folder,
+            model_file=Path(model.path),
             say=say,
         )
         publish(staging, out)
