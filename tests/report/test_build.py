@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 from html.parser import HTMLParser
 from importlib.metadata import version
@@ -114,7 +115,7 @@ def test_html_says_what_the_model_is_and_cites_the_theory(report):
         assert f"<td>{scenario}</td>" in text
     assert "Findings" in text and "Supplier capability" in text
     for origin in report.origins.values():
-        assert origin.replace("'", "&#x27;") in text
+        assert html.escape(origin) in text
 
 
 # --------------------------------------------------------------------------- numbers
