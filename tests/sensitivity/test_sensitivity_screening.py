@@ -115,3 +115,29 @@ def test_interaction_map_needs_a_grouped_second_order_result():
     flat = sobol(ISHIGAMI_STUDY, functions.ishigami, n=64, seed=1)
     with pytest.raises(SpecError, match="grouped Sobol' result with second order"):
         interaction_map(flat)
+
+
+def _totals(st, conf):
+    names = ["a", "b", "c"]
+    return xr.Dataset(
+        {
+            "ST": (("output", "parameter"), [st]),
+            "ST_conf": (("output", "parameter"), [conf]),
+        },
+        coords={"output": ["y"], "parameter": names},
+        attrs={"factor_dim": "parameter"},
+    )
+
+
+def test_ranking_is_stable_unless_a_clear_order_changes():
+    from gvc_upgrading.sensitivity.convergence import ranking_stable
+
+    before = _totals([0.50, 0.30, 0.29], [0.01, 0.01, 0.01])
+    tied_swap = _totals([0.50, 0.295, 0.30], [0.01, 0.01, 0.01])
+    clear_swap = _totals([0.30, 0.50, 0.29], [0.01, 0.01, 0.01])
+    assert ranking_stable(before, before, top=3)
+    assert ranking_stable(before, tied_swap, top=3)
+    assert not ranking_stable(before, clear_swap, top=3)
+    # factors below the floor (ST < 0.02) do not count
+    small = _totals([0.5, 0.011, 0.012], [0.001, 0.0001, 0.0001])
+    assert ranking_stable(small, _totals([0.5, 0.012, 0.011], [0.001, 0.0001, 0.0001]), top=3)

@@ -19,7 +19,14 @@ from ..errors import SpecError
 from .sobol import analyse_sobol, prepare_sobol
 from .spec import Study
 
-__all__ = ["SobolConvergence", "sobol_convergence", "top_ranking", "widest_st_interval"]
+__all__ = [
+    "RANKING_FLOOR",
+    "SobolConvergence",
+    "ranking_stable",
+    "sobol_convergence",
+    "top_ranking",
+    "widest_st_interval",
+]
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,48 @@ def _order(series: pd.Series, top: int) -> tuple[str, ...]:
     return tuple(str(name) for name in ordered.index[:top])
 
 
+def _total_indices(result: xr.Dataset) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """ST and its confidence half-width per output (time-averaged for trajectories)."""
+    totals: dict[str, tuple[pd.Series, pd.Series]] = {}
+    if "ST" in result:
+        for output in result["output"].values:
+            selected = result.sel(output=output)
+            totals[str(output)] = (selected["ST"].to_series(), selected["ST_conf"].to_series())
+    if "ST_time" in result:
+        for trajectory in result["trajectory"].values:
+            selected = result.sel(trajectory=trajectory).mean("time")
+            totals[str(trajectory)] = (
+                selected["ST_time"].to_series(),
+                selected["ST_time_conf"].to_series(),
+            )
+    return totals
+
+
+def ranking_stable(previous: xr.Dataset, current: xr.Dataset, top: int) -> bool:
+    """Whether the leading factors of every output keep their order from ``previous``.
+
+    The leading factors are those of :func:`top_ranking` at either N. Two of
+    them may swap places only when they are tied at the current N: their ST
+    values differ by no more than the larger of their confidence half-widths.
+    """
+    before = _total_indices(previous)
+    after = _total_indices(current)
+    leaders_before = top_ranking(previous, top)
+    leaders_after = top_ranking(current, top)
+    for output, (st, conf) in after.items():
+        if output not in before:
+            return False
+        st_before = before[output][0]
+        leaders = list(dict.fromkeys(leaders_before.get(output, ()) + leaders_after[output]))
+        for i, a in enumerate(leaders):
+            for b in leaders[i + 1 :]:
+                swapped = (st_before[a] - st_before[b]) * (st[a] - st[b]) < 0
+                tied = abs(st[a] - st[b]) <= max(conf[a], conf[b])
+                if swapped and not tied:
+                    return False
+    return True
+
+
 def sobol_convergence(
     study: str | os.PathLike[str] | Mapping[str, Any] | Study,
     target: Any,
@@ -106,8 +155,12 @@ def sobol_convergence(
     checkpoint_dir: str | os.PathLike[str] | None = None,
 ) -> SobolConvergence:
     """Double N from ``start`` until the widest ST interval is at most ``tolerance``
-    and the top-``top`` ranking of every output is unchanged from the previous N,
-    or N reaches ``cap``.
+    and the ranking of every output's leading factors is stable, or N reaches ``cap``.
+
+    The ranking is stable when the leading factors (at most ``top`` with ST of
+    at least :data:`RANKING_FLOOR`) keep their order from the previous N,
+    except for swaps between factors tied within their confidence intervals
+    (see :func:`ranking_stable`).
 
     Parameters
     ----------
@@ -141,7 +194,7 @@ def sobol_convergence(
     rows: list[dict[str, Any]] = []
     samples = np.empty((0, len(design.study.parameters)))
     values = np.empty((0, 0))
-    previous: dict[str, tuple[str, ...]] | None = None
+    previous: xr.Dataset | None = None
     n = start
     converged = False
     result = xr.Dataset()
@@ -159,7 +212,7 @@ def sobol_convergence(
         result = analyse_sobol(design, values, second_order=False, progress=progress)
         widest, where = widest_st_interval(result)
         ranking = top_ranking(result, top)
-        stable = previous is not None and ranking == previous
+        stable = previous is not None and ranking_stable(previous, result, top)
         converged = widest <= tolerance and stable
         rows.append(
             {
@@ -172,7 +225,7 @@ def sobol_convergence(
                 "converged": converged,
             }
         )
-        previous = ranking
+        previous = result
         if converged or n >= cap:
             break
         n *= 2
