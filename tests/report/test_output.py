@@ -1,4 +1,4 @@
-"""The report folder: checked before, published at once, an earlier report replaced."""
+"""The report folder (checked, published at once) and the checks of stored results."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from gvc_upgrading.cli import build_parser
 from gvc_upgrading.io import OutputPathError
 from gvc_upgrading.report.output import check_report_folder, publish
+from gvc_upgrading.report.provenance import model_check
 
 
 def _staged(parent, text: str):
@@ -52,3 +53,9 @@ def test_cli_offers_the_report_command():
     assert not parser.parse_args(["report"]).quick
     help_text = parser._subparsers._group_actions[0].choices["report"].format_help()
     assert "--quick" in help_text and "--out" in help_text and "--case" in help_text
+
+
+def test_model_check_of_stored_results():
+    assert "does not record" in model_check(None, "a" * 64)
+    assert "another version" in model_check("b" * 64, "a" * 64)
+    assert "made with the report's model file" in model_check("a" * 64, "a" * 64)

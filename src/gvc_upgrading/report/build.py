@@ -51,7 +51,7 @@ from .fans import fan_chart, fan_overview
 from .fit_figure import calibration_fit_figure
 from .html import render_page
 from .output import ReportWriter, check_report_folder, publish, slug
-from .provenance import case_data_sources, report_provenance
+from .provenance import case_data_sources, model_check, report_provenance
 from .sections import report_sections
 from .sobol_study import SobolSource, case_sobol_study, load_stored_sobol
 from .stored import StoredFit, choose_case, find_stored_sobol, load_stored_fit
@@ -165,7 +165,9 @@ def build_report(
 
     try:
         fit = load_stored_fit(case, fits_dir)
-        origins["calibration"] = f"loaded from storage ({fit.path})"
+        origins["calibration"] = f"loaded from storage ({fit.path})" + model_check(
+            fit.dataset.attrs.get("model_sha256"), model.sha256
+        )
     except CalibrationError:
         if quick:
             raise

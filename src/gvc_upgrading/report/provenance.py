@@ -21,7 +21,7 @@ import pysd
 
 from ..provenance import utc_now
 
-__all__ = ["PROVENANCE_KEYS", "case_data_sources", "report_provenance"]
+__all__ = ["PROVENANCE_KEYS", "case_data_sources", "model_check", "report_provenance"]
 
 #: Attributes every data file of a report carries.
 PROVENANCE_KEYS: tuple[str, ...] = (
@@ -108,3 +108,21 @@ def report_provenance(
         "data_sources": json.dumps(list(data_sources)),
         "results_origin": json.dumps(dict(origins)),
     }
+
+
+def model_check(stored_sha: object, model_sha: str) -> str:
+    """Return a clause saying whether a stored result was made with the report's model file.
+
+    Examples
+    --------
+    >>> model_check("ab" * 32, "ab" * 32)
+    "; made with the report's model file"
+    """
+    if not stored_sha:
+        return "; it does not record the sha256 of the model file it was made with"
+    if str(stored_sha) != model_sha:
+        return (
+            f"; warning: it was made with another version of the model file (sha256 "
+            f"{str(stored_sha)[:12]}..., the report's model is {model_sha[:12]}...)"
+        )
+    return "; made with the report's model file"

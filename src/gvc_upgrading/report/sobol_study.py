@@ -25,6 +25,7 @@ from ..errors import DataError
 from ..resources import shipped_path
 from ..sensitivity import load_study, sobol
 from .ensemble import lever_steps, model_time_grid
+from .provenance import model_check
 from .stored import StoredFit
 
 __all__ = [
@@ -104,13 +105,11 @@ def load_stored_sobol(path, model_sha256: str | None = None) -> SobolSource:
         f"parameters varied over their ranges around scenario {scenario} of the shipped "
         "model (not around the calibrated case)."
     )
-    stored_sha = str(indices.attrs.get("model_sha256", ""))
-    if model_sha256 and stored_sha and stored_sha != model_sha256:
-        description += (
-            f" Warning: it was made with another version of the model file (sha256 "
-            f"{stored_sha[:12]}..., the report's model is {model_sha256[:12]}...); re-run "
-            "the study to bring it up to date."
-        )
+    if model_sha256:
+        check = model_check(indices.attrs.get("model_sha256"), model_sha256)
+        description = description[:-1] + check + "."
+        if "another version" in check:
+            description += " Re-run the study to bring it up to date."
     return SobolSource(indices=indices, origin="loaded", description=description)
 
 
