@@ -62,31 +62,34 @@ def _clean_doc(doc: str) -> str:
     return " ".join(_GROUP_TAG.sub("", doc or "").split())
 
 
+def _described(element) -> dict[str, object]:
+    """Unit, range, group and description of one element, as in the tables."""
+    doc = element.documentation or ""
+    tag = _GROUP_TAG.search(doc)
+    lower, upper = (element.limits or (None, None))[:2]
+    return {
+        "name": element.name,
+        "lower": _bound(lower),
+        "upper": _bound(upper),
+        "unit": (element.units or "").strip(),
+        "group": tag.group(1).lower() if tag else "",
+        "description": _clean_doc(doc),
+    }
+
+
 def variable_table(abstract_model: AbstractModel) -> pd.DataFrame:
     """Return every variable of the model with kind, unit, range and documentation.
 
     Columns: ``kind`` (stock, auxiliary, constant, lookup, data), ``unit``,
     ``lower``, ``upper``, ``group``, ``description``; indexed by the Vensim name.
     """
-    rows = []
-    for element in _elements(abstract_model):
-        if len(element.components) == 0:
-            continue
-        doc = element.documentation or ""
-        tag = _GROUP_TAG.search(doc)
-        lower, upper = (element.limits or (None, None))[:2]
-        rows.append(
-            {
-                "name": element.name,
-                "kind": _kind(element),
-                "unit": (element.units or "").strip(),
-                "lower": _bound(lower),
-                "upper": _bound(upper),
-                "group": tag.group(1).lower() if tag else "",
-                "description": _clean_doc(doc),
-            }
-        )
-    table = pd.DataFrame(rows).set_index("name")
+    rows = [
+        {**_described(element), "kind": _kind(element)}
+        for element in _elements(abstract_model)
+        if element.components
+    ]
+    columns = ["kind", "unit", "lower", "upper", "group", "description"]
+    table = pd.DataFrame(rows).set_index("name")[columns]
     return table[~table.index.duplicated(keep="first")]
 
 
@@ -98,29 +101,22 @@ def parameter_table(abstract_model: AbstractModel) -> pd.DataFrame:
     pandas.DataFrame
         Indexed by the Vensim name, with columns ``default, lower, upper,
         unit, group, description``. Control variables (``TIME STEP`` …) are
-        left out; a missing bound is NaN.
+        left out; a missing bound is NaN; a constant without a ``Group:`` tag
+        is ``structural``.
     """
-    rows = []
-    for element in _elements(abstract_model):
-        if element.name in CONTROL_VARIABLES or not element.components:
-            continue
-        if _kind(element) != "constant" or len(element.components) != 1:
-            continue
-        doc = element.documentation or ""
-        tag = _GROUP_TAG.search(doc)
-        lower, upper = (element.limits or (None, None))[:2]
-        rows.append(
-            {
-                "name": element.name,
-                "default": float(element.components[0].ast),
-                "lower": _bound(lower),
-                "upper": _bound(upper),
-                "unit": (element.units or "").strip(),
-                "group": tag.group(1).lower() if tag else "structural",
-                "description": _clean_doc(doc),
-            }
-        )
+    rows = [
+        {
+            **_described(element),
+            "default": float(element.components[0].ast),
+        }
+        for element in _elements(abstract_model)
+        if element.name not in CONTROL_VARIABLES
+        and len(element.components) == 1
+        and _kind(element) == "constant"
+    ]
     columns = ["default", "lower", "upper", "unit", "group", "description"]
     if not rows:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="name"))
-    return pd.DataFrame(rows).set_index("name")[columns]
+    table = pd.DataFrame(rows).set_index("name")[columns]
+    table["group"] = table["group"].replace("", "structural")
+    return table

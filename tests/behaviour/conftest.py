@@ -6,6 +6,9 @@ import pytest
 import xarray as xr
 
 from gvc_upgrading import Model, load_model
+from gvc_upgrading.scenarios import SINGLE_PATHS
+
+__all__ = ["SCENARIOS", "SINGLE_PATHS"]
 
 SCENARIOS = (
     "baseline",
@@ -18,7 +21,6 @@ SCENARIOS = (
     "synergistic",
     "displacement",
 )
-SINGLE_PATHS = ("market", "csr", "multi_stakeholder", "labour", "cluster", "public")
 
 
 @pytest.fixture(scope="session")
