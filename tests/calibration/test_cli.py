@@ -12,6 +12,7 @@ import xarray as xr
 from gvc_upgrading.calibration import calibrate
 from gvc_upgrading.cli import main
 from gvc_upgrading.model import load_model
+from gvc_upgrading.translation import file_sha256
 
 from .conftest import CASE_TOML, LOGISTIC_MDL, TRUTH, AnalyticSimulator, synthetic_rows, write_case
 
@@ -75,6 +76,9 @@ def test_calibrate_command_writes_every_file(case_folder, tmp_path, capsys):
     with xr.open_dataset(folder / "ensemble.nc", engine="h5netcdf") as ensemble:
         assert ensemble.sizes["replicate"] == 20
         assert "trajectory" in ensemble and "profile_deviance" in ensemble
+        assert ensemble.attrs["model_sha256"] == file_sha256(LOGISTIC_MDL)
+        assert ensemble.attrs["seed"] == 3
+        assert ensemble.attrs["pysd_version"]
     assert "synthetic: exports (holdout)" in capsys.readouterr().out
 
 

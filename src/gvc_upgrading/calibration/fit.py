@@ -36,6 +36,12 @@ def get_simulator(case: Case) -> Simulator:
     return _SIMULATORS[key]
 
 
+def _model_attribute(objective: Any, name: str) -> str:
+    """``sha256`` or ``path`` of the model the objective simulates ("" when it has none)."""
+    model = getattr(getattr(objective, "simulator", None), "model", None)
+    return str(getattr(model, name, ""))
+
+
 @contextmanager
 def _progress_bar(progress: bool | None, total: int, description: str):
     enabled = sys.stderr.isatty() if progress is None else bool(progress)
@@ -272,6 +278,8 @@ def calibrate_objective(
         "n_calls": int(objective.n_calls),
         "seconds": float(time.perf_counter() - started),
         "seed": int(seed),
+        "model_sha256": _model_attribute(objective, "sha256"),
+        "model_file": _model_attribute(objective, "path"),
         "n_observations": len(obs),
         "n_in_sample": int(obs.in_sample.sum()),
         "holdout_from": float("nan")

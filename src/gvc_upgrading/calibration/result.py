@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..provenance import provenance_attrs
 from .statistics import STATISTIC_COLUMNS
 from .uncertainty import Profile
 
@@ -267,6 +268,11 @@ class CalibrationResult:
             "diagnostics": json.dumps(_jsonable(self.diagnostics)),
             "params": json.dumps(_jsonable(self.case_params)),
             "series_info": json.dumps(_jsonable(self.series_info)),
+            "seed": int(self.diagnostics.get("seed", -1)),
+            **provenance_attrs(
+                model_sha256=str(self.diagnostics.get("model_sha256", "")),
+                model_file=str(self.diagnostics.get("model_file", "")),
+            ),
         }
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
