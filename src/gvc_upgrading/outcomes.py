@@ -24,8 +24,8 @@ SOCIAL_OUTCOMES: tuple[str, ...] = (
     "Temporary worker share",
 )
 
-KEY_OUTCOMES: tuple[str, ...] = ECONOMIC_OUTCOMES + SOCIAL_OUTCOMES + (
-    "State enforcement capacity",
+KEY_OUTCOMES: tuple[str, ...] = (
+    ECONOMIC_OUTCOMES + SOCIAL_OUTCOMES + ("State enforcement capacity",)
 )
 
 #: Stocks whose meaning is a share, bounded to [0, 1].

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["shipped_path", "SHIPPED_MODEL"]
+__all__ = ["SHIPPED_MODEL", "shipped_path"]
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent
 _INSTALLED = _PACKAGE_ROOT / "shipped"
