@@ -65,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="folder of stored fits, <case>/fit.nc (default: the shipped calibration/fits)",
+        help="folder of stored fits, <case>/ensemble.nc (default: the shipped calibration/fits)",
     )
     parser.add_argument(
         "--sensitivity-dir",
