@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..report import build_report
 from ..report.stored import DEFAULT_CASE
+from .options import add_model_option
 
 __all__ = ["register", "report_command"]
 
@@ -75,13 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="folder of stored Sobol' studies, default/sobol.nc "
         "(default: the shipped sensitivity/results)",
     )
-    parser.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="Vensim .mdl file (default: shipped)",
-    )
+    add_model_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress messages")
     parser.set_defaults(handler=report_command)
 

@@ -26,6 +26,7 @@ from ..model import load_model
 from ..outcomes import KEY_OUTCOMES
 from ..plotting import comparison_figure
 from ..scenarios import compare_runs, list_scenarios, run_scenarios, synergy_table
+from .options import add_model_option, add_scenario_dir_option
 
 __all__ = ["register", "run_command", "tidy_frame"]
 
@@ -65,20 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="output folder, created if its parent exists (default: ./results)",
     )
-    parser.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="Vensim .mdl file (default: shipped)",
-    )
-    parser.add_argument(
-        "--scenario-dir",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="folder of scenario TOML files (default: the shipped models/scenarios)",
-    )
+    add_model_option(parser)
+    add_scenario_dir_option(parser)
     parser.add_argument(
         "--engine",
         choices=("pysd", "batch"),

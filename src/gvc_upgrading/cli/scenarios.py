@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import textwrap
-from pathlib import Path
 
 from ..scenarios import list_scenarios, load_scenario
+from .options import add_model_option, add_scenario_dir_option
 
 __all__ = ["register", "scenarios_command"]
 
@@ -21,23 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "descriptions; with --verbose also the theory each encodes and its values."
         ),
     )
-    parser.add_argument(
-        "--scenario-dir",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="folder of scenario TOML files (default: the shipped models/scenarios)",
-    )
+    add_scenario_dir_option(parser)
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="show theory, extends and parameter values"
     )
-    parser.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="check every scenario against this model (default: no check)",
-    )
+    add_model_option(parser, help="check every scenario against this model (default: no check)")
     parser.add_argument(
         "--check",
         action="store_true",
