@@ -6,21 +6,12 @@ import pytest
 import xarray as xr
 
 from gvc_upgrading import Model, load_model
-from gvc_upgrading.scenarios import SINGLE_PATHS
+from gvc_upgrading.scenarios import BASELINE, COMBINED, SINGLE_PATHS
 
 __all__ = ["SCENARIOS", "SINGLE_PATHS"]
 
-SCENARIOS = (
-    "baseline",
-    "market",
-    "csr",
-    "multi_stakeholder",
-    "labour",
-    "cluster",
-    "public",
-    "synergistic",
-    "displacement",
-)
+#: Every shipped scenario: the baseline, the six paths, their combination and displacement.
+SCENARIOS = (BASELINE, *SINGLE_PATHS, COMBINED, "displacement")
 
 
 @pytest.fixture(scope="session")
