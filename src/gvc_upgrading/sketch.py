@@ -252,7 +252,6 @@ def model_sectors(path: str | os.PathLike[str]) -> dict[str, str]:
 
 @dataclass
 class _Layout:
-    lines: list[str] = field(default_factory=list)
     next_id: int = 1
     ids: dict[str, int] = field(default_factory=dict)
 
