@@ -20,6 +20,7 @@ from pysd.translators.structures.abstract_model import AbstractModel
 from pysd.translators.vensim.vensim_file import VensimFile
 
 from .errors import ModelFileError
+from .model_text import check_model_text
 
 __all__ = ["Translation", "cache_root", "file_sha256", "parse_abstract_model", "translate"]
 
@@ -113,6 +114,7 @@ def translate(path: str | os.PathLike[str]) -> Translation:
     _check_model_file(path)
     digest = file_sha256(path)
     abstract_model = parse_abstract_model(path)
+    check_model_text(abstract_model, path)  # before pysd generates any Python from it
     key = f"{digest[:20]}-pysd{pysd.__version__}"
     target = cache_root() / key
     python_file = target / (path.stem + ".py")
