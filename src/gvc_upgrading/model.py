@@ -26,7 +26,9 @@ from pysd.translators.structures.abstract_model import AbstractModel
 from . import resources
 from .errors import ModelFileError, ParameterRangeError, SimulationError
 from .parameters import CONTROL_VARIABLES, parameter_table, variable_table
+from .limits import check_time_settings
 from .provenance import provenance_attrs
+from .run_checks import check_finite, check_seed, random_functions, seeded
 from .translation import Translation, translate
 from .validation import ParameterValue, check_mapping, validate_params
 
@@ -179,6 +181,8 @@ class Model:
         final_time: float | None = None,
         time_step: float | None = None,
         check_bounds: bool = True,
+        on_nonfinite: str = "raise",
+        seed: int | None = None,
     ) -> xr.Dataset:
         """Simulate the model with pysd and return every variable over time.
 
@@ -196,6 +200,12 @@ class Model:
             Integration step (years) instead of the model's TIME STEP.
         check_bounds : bool, default True
             Refuse ``params`` values outside their ``[lower, upper]`` range.
+        on_nonfinite : {"raise", "keep"}, default "raise"
+            A non-finite value in the run raises :class:`SimulationError`
+            naming the variable and time, as the batch engine does; ``"keep"``
+            returns it (see :mod:`gvc_upgrading.run_checks`).
+        seed : int, optional
+            Seed of RANDOM functions; required when the model uses them.
 
         Returns
         -------
@@ -231,7 +241,10 @@ class Model:
             params, scenario=scenario, check_bounds=check_bounds
         )
         self._check_time_settings(final_time, time_step)
-        frame, notes = self._simulate(overrides, final_time=final_time, time_step=time_step)
+        seed = check_seed(seed, random_functions(self.abstract_model), self.path.name)
+        with seeded(seed):
+            frame, notes = self._simulate(overrides, final_time=final_time, time_step=time_step)
+        check_finite(frame, on_nonfinite, self.path.name)
         dataset = self._to_dataset(frame)
         dataset.attrs.update(
             provenance_attrs(
@@ -255,6 +268,12 @@ class Model:
         return compile_model(self, **kwargs)
 
     def _check_time_settings(self, final_time: float | None, time_step: float | None) -> None:
+        check_time_settings(  # types, finiteness and the step cap (gvc_upgrading.limits)
+            self.initial_time,
+            self.final_time if final_time is None else final_time,
+            self.time_step if time_step is None else time_step,
+            source=self.path.name,
+        )
         if final_time is not None and not (
             math.isfinite(final_time) and final_time > self.initial_time
         ):
@@ -284,7 +303,7 @@ class Model:
                     time_step=time_step,
                     progress=False,
                 )
-            except FloatingPointError as exc:
+            except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
                 raise SimulationError(f"simulation of {self.path.name} failed: {exc}") from exc
         return frame, _sort_warnings(caught)
 

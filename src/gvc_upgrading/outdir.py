@@ -148,9 +148,13 @@ class OutputFolder:
             raise OutputFolderError(f"output folder must be a path, got {path!r}")
         folder = Path(path)
         if any(ord(c) < 32 for c in os.fspath(folder)):
-            raise OutputFolderError(f"output folder {os.fspath(folder)!r} holds control characters")
+            raise OutputFolderError(
+                f"output folder {os.fspath(folder)!r} holds control characters"
+            )
         if folder.is_symlink():
-            raise OutputFolderError(f"output folder {folder} is a symbolic link; give a real folder")
+            raise OutputFolderError(
+                f"output folder {folder} is a symbolic link; give a real folder"
+            )
         files: set[str] = set()
         if folder.exists():
             if not folder.is_dir():
@@ -248,7 +252,9 @@ class OutputFolder:
             if parent.is_symlink() or (parent.exists() and not parent.is_dir()):
                 raise OutputFolderError(f"cannot write {target}: {parent} is not a folder")
         if target.is_symlink() or target.is_dir():
-            raise OutputFolderError(f"refusing to replace {target}: not a file gvc-upgrading wrote")
+            raise OutputFolderError(
+                f"refusing to replace {target}: not a file gvc-upgrading wrote"
+            )
         if target.exists() and str(relative) not in self._files:
             raise OutputFolderError(
                 f"refusing to replace {target}: it was not written by gvc-upgrading"
