@@ -102,9 +102,7 @@ def _max_steps() -> int:
 
 
 def _number(label: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(
-        value, "__float__"
-    ):
+    if isinstance(value, bool | str | bytes) or not hasattr(value, "__float__"):
         raise ResourceLimitError(f"{label} must be a number, got {value!r}")
     try:
         number = float(value)  # type: ignore[arg-type]
@@ -177,7 +175,7 @@ def check_time_settings(
             f" {final:g} by TIME STEP {step:g}) exceed the cap of {cap}; shorten the horizon"
             f" or raise ${_STEPS_ENV}"
         )
-    return int(math.ceil(steps - 1e-9))
+    return math.ceil(steps - 1e-9)
 
 
 def check_controls(

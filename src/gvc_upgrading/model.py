@@ -25,8 +25,8 @@ from pysd.translators.structures.abstract_model import AbstractModel
 
 from . import resources
 from .errors import ModelFileError, ParameterRangeError, SimulationError
-from .parameters import CONTROL_VARIABLES, parameter_table, variable_table
 from .limits import check_time_settings
+from .parameters import CONTROL_VARIABLES, parameter_table, variable_table
 from .provenance import provenance_attrs
 from .run_checks import check_finite, check_seed, random_functions, seeded
 from .translation import Translation, translate

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -65,7 +66,7 @@ def check_finite(frame: pd.DataFrame, on_nonfinite: str, source: str) -> list[st
         raise SpecError(f"on_nonfinite must be one of {NONFINITE_POLICIES}, got {on_nonfinite!r}")
     affected = []
     for name in frame.columns:
-        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        values = _floats(frame[name])
         bad = ~np.isfinite(values)
         if not bad.any():
             continue
@@ -77,6 +78,22 @@ def check_finite(frame: pd.DataFrame, on_nonfinite: str, source: str) -> list[st
             )
         affected.append(str(name))
     return affected
+
+
+def _as_float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:  # a Python int past the float range
+        return math.inf if value > 0 else -math.inf  # type: ignore[operator]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    try:
+        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    except OverflowError:
+        return np.array([_as_float(value) for value in column], dtype=float)
 
 
 def random_functions(abstract_model: Any) -> list[str]:
@@ -119,9 +136,9 @@ def seeded(seed: int | None) -> Iterator[None]:
     if seed is None:
         yield
         return
-    state = np.random.get_state()
-    np.random.seed(seed)
+    state = np.random.get_state()  # noqa: NPY002 (pysd draws from the global generator)
+    np.random.seed(seed)  # noqa: NPY002
     try:
         yield
     finally:
-        np.random.set_state(state)
+        np.random.set_state(state)  # noqa: NPY002
