@@ -15,6 +15,7 @@ import math
 import os
 import warnings
 from collections.abc import Mapping
+from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -268,12 +269,9 @@ class Model:
         return compile_model(self, **kwargs)
 
     def _check_time_settings(self, final_time: float | None, time_step: float | None) -> None:
-        check_time_settings(  # types, finiteness and the step cap (gvc_upgrading.limits)
-            self.initial_time,
-            self.final_time if final_time is None else final_time,
-            self.time_step if time_step is None else time_step,
-            source=self.path.name,
-        )
+        for label, value in (("final_time", final_time), ("time_step", time_step)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, Real)):
+                raise ParameterRangeError(f"{label} must be a number, got {value!r}")
         if final_time is not None and not (
             math.isfinite(final_time) and final_time > self.initial_time
         ):
@@ -285,6 +283,12 @@ class Model:
             raise ParameterRangeError(
                 f"time_step must be a positive finite number of years, got {time_step!r}"
             )
+        check_time_settings(  # the model's own values too, and the step cap (limits)
+            self.initial_time,
+            self.final_time if final_time is None else final_time,
+            self.time_step if time_step is None else time_step,
+            source=self.path.name,
+        )
 
     def _simulate(
         self,

@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -207,7 +206,6 @@ class OutputFolder:
         document = {
             "tool": "gvc-upgrading",
             "note": "written by gvc-upgrading; it replaces only the files listed here",
-            "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "files": sorted(self._files),
         }
         marker = self.path / MARKER
@@ -335,6 +333,12 @@ class OutputFolder:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
         return targets
+
+    def owns_folder(self, name: str) -> bool:
+        """Whether the sub-folder ``name`` exists and was made by this tool."""
+        folder = self.path / name
+        made = str(_relative(name)) + "/" in self._files
+        return made and folder.is_dir() and not folder.is_symlink()
 
     def own_folder(self, name: str) -> Path:
         """Create (or reuse, if this tool made it) the sub-folder ``name`` and record it."""

@@ -9,12 +9,13 @@ case that fails to load writes nothing.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from ..calibration import METHODS, calibrate, load_case
 from ..calibration.outputs import write_result
 from ..errors import SpecError
-from ..io import check_output_dir
+from ..outdir import OutputFolder, check_slug
 
 __all__ = ["calibrate_command", "case_folders", "register"]
 
@@ -79,9 +80,24 @@ def case_folders(target: str) -> list[str | Path]:
 def calibrate_command(args: argparse.Namespace) -> int:
     """Calibrate the case(s) named on the command line and write the result files."""
     cases = [load_case(c) for c in case_folders(args.case)]  # every case checked first
+    seen: dict[str, object] = {}
+    for case in cases:
+        check_slug(case.name, "case name")  # it names the folder written under --out
+        if case.name in seen:
+            raise SpecError(
+                f"two cases are named {case.name!r} ({seen[case.name]} and {case.folder});"
+                " their results would overwrite each other"
+            )
+        seen[case.name] = case.folder
     if args.bootstrap < 0:
         raise SpecError(f"--bootstrap must be >= 0, got {args.bootstrap}")
-    out = check_output_dir(args.out, create=False)
+    if not 0 <= args.seed < 2**32:
+        raise SpecError(f"--seed must be between 0 and 2**32 - 1, got {args.seed}")
+    if args.n_starts < 1:
+        raise SpecError(f"--n-starts must be >= 1, got {args.n_starts}")
+    if args.holdout_from is not None and not math.isfinite(args.holdout_from):
+        raise SpecError(f"--holdout-from must be a finite year, got {args.holdout_from}")
+    OutputFolder.prepare(args.out, create=False)
     for case in cases:
         result = calibrate(
             case,
@@ -93,9 +109,11 @@ def calibrate_command(args: argparse.Namespace) -> int:
             profile=not args.no_profile,
             progress=False if args.no_progress else None,
         )
-        check_output_dir(out)
-        for path in write_result(result, out / case.name):
-            print(f"wrote {path}")
+        folder = OutputFolder.prepare(args.out)
+        with folder.staging() as stage:
+            write_result(result, stage)
+            for path in folder.adopt_tree(stage, prefix=case.name):
+                print(f"wrote {path}")
         stats = result.statistics
         for row in stats.itertuples():
             print(

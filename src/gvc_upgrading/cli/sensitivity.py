@@ -23,10 +23,9 @@ import sys
 from pathlib import Path
 
 from ..errors import SpecError
-from ..io import check_output_dir
+from ..outdir import OutputFolder
 from ..sensitivity.study_run import (
     CHECKPOINT_FOLDER,
-    clear_checkpoints,
     run_study,
     stderr_log,
     write_study,
@@ -103,10 +102,10 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     """Run the study named on the command line and write the result files."""
     if not args.study.is_file():
         raise SpecError(f"study file {args.study} does not exist")
-    out = check_output_dir(args.out)
-    checkpoints = out / CHECKPOINT_FOLDER
+    folder = OutputFolder.prepare(args.out)
     if not args.resume:
-        clear_checkpoints(checkpoints)
+        folder.remove_folder(CHECKPOINT_FOLDER)  # only if this tool made it
+    checkpoints = folder.own_folder(CHECKPOINT_FOLDER)
     progress = False if args.no_progress else None
     results = run_study(
         args.study,
@@ -118,8 +117,10 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         progress=progress,
         log=stderr_log,
     )
-    written = write_study(results, out)
-    clear_checkpoints(checkpoints)
+    with folder.staging() as stage:
+        write_study(results, stage)
+        written = folder.adopt_tree(stage)
+    folder.remove_folder(CHECKPOINT_FOLDER)
     indices = results.indices
     print(
         f"study {results.study.name!r}: N={indices.attrs['n']}, {indices.attrs['runs']} runs,"
