@@ -73,7 +73,7 @@ def check_finite(frame: pd.DataFrame, on_nonfinite: str, source: str) -> list[st
         if on_nonfinite == "raise":
             index = int(np.argmax(bad))
             raise SimulationError(
-                f"{source}: non-finite value of {name!r} ({values[index]!r}) at time"
+                f"{source}: non-finite value of {name!r} ({float(values[index])}) at time"
                 f" {float(frame.index[index]):g} (pass on_nonfinite='keep' to keep such values)"
             )
         affected.append(str(name))

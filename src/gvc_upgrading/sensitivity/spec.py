@@ -14,7 +14,6 @@ import hashlib
 import json
 import math
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import SpecError
+from ..spec_checks import read_toml
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -646,11 +646,5 @@ def load_study(source: str | os.PathLike[str] | Mapping[str, Any] | Study) -> St
     if isinstance(source, Mapping):
         return study_from_mapping(source)
     path = Path(source)
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise SpecError(f"study file {path} does not exist") from exc
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError(f"study file {path} is not valid TOML: {exc}") from exc
+    data = read_toml(path, SpecError, "study file")  # the shared strict reader
     return study_from_mapping(data, source=str(path))
