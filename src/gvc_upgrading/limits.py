@@ -105,7 +105,7 @@ def _number(label: str, value: object) -> float:
     if isinstance(value, bool | str | bytes) or not hasattr(value, "__float__"):
         raise ResourceLimitError(f"{label} must be a number, got {value!r}")
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError, OverflowError):
         raise ResourceLimitError(f"{label} must be a number, got {value!r}") from None
     if not math.isfinite(number):

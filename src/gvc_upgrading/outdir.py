@@ -22,7 +22,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from .errors import GvcError
@@ -270,7 +270,7 @@ class OutputFolder:
             yield part
 
     @contextlib.contextmanager
-    def staged(self, names: list[str] | tuple[str, ...]) -> Iterator[list[Path]]:
+    def staged(self, names: Sequence[str | os.PathLike[str]]) -> Iterator[list[Path]]:
         """Yield ``.part`` paths for several files; publish them all when the block succeeds."""
         targets = [self.target(name) for name in names]
         if len(set(targets)) != len(targets):

@@ -17,6 +17,7 @@ import difflib
 import math
 import numbers
 from collections.abc import Iterable, Mapping
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 #: A parameter override: a number, or a series of numbers indexed by year.
-ParameterValue = float | pd.Series
+ParameterValue: TypeAlias = float | pd.Series
 
 
 def close_matches(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
@@ -191,7 +192,7 @@ def check_value(
             f"parameter {name!r}: expected a number or a pandas Series indexed by year,"
             f" got {type(value).__name__} {value!r}"
         )
-    number = float(value)
+    number = float(value)  # type: ignore[arg-type]  # a real number, checked above
     _check_number(name, number, lower, upper, check_bounds)
     return number
 

@@ -70,7 +70,9 @@ def case_folders(target: str) -> list[str | Path]:
     """Cases named by ``CASE_OR_DIR``: the case itself, or every case folder inside it."""
     path = Path(target)
     if path.is_dir() and not (path / "case.toml").is_file():
-        folders = sorted(p for p in path.iterdir() if (p / "case.toml").is_file())
+        folders: list[str | Path] = sorted(
+            p for p in path.iterdir() if (p / "case.toml").is_file()
+        )
         if not folders:
             raise SpecError(f"folder {target!r} holds no case folder (no */case.toml)")
         return folders

@@ -85,8 +85,9 @@ def tidy_frame(runs: xr.Dataset) -> pd.DataFrame:
     for name, variable in runs.data_vars.items():
         if set(variable.dims) != {"scenario", "time"}:
             continue
-        frame = variable.transpose("scenario", "time").to_pandas().stack().rename("value")
-        frame = frame.reset_index()
+        table = pd.DataFrame(variable.transpose("scenario", "time").to_pandas())
+        series = table.stack().rename("value")
+        frame = series.reset_index()
         frame.insert(1, "variable", name)
         frame.insert(2, "unit", variable.attrs.get("units", ""))
         frames.append(frame)
