@@ -25,13 +25,13 @@ import xarray as xr
 from pysd.translators.structures.abstract_model import AbstractModel
 
 from . import resources
-from .errors import ModelFileError, ParameterRangeError, SimulationError
+from .errors import GvcError, ModelFileError, ParameterRangeError, SimulationError
 from .limits import check_time_settings
 from .parameters import CONTROL_VARIABLES, parameter_table, variable_table
 from .provenance import provenance_attrs
 from .run_checks import check_finite, check_seed, random_functions, seeded
 from .translation import Translation, translate
-from .validation import ParameterValue, check_mapping, validate_params
+from .validation import ParameterValue, check_mapping, check_parameter_table, validate_params
 
 if TYPE_CHECKING:
     from .scenarios import Scenario
@@ -102,6 +102,7 @@ class Model:
         self.sha256: str = translation.sha256
         self.abstract_model: AbstractModel = translation.abstract_model
         self.parameters: pd.DataFrame = parameter_table(translation.abstract_model)
+        check_parameter_table(self.parameters, str(self.path))  # empty ranges, stray defaults
         self.variables: pd.DataFrame = variable_table(translation.abstract_model)
         self.stocks: tuple[str, ...] = tuple(
             self.variables.index[self.variables["kind"] == "stock"]
@@ -283,12 +284,20 @@ class Model:
             raise ParameterRangeError(
                 f"time_step must be a positive finite number of years, got {time_step!r}"
             )
-        check_time_settings(  # the model's own values too, and the step cap (limits)
-            self.initial_time,
-            self.final_time if final_time is None else final_time,
-            self.time_step if time_step is None else time_step,
-            source=self.path.name,
-        )
+        try:
+            controls = (
+                self.initial_time,
+                self.final_time if final_time is None else final_time,
+                self.time_step if time_step is None else time_step,
+                None if time_step is not None else self._pysd.components.saveper(),
+            )
+        except Exception as exc:  # pysd evaluates the controls as generated Python
+            raise ModelFileError(
+                f"{self.path.name}: cannot evaluate INITIAL TIME, FINAL TIME, TIME STEP and"
+                f" SAVEPER ({type(exc).__name__}: {exc})"
+            ) from exc
+        # the model's own values too, and the step cap (gvc_upgrading.limits)
+        check_time_settings(*controls, source=self.path.name)
 
     def _simulate(
         self,
@@ -309,6 +318,19 @@ class Model:
                 )
             except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
                 raise SimulationError(f"simulation of {self.path.name} failed: {exc}") from exc
+            except GvcError:
+                raise
+            except RecursionError as exc:
+                raise SimulationError(
+                    f"pysd cannot simulate {self.path.name}: its equations refer to each other"
+                    " in a loop (an algebraic loop); --engine batch names the variables"
+                ) from exc
+            except Exception as exc:  # pysd raises bare exceptions of many kinds
+                raise SimulationError(
+                    f"pysd cannot simulate {self.path.name}: {type(exc).__name__}: {exc}"
+                    " (e.g. an unsupported function or a duplicate definition; --engine batch"
+                    " names the construct)"
+                ) from exc
         return frame, _sort_warnings(caught)
 
     def _to_dataset(self, frame: pd.DataFrame) -> xr.Dataset:
