@@ -4,9 +4,10 @@ Every case of the catalogue runs the command line (in process, as
 ``gvc-upgrading`` would) or the Python API on one bad input inside a sandbox
 folder and asserts:
 
-- a non-zero exit code (2 for a refused input) and exactly one line on
-  stderr, ``gvc-upgrading <command>: error: <message>``, matching the
-  expected problem, with no traceback;
+- a non-zero exit code (2 for a refused input) and exactly one error line
+  on stderr, ``gvc-upgrading <command>: error: <message>``, last (after any
+  progress notes of the same form), matching the expected problem, with no
+  traceback;
 - that no file outside the output folder, nor any file that was already
   in it, was created, changed or removed.
 """
@@ -122,11 +123,14 @@ class Sandbox:
         lines = [line for line in captured.err.splitlines() if line.strip()]
         assert status == code, captured.err
         assert "Traceback" not in captured.err
-        assert len(lines) == 1, captured.err
-        assert re.match(rf"gvc-upgrading {argv[0]}: error: ", lines[0]), lines[0]
-        assert re.search(problem, lines[0]), lines[0]
+        # progress notes ("gvc-upgrading <command>: <stage>") may come first; one error, last
+        prefix = f"gvc-upgrading {argv[0]}: "
+        assert all(line.startswith(prefix) for line in lines), captured.err
+        errors = [line for line in lines if line.startswith(prefix + "error: ")]
+        assert errors == lines[-1:], captured.err
+        assert re.search(problem, errors[0]), errors[0]
         self.assert_nothing_changed(before, out)
-        return lines[0]
+        return errors[0]
 
     def assert_nothing_changed(self, before: dict[str, str], out: Path | None = None) -> None:
         after = snapshot(self.root)

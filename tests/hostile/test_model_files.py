@@ -47,7 +47,7 @@ CASES = [
             "Growth=\n\tOther\n\t~\t1/Year\n\t~\tx\n\t|\n\nOther=\n\tGrowth\n\t~\t1/Year\n\t~\ty\n",
         ),
         r"loop",
-    ),  # noqa: E501
+    ),
     ("unknown_function", MODEL.replace("\t0.1\n", "\tFROBNICATE(0.1)\n"), r"(?i)frobnicate"),
     ("division_by_zero", MODEL.replace("\t0.1\n", "\t1/0\n"), r"division by zero|non-finite"),
     (
@@ -56,17 +56,17 @@ CASES = [
         .replace("1/Year [0,1]", "1/Year")
         .replace("FINAL TIME  = 10", "FINAL TIME  = 200"),
         r"non-finite|overflow",
-    ),  # noqa: E501
+    ),
     (
         "duplicate_definition",
         MODEL + "\nGrowth=\n\t0.2\n\t~\t1/Year\n\t~\tagain\n\t|\n",
         r"(?i)twice|pysd cannot simulate",
-    ),  # noqa: E501
+    ),
     (
         "random_without_seed",
         MODEL.replace("\t0.1\n", "\tRANDOM UNIFORM(0, 1, 1)\n"),
         r"RANDOM|unsupported",
-    ),  # noqa: E501
+    ),
     ("garbage", "\x00\x01\x02 = = ~ | |", r"parse"),
     ("not_utf8", "Stock = INTEG(1, \xff\xfe)", r"parse|decode"),
     ("equation_only", "Stock = = =\n|\n", r"parse"),

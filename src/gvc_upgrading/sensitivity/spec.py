@@ -548,8 +548,8 @@ def _check_study(study: Study) -> None:
         raise SpecError(f"{where}: output names used twice: {', '.join(repeated)}")
     if not _is_power_of_two(study.n):
         raise SpecError(f"{where}: N must be a power of two (2, 4, … 1024 …), got {study.n}")
-    if study.seed < 0:
-        raise SpecError(f"{where}: seed must be a non-negative integer, got {study.seed}")
+    if not 0 <= study.seed < 2**63:  # stored in int64 netCDF attributes
+        raise SpecError(f"{where}: seed must be an integer in [0, 2**63), got {study.seed}")
     if study.num_resamples < 2:
         raise SpecError(f"{where}: num_resamples must be at least 2")
     if not 0 < study.conf_level < 1:
