@@ -29,7 +29,7 @@ from .errors import GvcError, ModelFileError, ParameterRangeError, SimulationErr
 from .limits import check_time_settings
 from .parameters import CONTROL_VARIABLES, parameter_table, variable_table
 from .provenance import provenance_attrs
-from .run_checks import check_finite, check_seed, random_functions, seeded
+from .run_checks import as_floats, check_finite, check_seed, random_functions, seeded
 from .translation import Translation, translate
 from .validation import ParameterValue, check_mapping, check_parameter_table, validate_params
 
@@ -345,7 +345,7 @@ class Model:
             info = self.variables.loc[name]
             data_vars[name] = xr.Variable(
                 "time",
-                pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float),
+                as_floats(frame[name]),
                 attrs={"units": info["unit"], "description": info["description"]},
             )
         return xr.Dataset(

@@ -24,7 +24,14 @@ import pandas as pd
 
 from .errors import SimulationError, SpecError
 
-__all__ = ["NONFINITE_POLICIES", "check_finite", "check_seed", "random_functions", "seeded"]
+__all__ = [
+    "NONFINITE_POLICIES",
+    "as_floats",
+    "check_finite",
+    "check_seed",
+    "random_functions",
+    "seeded",
+]
 
 #: Accepted values of ``on_nonfinite``.
 NONFINITE_POLICIES: tuple[str, ...] = ("raise", "keep")
@@ -66,7 +73,7 @@ def check_finite(frame: pd.DataFrame, on_nonfinite: str, source: str) -> list[st
         raise SpecError(f"on_nonfinite must be one of {NONFINITE_POLICIES}, got {on_nonfinite!r}")
     affected = []
     for name in frame.columns:
-        values = _floats(frame[name])
+        values = as_floats(frame[name])
         bad = ~np.isfinite(values)
         if not bad.any():
             continue
@@ -89,7 +96,8 @@ def _as_float(value: object) -> float:
         return math.nan
 
 
-def _floats(column: pd.Series) -> np.ndarray:
+def as_floats(column: pd.Series) -> np.ndarray:
+    """A pysd output column as floats (Python ints past the float range become inf)."""
     try:
         return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     except OverflowError:

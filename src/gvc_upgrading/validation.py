@@ -194,7 +194,12 @@ def check_value(
             f"parameter {name!r}: expected a number or a pandas Series indexed by year,"
             f" got {type(value).__name__} {value!r}"
         )
-    number = float(value)  # type: ignore[arg-type]  # a real number, checked above
+    try:
+        number = float(value)  # type: ignore[arg-type]  # a real number, checked above
+    except OverflowError:
+        raise ParameterRangeError(
+            f"parameter {name!r}: value {value!r} is too large for a floating-point number"
+        ) from None
     _check_number(name, number, lower, upper, check_bounds)
     return number
 
