@@ -25,6 +25,7 @@ from .model_text import check_model_text
 __all__ = ["Translation", "cache_root", "file_sha256", "parse_abstract_model", "translate"]
 
 _CACHE_ENV = "GVC_UPGRADING_CACHE"
+_STAGED_NAME = "model"
 
 
 def cache_root() -> Path:
@@ -115,14 +116,16 @@ def translate(path: str | os.PathLike[str]) -> Translation:
     digest = file_sha256(path)
     abstract_model = parse_abstract_model(path)
     check_model_text(abstract_model, path)  # before pysd generates any Python from it
-    key = f"{digest[:20]}-pysd{pysd.__version__}"
+    # The entry depends on the bytes only: the staged copy always has the same name, so
+    # two files with the same content (under different names) share one complete entry.
+    key = f"{digest[:20]}-pysd{pysd.__version__}-v2"
     target = cache_root() / key
-    python_file = target / (path.stem + ".py")
+    python_file = target / (_STAGED_NAME + ".py")
     if not python_file.exists():
         cache_root().mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache_root()))
         try:
-            staged_mdl = staging / path.name
+            staged_mdl = staging / (_STAGED_NAME + ".mdl")
             shutil.copyfile(path, staged_mdl)
             try:
                 pysd.read_vensim(str(staged_mdl), initialize=False)
