@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from .errors import GvcError
+from .errors import SpecError
 
 __all__ = [
     "MAX_STEPS",
@@ -40,8 +40,12 @@ _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
 _UNITS.update({"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40})
 
 
-class ResourceLimitError(GvcError, ValueError):
-    """A run whose time settings or memory need are past the configured limits."""
+class ResourceLimitError(SpecError):
+    """A run whose time settings or memory need are invalid or past the configured limits.
+
+    A :class:`~gvc_upgrading.errors.SpecError` (bad run settings), hence also a
+    ``ValueError``.
+    """
 
 
 def _size(text: str) -> int:

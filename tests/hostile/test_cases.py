@@ -223,7 +223,7 @@ def test_folder_without_cases(sandbox: Sandbox, capsys) -> None:
     ("flag", "value", "problem"),
     [("--bootstrap", "-1", "bootstrap"), ("--seed", "-3", "seed"),
      ("--seed", str(2**70), "seed"), ("--n-starts", "0", "n-starts"),
-     ("--holdout-from", "nan", "holdout")],
+     ("--holdout-from", "nan", "holdout"), ("--holdout-from", "2100", "no observation")],
 )  # fmt: skip
 def test_bad_calibrate_arguments(sandbox: Sandbox, capsys, flag, value, problem) -> None:
     folder = _case(sandbox)

@@ -165,3 +165,11 @@ def test_study_that_does_not_fit_its_model(sandbox: Sandbox, capsys, text, probl
 def test_missing_study_file(sandbox: Sandbox, capsys) -> None:
     argv = ["sensitivity", str(sandbox.root / "nowhere.toml"), "--out", str(sandbox.out)]
     sandbox.refuses(argv, r"does not exist", capsys)
+
+
+def test_study_too_large_for_the_memory_budget(sandbox: Sandbox, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("GVC_UPGRADING_MEMORY_BUDGET", "10MB")
+    study = sandbox.write("study.toml", STUDY.replace("n = 8", "n = 1048576"))
+    argv = ["sensitivity", str(study), "--out", str(sandbox.out), "--no-progress"]
+    sandbox.refuses(argv, r"would need about .* MB of memory, more than the budget", capsys)
+    assert not sandbox.out.exists()

@@ -99,6 +99,14 @@ def calibrate_command(args: argparse.Namespace) -> int:
         raise SpecError(f"--n-starts must be >= 1, got {args.n_starts}")
     if args.holdout_from is not None and not math.isfinite(args.holdout_from):
         raise SpecError(f"--holdout-from must be a finite year, got {args.holdout_from}")
+    if args.holdout_from is not None:
+        for case in cases:
+            years = case.data["year"].astype(float)
+            if not (years >= args.holdout_from).any():
+                raise SpecError(
+                    f"--holdout-from {args.holdout_from:g}: case {case.name!r} has no observation"
+                    f" from then on (its last is in {years.max():g}), so nothing would be held out"
+                )
     OutputFolder.prepare(args.out, create=False)
     for case in cases:
         result = calibrate(

@@ -23,7 +23,9 @@ import sys
 from pathlib import Path
 
 from ..errors import SpecError
+from ..limits import check_memory
 from ..outdir import OutputFolder
+from ..sensitivity.spec import load_study
 from ..sensitivity.study_run import (
     CHECKPOINT_FOLDER,
     run_study,
@@ -98,10 +100,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=sensitivity_command)
 
 
+def _check_study_size(path: Path, n: int | None) -> None:
+    """Refuse a study whose design and outputs would not fit in the memory budget."""
+    study = load_study(path)
+    d = len(study.parameter_names)
+    rows = (n or study.n) * (2 * d + 2 if study.second_order else d + 2)
+    columns = d + max(len(study.outputs), 1)
+    check_memory(
+        8.0 * rows * columns * 3,  # design, outputs and their resamples
+        f"study {study.name!r} ({rows} runs × {columns} columns)",
+    )
+
+
 def sensitivity_command(args: argparse.Namespace) -> int:
     """Run the study named on the command line and write the result files."""
     if not args.study.is_file():
         raise SpecError(f"study file {args.study} does not exist")
+    _check_study_size(args.study, args.n)  # before anything is written or computed
     folder = OutputFolder.prepare(args.out)
     if not args.resume:
         folder.remove_folder(CHECKPOINT_FOLDER)  # only if this tool made it
