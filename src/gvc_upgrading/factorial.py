@@ -21,6 +21,7 @@ import pandas as pd
 
 from .errors import SpecError
 from .model import Model
+from .robustness import _compiled
 from .scenarios import SINGLE_PATHS, load_scenario
 
 __all__ = ["FACTORIAL_OUTCOMES", "effects", "effects_table", "run_factorial"]
@@ -93,7 +94,7 @@ def run_factorial(
                     overrides.update(levers[name])
             samples.append(overrides)
             rows.append({"draw": d, **dict(zip(paths, combo, strict=True))})
-    batch = model.compile()
+    batch = _compiled(model)
     result = batch.run(
         samples, return_columns=list(outcomes), return_timestamps=[year], check_bounds=False, **run_options
     )

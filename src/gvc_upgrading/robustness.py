@@ -101,6 +101,12 @@ def case_overrides(model: Model) -> dict[str, dict[str, object]]:
     cases["high_minimum_wage"] = {"Historical minimum wage": HIGH_MINIMUM_WAGE}
     cases["premium_unverified"] = {"Ethical premium": 2.0, "Ethical certification": 0.0}
     cases["premium_verified"] = {"Ethical premium": 2.0, "Ethical certification": 1.0}
+    cases["invisible_chain"] = {"Subcontractor visibility": 0.0}
+    cases["premium_verified_invisible_chain"] = {
+        "Ethical premium": 2.0,
+        "Ethical certification": 1.0,
+        "Subcontractor visibility": 0.0,
+    }
     cases["visible_chain"] = {"Subcontractor visibility": 0.5}
     cases["premium_verified_visible_chain"] = {
         "Ethical premium": 2.0,
@@ -128,6 +134,8 @@ CASES: tuple[str, ...] = (
     "high_minimum_wage",
     "premium_unverified",
     "premium_verified",
+    "invisible_chain",
+    "premium_verified_invisible_chain",
     "visible_chain",
     "premium_verified_visible_chain",
     "no_pressure",
@@ -280,16 +288,24 @@ def b9_minimum_wage_above_productivity(runs: Runs) -> np.ndarray:
 
 
 def b10_verified_premium(runs: Runs) -> np.ndarray:
-    """A premium raises visible true compliance only when verified; less-visible firms via visibility."""
+    """A premium raises visible true compliance only when verified; less-visible firms via visibility.
+
+    "Only through visibility": with subcontractors invisible to buyers (chain
+    visibility 0) the verified premium lifts less-visible compliance by less
+    than a quarter of what it gives visible firms, and with visible chains
+    (0.5) it lifts them more than with the default low visibility.
+    """
     tcv, tcl = "True compliance visible", "True compliance less visible"
     verified = _gain(runs, "premium_verified", tcv)
     unverified = _gain(runs, "premium_unverified", tcv)
+    hidden_visible = _gain(runs, "premium_verified_invisible_chain", tcv, base="invisible_chain")
+    hidden_less = _gain(runs, "premium_verified_invisible_chain", tcl, base="invisible_chain")
     less = _gain(runs, "premium_verified", tcl)
     less_visible_chain = _gain(runs, "premium_verified_visible_chain", tcl, base="visible_chain")
     return (
         (verified > 0.02)
         & (np.abs(unverified) < 0.25 * verified)
-        & (less < 0.5 * verified)
+        & (hidden_less < 0.25 * hidden_visible)
         & (less_visible_chain > less)
     )
 
@@ -351,7 +367,15 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         10,
         "Ethical premium works only when verified; less-visible firms via visibility",
         b10_verified_premium,
-        (BASELINE, "premium_unverified", "premium_verified", "visible_chain", "premium_verified_visible_chain"),
+        (
+            BASELINE,
+            "premium_unverified",
+            "premium_verified",
+            "invisible_chain",
+            "premium_verified_invisible_chain",
+            "visible_chain",
+            "premium_verified_visible_chain",
+        ),
     ),
     Behaviour(
         11,
@@ -427,6 +451,17 @@ def _needed_columns() -> list[str]:
     return sorted(names)
 
 
+_COMPILED: dict[tuple[str, str], object] = {}
+
+
+def _compiled(model: Model):
+    """The model compiled for the batch engine, once per model file and content."""
+    key = (str(model.path), model.sha256)
+    if key not in _COMPILED:
+        _COMPILED[key] = model.compile()
+    return _COMPILED[key]
+
+
 def run_cases(
     model: Model, draws: pd.DataFrame, cases: tuple[str, ...] = CASES, **run_options: object
 ) -> dict[str, xr.Dataset]:
@@ -451,7 +486,7 @@ def run_cases(
     unknown = [c for c in cases if c not in overrides]
     if unknown:
         raise SpecError(f"unknown behaviour case(s) {unknown}; known: {sorted(overrides)}")
-    batch = model.compile()
+    batch = _compiled(model)
     rows = draws.to_dict("records")
     samples = [{**row, **overrides[case]} for case in cases for row in rows]
     result = batch.run(samples, return_columns=_needed_columns(), check_bounds=False, **run_options)
