@@ -81,7 +81,9 @@ def run_factorial(
     if len(paths) < 2 or len(set(paths)) != len(paths):
         raise SpecError(f"a factorial needs at least two distinct paths, got {paths}")
     if not model.initial_time <= year <= model.final_time:
-        raise SpecError(f"year {year!r} is outside the simulation {model.initial_time:g}-{model.final_time:g}")
+        raise SpecError(
+            f"year {year!r} is outside the simulation {model.initial_time:g}-{model.final_time:g}"
+        )
     levers = {name: dict(load_scenario(name).parameters) for name in paths}
     draws = draws if draws is not None else pd.DataFrame(index=[0])
     combos = list(itertools.product((0, 1), repeat=len(paths)))
@@ -96,7 +98,11 @@ def run_factorial(
             rows.append({"draw": d, **dict(zip(paths, combo, strict=True))})
     batch = _compiled(model)
     result = batch.run(
-        samples, return_columns=list(outcomes), return_timestamps=[year], check_bounds=False, **run_options
+        samples,
+        return_columns=list(outcomes),
+        return_timestamps=[year],
+        check_bounds=False,
+        **run_options,
     )
     table = pd.DataFrame(rows)
     for name in outcomes:
@@ -130,10 +136,15 @@ def effects(table: pd.DataFrame, *, order: int | None = None) -> pd.DataFrame:
     for size in range(1, order + 1):
         for subset in itertools.combinations(range(k), size):
             sign = np.prod(coded[:, subset], axis=1)
-            record: dict[str, object] = {"effect": " x ".join(paths[i] for i in subset), "order": size}
+            record: dict[str, object] = {
+                "effect": " x ".join(paths[i] for i in subset),
+                "order": size,
+            }
             for name in outcomes:
                 per_draw = (
-                    pd.Series(sign * table[name].to_numpy()).groupby(table["draw"].to_numpy()).sum()
+                    pd.Series(sign * table[name].to_numpy())
+                    .groupby(table["draw"].to_numpy())
+                    .sum()
                     * 2
                     / 2**k
                 )
@@ -143,7 +154,9 @@ def effects(table: pd.DataFrame, *, order: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(records).set_index("effect")
 
 
-def effects_table(effect_frame: pd.DataFrame, *, outcomes: Sequence[str] | None = None, order: int = 2) -> str:
+def effects_table(
+    effect_frame: pd.DataFrame, *, outcomes: Sequence[str] | None = None, order: int = 2
+) -> str:
     """Format main effects and interactions up to ``order`` as a Markdown table.
 
     Parameters
@@ -160,11 +173,17 @@ def effects_table(effect_frame: pd.DataFrame, *, outcomes: Sequence[str] | None 
     str
         A Markdown table; positive interactions are synergy.
     """
-    names = list(outcomes) if outcomes is not None else [
-        c for c in effect_frame.columns if c != "order" and not c.endswith("positive share")
-    ]
+    names = (
+        list(outcomes)
+        if outcomes is not None
+        else [c for c in effect_frame.columns if c != "order" and not c.endswith("positive share")]
+    )
     shown = effect_frame[effect_frame["order"] <= order]
     lines = ["| effect | order | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
     for effect, row in shown.iterrows():
-        lines.append(f"| {effect} | {int(row['order'])} | " + " | ".join(f"{row[n]:+.4g}" for n in names) + " |")
+        lines.append(
+            f"| {effect} | {int(row['order'])} | "
+            + " | ".join(f"{row[n]:+.4g}" for n in names)
+            + " |"
+        )
     return "\n".join(lines)

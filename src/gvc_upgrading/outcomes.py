@@ -21,7 +21,7 @@ ECONOMIC_OUTCOMES: tuple[str, ...] = (
     "Supplier margin",
 )
 
-#: Components of the social upgrading index (outcomes only: wages, true compliance, rights exercised).
+#: Components of the social upgrading index: outcomes only (wages, true compliance, rights used).
 SOCIAL_COMPONENTS: tuple[str, ...] = ("Wage component", "Standards component", "Rights component")
 
 #: Social upgrading: measurable standards and enabling rights, by segment and contract.
@@ -56,7 +56,8 @@ STOCKS_0_1: tuple[str, ...] = (
 )
 
 #: Every stock of the model; none may go negative.
-STOCKS: tuple[str, ...] = STOCKS_0_1 + (
+STOCKS: tuple[str, ...] = (
+    *STOCKS_0_1,
     "Export orders",
     "Cluster capacity",
     "Average wage local",

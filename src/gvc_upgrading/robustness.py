@@ -58,7 +58,11 @@ _NO_PRESSURE = {
     "Joint monitoring": 0.7,
 }
 _SCANDAL = {"Scandal size": 0.8, "Scandal year": 2013.3}
-_FOLLOW_THROUGH = {"Enforcement budget": 0.7, "Freedom of association": 0.9, "Organising effort": 0.7}
+_FOLLOW_THROUGH = {
+    "Enforcement budget": 0.7,
+    "Freedom of association": 0.9,
+    "Organising effort": 0.7,
+}
 
 
 def _step(value: float, year: float) -> pd.Series:
@@ -68,7 +72,9 @@ def _step(value: float, year: float) -> pd.Series:
 def _ending(levers: Mapping[str, float], defaults: Mapping[str, float], year: float) -> dict:
     """Levers as series that fall back to their defaults in ``year``."""
     return {
-        name: pd.Series([v, v, defaults[name], defaults[name]], index=[1995.0, year - 1e-3, year, END])
+        name: pd.Series(
+            [v, v, defaults[name], defaults[name]], index=[1995.0, year - 1e-3, year, END]
+        )
         for name, v in levers.items()
         if v != defaults[name]
     }
@@ -88,7 +94,10 @@ def case_overrides(model: Model) -> dict[str, dict[str, object]]:
         Case name -> overrides (numbers or time series by Vensim name).
     """
     defaults = model.parameters["default"].astype(float).to_dict()
-    scen = {name: dict(load_scenario(name).parameters) for name in (*SINGLE_PATHS, COMBINED, "displacement")}
+    scen = {
+        name: dict(load_scenario(name).parameters)
+        for name in (*SINGLE_PATHS, COMBINED, "displacement")
+    }
     cases: dict[str, dict[str, object]] = {BASELINE: {}}
     cases.update(scen)
     cases["market_unverified"] = {**scen["market"], "Ethical certification": 0.0}
@@ -175,7 +184,7 @@ def b1_economic_without_social(runs: Runs) -> np.ndarray:
 
 
 def b2_csr_limited_msi_durable(runs: Runs) -> np.ndarray:
-    """Compliance-only CSR: a reporting gap; multi-stakeholder: more, more durable true compliance."""
+    """Compliance-only CSR leaves a reporting gap; multi-stakeholder compliance lasts longer."""
     gap_csr = _end(runs, "csr", "Reporting gap")
     gap_msi = _end(runs, "multi_stakeholder", "Reporting gap")
     tcv = "True compliance visible"
@@ -206,7 +215,10 @@ def b4_displacement(runs: Runs) -> np.ndarray:
     falls = (enforcement.sel(time=END) < enforcement.sel(time=1995.0)).to_numpy()
     return (
         falls
-        & (_end(runs, "displacement", "State enforcement capacity") < _end(runs, "csr", "State enforcement capacity"))
+        & (
+            _end(runs, "displacement", "State enforcement capacity")
+            < _end(runs, "csr", "State enforcement capacity")
+        )
         & (
             _end(runs, "displacement", "True compliance less visible")
             < _end(runs, "csr", "True compliance less visible")
@@ -225,7 +237,7 @@ SOCIAL_OUTCOMES_FOR_SYNERGY: tuple[str, ...] = (
 
 
 def b5_synergy(runs: Runs) -> np.ndarray:
-    """Synergistic governance beats the best single path, super-additively on some social outcome."""
+    """Synergistic governance beats the best path, super-additively on some social outcome."""
     index = "Social upgrading index"
     best = np.max([_end(runs, s, index) for s in SINGLE_PATHS], axis=0)
     beats = _end(runs, COMBINED, index) > best
@@ -271,7 +283,10 @@ def b7_bounds(runs: Runs) -> np.ndarray:
 def b8_demand_collapse(runs: Runs) -> np.ndarray:
     """A collapse of world demand lowers wages or raises the temporary share."""
     window = slice(COLLAPSE_YEAR, COLLAPSE_YEAR + 10)
-    wage = _series(runs, "demand_collapse", "Average wage") / _series(runs, BASELINE, "Average wage") - 1
+    wage = (
+        _series(runs, "demand_collapse", "Average wage") / _series(runs, BASELINE, "Average wage")
+        - 1
+    )
     temporary = _series(runs, "demand_collapse", "Temporary worker share") - _series(
         runs, BASELINE, "Temporary worker share"
     )
@@ -282,13 +297,17 @@ def b8_demand_collapse(runs: Runs) -> np.ndarray:
 
 def b9_minimum_wage_above_productivity(runs: Runs) -> np.ndarray:
     """A minimum wage far above productivity shrinks capacity and orders."""
-    return (_end(runs, "high_minimum_wage", "Cluster capacity") < 0.5 * _end(runs, BASELINE, "Cluster capacity")) & (
-        _end(runs, "high_minimum_wage", "Export orders") < 0.5 * _end(runs, BASELINE, "Export orders")
+    return (
+        _end(runs, "high_minimum_wage", "Cluster capacity")
+        < 0.5 * _end(runs, BASELINE, "Cluster capacity")
+    ) & (
+        _end(runs, "high_minimum_wage", "Export orders")
+        < 0.5 * _end(runs, BASELINE, "Export orders")
     )
 
 
 def b10_verified_premium(runs: Runs) -> np.ndarray:
-    """A premium raises visible true compliance only when verified; less-visible firms via visibility.
+    """A premium lifts visible true compliance only if verified; less-visible firms via visibility.
 
     "Only through visibility": with subcontractors invisible to buyers (chain
     visibility 0) the verified premium lifts less-visible compliance by less
@@ -339,7 +358,12 @@ class Behaviour:
 
 
 BEHAVIOURS: tuple[Behaviour, ...] = (
-    Behaviour(1, "Economic upgrading without social upgrading", b1_economic_without_social, (BASELINE, "market_unverified")),
+    Behaviour(
+        1,
+        "Economic upgrading without social upgrading",
+        b1_economic_without_social,
+        (BASELINE, "market_unverified"),
+    ),
     Behaviour(
         2,
         "Compliance-only CSR limited and overstated; multi-stakeholder more durable",
@@ -348,7 +372,12 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     ),
     Behaviour(3, "Segmentation: regulatory enclaves", b3_regulatory_enclaves, (BASELINE, "csr")),
     Behaviour(4, "Displacement of public enforcement", b4_displacement, ("csr", "displacement")),
-    Behaviour(5, "Synergy: beyond the best path, super-additive", b5_synergy, (BASELINE, *SINGLE_PATHS, COMBINED)),
+    Behaviour(
+        5,
+        "Synergy: beyond the best path, super-additive",
+        b5_synergy,
+        (BASELINE, *SINGLE_PATHS, COMBINED),
+    ),
     Behaviour(
         6,
         "Scandal pulse decays without follow-through",
@@ -356,7 +385,12 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         (BASELINE, "scandal", "follow_through", "follow_through_scandal"),
     ),
     Behaviour(7, "Bounds: stocks finite, non-negative, shares in [0, 1]", b7_bounds, CASES),
-    Behaviour(8, "Demand collapse lowers wages or raises temporary share", b8_demand_collapse, (BASELINE, "demand_collapse")),
+    Behaviour(
+        8,
+        "Demand collapse lowers wages or raises temporary share",
+        b8_demand_collapse,
+        (BASELINE, "demand_collapse"),
+    ),
     Behaviour(
         9,
         "Minimum wage far above productivity shrinks capacity and orders",
@@ -385,6 +419,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     ),
 )
 
+
 def uncertain_parameters(model: Model) -> pd.DataFrame:
     """Return the uncertain structural parameters and their declared ranges.
 
@@ -399,7 +434,9 @@ def uncertain_parameters(model: Model) -> pd.DataFrame:
     """
     table = model.parameters
     chosen = table[
-        table["group"].isin(UNCERTAIN_GROUPS) & np.isfinite(table["lower"]) & np.isfinite(table["upper"])
+        table["group"].isin(UNCERTAIN_GROUPS)
+        & np.isfinite(table["lower"])
+        & np.isfinite(table["upper"])
     ]
     return chosen[["lower", "upper"]].astype(float)
 
@@ -489,7 +526,9 @@ def run_cases(
     batch = _compiled(model)
     rows = draws.to_dict("records")
     samples = [{**row, **overrides[case]} for case in cases for row in rows]
-    result = batch.run(samples, return_columns=_needed_columns(), check_bounds=False, **run_options)
+    result = batch.run(
+        samples, return_columns=_needed_columns(), check_bounds=False, **run_options
+    )
     n = len(rows)
     return {
         case: result.isel(run=slice(k * n, (k + 1) * n)).assign_coords(run=np.arange(n))
@@ -497,7 +536,9 @@ def run_cases(
     }
 
 
-def evaluate_runs(model: Model, runs: Runs, behaviours: tuple[Behaviour, ...] = BEHAVIOURS) -> pd.DataFrame:
+def evaluate_runs(
+    model: Model, runs: Runs, behaviours: tuple[Behaviour, ...] = BEHAVIOURS
+) -> pd.DataFrame:
     """Check each behaviour on case runs (one row per draw, one column per behaviour number).
 
     Parameters

@@ -36,7 +36,9 @@ def relative_gain(runs: dict[str, xr.Dataset], scenario: str, name: str) -> floa
     return gain(runs, scenario, name) / abs(at(runs["baseline"], name))
 
 
-def test_economic_upgrading_without_social_upgrading(model: Model, runs: dict[str, xr.Dataset]) -> None:
+def test_economic_upgrading_without_social_upgrading(
+    model: Model, runs: dict[str, xr.Dataset]
+) -> None:
     """Economic upgrading does not automatically bring social upgrading.
 
     Gereffi & Lee (2016), "Economic and Social Upgrading": market pressure

@@ -69,7 +69,11 @@ def test_demand_collapse_lowers_wages_or_casualises(model: Model) -> None:
 
 def test_demand_collapse_is_inert_without_the_order_links(model: Model) -> None:
     """Knock-out: without overhead, volatility and tightness links, orders are a dead end again."""
-    cut = {"Overhead cost share": 0.0, "Demand volatility weight": 0.0, "Tightness wage elasticity": 0.0}
+    cut = {
+        "Overhead cost share": 0.0,
+        "Demand volatility weight": 0.0,
+        "Tightness wage elasticity": 0.0,
+    }
     assert not holds(model, 8, cut)
 
 
@@ -102,7 +106,10 @@ def test_sustained_losses_drive_firms_out(model: Model, knock_out: Callable[...,
     assert capacity_to_demand(model, HIGH_MINIMUM_WAGE) < 0.1
     no_exit = knock_out(
         ("*(Loss exit drive/(1+Loss exit drive))/Firm exit time", "*0/Firm exit time"),
-        ("*MIN(1, Perceived margin adequacy)/Capacity adjustment time", "/Capacity adjustment time"),
+        (
+            "*MIN(1, Perceived margin adequacy)/Capacity adjustment time",
+            "/Capacity adjustment time",
+        ),
     )
     assert capacity_to_demand(no_exit, HIGH_MINIMUM_WAGE) > 0.9
 
@@ -156,14 +163,17 @@ def test_visible_grievances_raise_civil_society_pressure(model: Model) -> None:
     disclosed = {**quiet, "Public disclosure": 1.0}
     grievance = model.run(disclosed)
     assert at(grievance, "Grievance") > 0.5
-    assert at(grievance, "Civil society pressure") > at(model.run(quiet), "Civil society pressure") + 0.02
+    assert (
+        at(grievance, "Civil society pressure")
+        > at(model.run(quiet), "Civil society pressure") + 0.02
+    )
     cut = model.run({**disclosed, "Grievance campaign weight": 0.0})
     assert at(cut, "Civil society pressure") < 0.01
 
 
 # --- worker type and firm segment are separate -------------------------------------------
 def test_worker_type_and_firm_segment_are_separate(model: Model) -> None:
-    """Temporary workers in visible firms gain from visible compliance; those in less-visible firms do not.
+    """Temporary workers gain from compliance in visible firms, not in less-visible ones.
 
     CSR raises visible compliance, so temporary wages in visible firms rise
     while temporary wages in less-visible firms barely move; in each segment,
@@ -171,7 +181,9 @@ def test_worker_type_and_firm_segment_are_separate(model: Model) -> None:
     """
     base, csr = model.run(), model.run(scenario="csr")
     visible_gain = at(csr, "Temporary wage visible") / at(base, "Temporary wage visible") - 1
-    less_gain = at(csr, "Temporary wage less visible") / at(base, "Temporary wage less visible") - 1
+    less_gain = (
+        at(csr, "Temporary wage less visible") / at(base, "Temporary wage less visible") - 1
+    )
     assert visible_gain > 0.01
     assert visible_gain > 3 * abs(less_gain)
     for segment in ("visible", "less visible"):
@@ -188,7 +200,9 @@ def test_social_index_is_the_weighted_mean_of_outcome_components(model: Model) -
     }
     run = model.run(weights, scenario="labour")
     expected = (
-        2.0 * run["Wage component"] + 1.0 * run["Standards component"] + 0.5 * run["Rights component"]
+        2.0 * run["Wage component"]
+        + 1.0 * run["Standards component"]
+        + 0.5 * run["Rights component"]
     ) / 3.5
     np.testing.assert_allclose(run["Social upgrading index"], expected, rtol=1e-12)
 
