@@ -63,6 +63,11 @@ def test_calibrate_command_writes_every_file(case_folder, tmp_path, capsys):
         "us",
         "uc",
         "lag1",
+        "mape_rw",
+        "mape_trend",
+        "mape_ratio",
+        "u2",
+        "coverage",
     ]
     assert set(zip(stats["series"], stats["sample"], strict=True)) == {
         ("exports", "in"),
