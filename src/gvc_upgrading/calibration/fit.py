@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import CalibrationError
+from .bands import identifiability_status, predictive_band
 from .case import Case, load_case
 from .objective import Objective
 from .optimize import OptimizerReport, fit_differential_evolution, fit_multistart
 from .result import CalibrationResult
-from .bands import identifiability_status, predictive_band
 from .settings import METHODS, FitSettings
 from .simulator import BatchSimulator, Simulator, simulator_for
 from .statistics import statistics_table
