@@ -144,7 +144,7 @@ class JointObjective(ResidualsMixin):
         return np.hstack([a for a, _ in parts]), np.hstack([b for _, b in parts])
 
     def constraint_report(self, theta: np.ndarray) -> list[dict]:
-        """Per case and constraint: largest relative violation at ``theta`` and whether it binds."""
+        """Per case and constraint: largest relative violation at ``theta``; does it bind."""
         out: list[dict] = []
         for objective, part in zip(self.objectives, self._split(theta), strict=True):
             out += objective.constraint_report(part)

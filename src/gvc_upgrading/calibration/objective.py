@@ -431,7 +431,7 @@ class Objective(ResidualsMixin):
         return out
 
     def constraint_report(self, theta: np.ndarray) -> list[dict[str, Any]]:
-        """Per constraint at ``theta`` (one set): largest relative violation and whether it binds."""
+        """Per constraint at ``theta`` (one set): largest relative violation; does it bind."""
         theta = np.atleast_2d(np.asarray(theta, float))[:1]
         _, penalty = self.levels_and_penalties(theta)
         report = []

@@ -1,4 +1,4 @@
-"""One options object for every fit: :class:`FitSettings`, readable from ``[fit]`` in ``case.toml``.
+"""One options object for every fit: :class:`FitSettings`, read from ``[fit]`` in ``case.toml``.
 
 The same settings drive single-case fits (:func:`~.fit.calibrate`) and joint
 fits (:func:`~.joint.calibrate_joint`). A case's ``[fit]`` table gives its
