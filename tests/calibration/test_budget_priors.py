@@ -20,7 +20,9 @@ def test_budget_refuses_more_than_one_parameter_per_three_observations(tmp_path,
     # 4 years x 2 series = 8 observations allow 2 parameters; the case frees 3
     folder = write_case(tmp_path / "few", _few_rows(analytic, 4))
     simulator = AnalyticSimulator()
-    with pytest.raises(CalibrationError, match=r"3 free parameters for 8 in-sample .* budget of 2"):
+    with pytest.raises(
+        CalibrationError, match=r"3 free parameters for 8 in-sample .* budget of 2"
+    ):
         calibrate(folder, simulator=simulator, profile=False)
     assert simulator.runs == 0  # refused before any simulation
     # 5 years x 2 = 10 observations allow 3: accepted

@@ -54,9 +54,7 @@ def test_fit_is_bitwise_identical_whatever_the_holdout_values(tmp_path, syntheti
 def test_holdout_rows_are_not_in_the_fitting_arrays(synthetic_case):
     from gvc_upgrading.calibration import Objective, load_case
 
-    objective = Objective(
-        load_case(synthetic_case), AnalyticSimulator(), holdout_from=HOLDOUT
-    )
+    objective = Objective(load_case(synthetic_case), AnalyticSimulator(), holdout_from=HOLDOUT)
     held = ~objective.observations.in_sample
     assert held.sum() == 2 * (2024 - HOLDOUT + 1)
     assert np.isnan(objective.y[held]).all() and np.isnan(objective.factor[held]).all()
