@@ -171,7 +171,7 @@ def test_binding_constraint_is_respected_and_reported(tmp_path, analytic):
 def test_constraint_on_an_unknown_variable_is_refused(tmp_path, analytic):
     rows = synthetic_rows(analytic, TRUTH, np.random.default_rng(0))
     text = CASE_TOML + CONSTRAINT.replace('left = "Wage"', 'left = "Salary"')
-    with pytest.raises(UnknownVariableError, match="constraint 'wage at most 150'.*'Salary'"):
+    with pytest.raises(UnknownVariableError, match=r"constraint 'wage at most 150'.*'Salary'"):
         calibrate(write_case(tmp_path / "c", rows, text), simulator=AnalyticSimulator())
 
 
