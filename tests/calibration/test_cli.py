@@ -168,10 +168,8 @@ def test_calibrate_command_joint_writes_each_cases_part(tmp_path, capsys):
         )
         write_case(tmp_path / "cases" / f"c{number}", rows, text)
     out = tmp_path / "fits"
-    code = main(
-        ["calibrate", str(tmp_path / "cases"), "--joint", "--out", str(out), "--n-starts", "2"]
-        + ["--no-profile", "--no-progress"]
-    )
+    arguments = ["calibrate", str(tmp_path / "cases"), "--joint", "--out", str(out)]
+    code = main([*arguments, "--n-starts", "2", "--no-profile", "--no-progress"])
     assert code == 0
     for number in range(2):
         document = tomllib.loads((out / f"c{number}" / "parameters.toml").read_text())
