@@ -46,9 +46,8 @@ def main() -> None:
     report = fit_objective(objective, n_starts=settings.n_starts, rng=np.random.default_rng(0))
     timings["point fit"] = time.perf_counter() - start
     runs = objective.n_runs
-    print(
-        f"point fit ({settings.n_starts} starts + polish): {timings['point fit']:.1f} s, {runs} runs"
-    )
+    seconds = timings["point fit"]
+    print(f"point fit ({settings.n_starts} starts + polish): {seconds:.1f} s, {runs} runs")
     before = objective.n_runs
     start = time.perf_counter()
     _, _, converged = bootstrap_refits(
