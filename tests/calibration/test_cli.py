@@ -174,6 +174,8 @@ def test_calibrate_command_joint_writes_each_cases_part(tmp_path, capsys):
     for number in range(2):
         document = tomllib.loads((out / f"c{number}" / "parameters.toml").read_text())
         assert document["joint_fit"] == "c0+c1"
+        with xr.open_dataset(out / f"c{number}" / "ensemble.nc") as stored:
+            assert stored.attrs["model_sha256"] == file_sha256(LOGISTIC_MDL)
         assert document["holdout_from"] == 2020 and document["bootstrap"] == 4
         assert set(document["estimates"]) == {"Growth rate", "Capacity", "Wage growth"}
         stats = pd.read_csv(out / f"c{number}" / "fit_statistics.csv")

@@ -44,7 +44,15 @@ def get_simulator(case: Case) -> Simulator:
 
 
 def _model_attribute(objective: Any, name: str) -> str:
-    """``sha256`` or ``path`` of the model the objective simulates ("" when it has none)."""
+    """``sha256`` or ``path`` of the model the objective simulates ("" when it has none).
+
+    A joint objective reports its cases' model when they share one, else the
+    distinct values joined by ``";"``.
+    """
+    parts = getattr(objective, "objectives", None)
+    if parts is not None:
+        values = dict.fromkeys(_model_attribute(part, name) for part in parts)
+        return ";".join(v for v in values if v)
     model = getattr(getattr(objective, "simulator", None), "model", None)
     return str(getattr(model, name, ""))
 

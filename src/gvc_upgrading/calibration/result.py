@@ -450,6 +450,12 @@ class CalibrationResult:
         diagnostics["constraints"] = [
             c for c in diagnostics.get("constraints", ()) if c.get("case") == name
         ]
+        for key in ("drivers_used", "drivers_ignored"):
+            diagnostics[key] = [
+                str(d).removeprefix(prefix)
+                for d in diagnostics.get(key, ())
+                if str(d).startswith(prefix)
+            ]
         diagnostics["n_observations"] = len(obs)
         diagnostics["n_in_sample"] = int(obs["in_sample"].sum()) if len(obs) else 0
         return CalibrationResult(
