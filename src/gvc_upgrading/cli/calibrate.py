@@ -3,7 +3,10 @@
 For each case the files of :mod:`gvc_upgrading.calibration.outputs`
 (``parameters.toml``, ``fit_statistics.csv``, ``ensemble.nc``, ``fit.png``)
 are written to ``--out/<case>/``; they appear together or not at all, and a
-case that fails to load writes nothing.
+case that fails to load writes nothing. With ``--joint`` the cases are fitted
+together (structural parameters shared, see ``[joint]`` in ``case.toml``) and
+each case's part of the joint fit is written to its folder. Options not given
+on the command line come from each case's ``[fit]`` table.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ import argparse
 import math
 from pathlib import Path
 
-from ..calibration import METHODS, calibrate, load_case
+from ..calibration import METHODS, calibrate, calibrate_joint, load_case
 from ..calibration.outputs import write_result
 from ..errors import SpecError
 from ..outdir import OutputFolder, check_slug
 
-__all__ = ["calibrate_command", "case_folders", "register"]
+__all__ = ["DEFAULT_BOOTSTRAP", "calibrate_command", "case_folders", "register"]
+
+#: Bootstrap refits when neither the command line nor the case's [fit] table gives a number.
+DEFAULT_BOOTSTRAP = 200
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,23 +49,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="output folder, created if its parent exists (default: ./fits)",
     )
     parser.add_argument(
+        "--joint",
+        action="store_true",
+        help="fit all cases together with shared structural parameters ([joint] in case.toml)",
+    )
+    parser.add_argument(
         "--holdout-from",
         type=float,
         default=None,
         metavar="YEAR",
-        help="fit only observations before YEAR; score later ones as hold-out",
+        help="fit only observations before YEAR; score later ones as hold-out "
+        "(default: holdout_from in the case's [fit] table)",
     )
     parser.add_argument(
         "--bootstrap",
         type=int,
-        default=200,
+        default=None,
         metavar="N",
-        help="bootstrap refits for the intervals and uncertainty bands (default: 200)",
+        help="bootstrap refits for the intervals and predictive bands "
+        f"(default: [fit] bootstrap, else {DEFAULT_BOOTSTRAP})",
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    parser.add_argument("--method", choices=METHODS, default="multistart", help="optimizer")
     parser.add_argument(
-        "--n-starts", type=int, default=8, metavar="K", help="Latin-hypercube starts (default 8)"
+        "--seed", type=int, default=None, metavar="S", help="random seed (default: [fit], else 0)"
+    )
+    parser.add_argument("--method", choices=METHODS, default=None, help="optimizer")
+    parser.add_argument(
+        "--n-starts",
+        type=int,
+        default=None,
+        metavar="K",
+        help="Latin-hypercube starts (default: [fit], else 8)",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the profile likelihood")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -79,6 +98,64 @@ def case_folders(target: str) -> list[str | Path]:
     return [target]
 
 
+def _options(args: argparse.Namespace, case_fit: dict) -> dict:
+    options = {
+        "method": args.method,
+        "n_starts": args.n_starts,
+        "bootstrap": args.bootstrap,
+        "holdout_from": args.holdout_from,
+        "seed": args.seed,
+    }
+    if args.bootstrap is None and "bootstrap" not in case_fit:
+        options["bootstrap"] = DEFAULT_BOOTSTRAP
+    if args.no_profile:
+        options["profile"] = False
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _summary(name: str, result) -> None:
+    for row in result.statistics.itertuples():
+        line = (
+            f"{name}: {row.series} ({row.sample}): n={row.n} R2={row.r2:.3f} "
+            f"MAPE={row.mape:.1f}% UM={row.um:.2f} US={row.us:.2f} UC={row.uc:.2f}"
+        )
+        if row.sample == "holdout":
+            line += (
+                f" | random walk MAPE={row.mape_rw:.1f}% trend MAPE={row.mape_trend:.1f}% "
+                f"U2={row.u2:.2f} band coverage={row.coverage:.0%}"
+            )
+        print(line)
+
+
+def _check_arguments(args: argparse.Namespace, cases: list) -> None:
+    if args.bootstrap is not None and args.bootstrap < 0:
+        raise SpecError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        raise SpecError(f"--seed must be between 0 and 2**32 - 1, got {args.seed}")
+    if args.n_starts is not None and args.n_starts < 1:
+        raise SpecError(f"--n-starts must be >= 1, got {args.n_starts}")
+    if args.holdout_from is None:
+        return
+    if not math.isfinite(args.holdout_from):
+        raise SpecError(f"--holdout-from must be a finite year, got {args.holdout_from}")
+    for case in cases:
+        years = case.data["year"].astype(float)
+        if not (years >= args.holdout_from).any():
+            raise SpecError(
+                f"--holdout-from {args.holdout_from:g}: case {case.name!r} has no observation"
+                f" from then on (its last is in {years.max():g}), so nothing would be held out"
+            )
+
+
+def _write(out: Path, name: str, result) -> None:
+    """Write one case's files to ``out/<name>/`` through the output guard."""
+    folder = OutputFolder.prepare(out)
+    with folder.staging() as stage:
+        write_result(result, stage)
+        for path in folder.adopt_tree(stage, prefix=name):
+            print(f"wrote {path}")
+
+
 def calibrate_command(args: argparse.Namespace) -> int:
     """Calibrate the case(s) named on the command line and write the result files."""
     cases = [load_case(c) for c in case_folders(args.case)]  # every case checked first
@@ -91,43 +168,20 @@ def calibrate_command(args: argparse.Namespace) -> int:
                 " their results would overwrite each other"
             )
         seen[case.name] = case.folder
-    if args.bootstrap < 0:
-        raise SpecError(f"--bootstrap must be >= 0, got {args.bootstrap}")
-    if not 0 <= args.seed < 2**32:
-        raise SpecError(f"--seed must be between 0 and 2**32 - 1, got {args.seed}")
-    if args.n_starts < 1:
-        raise SpecError(f"--n-starts must be >= 1, got {args.n_starts}")
-    if args.holdout_from is not None and not math.isfinite(args.holdout_from):
-        raise SpecError(f"--holdout-from must be a finite year, got {args.holdout_from}")
-    if args.holdout_from is not None:
+    _check_arguments(args, cases)
+    if args.joint and len(cases) < 2:
+        raise SpecError("--joint needs a folder holding at least two cases")
+    OutputFolder.prepare(args.out, create=False)  # before any fitting
+    progress = False if args.no_progress else None
+    if args.joint:
+        result = calibrate_joint(cases, progress=progress, **_options(args, dict(cases[0].fit)))
         for case in cases:
-            years = case.data["year"].astype(float)
-            if not (years >= args.holdout_from).any():
-                raise SpecError(
-                    f"--holdout-from {args.holdout_from:g}: case {case.name!r} has no observation"
-                    f" from then on (its last is in {years.max():g}), so nothing would be held out"
-                )
-    OutputFolder.prepare(args.out, create=False)
+            part = result.for_case(case.name)
+            _write(args.out, case.name, part)
+            _summary(case.name, part)
+        return 0
     for case in cases:
-        result = calibrate(
-            case,
-            method=args.method,
-            n_starts=args.n_starts,
-            seed=args.seed,
-            holdout_from=args.holdout_from,
-            bootstrap=args.bootstrap,
-            profile=not args.no_profile,
-            progress=False if args.no_progress else None,
-        )
-        folder = OutputFolder.prepare(args.out)
-        with folder.staging() as stage:
-            write_result(result, stage)
-            for path in folder.adopt_tree(stage, prefix=case.name):
-                print(f"wrote {path}")
-        stats = result.statistics
-        for row in stats.itertuples():
-            print(
-                f"{case.name}: {row.series} ({row.sample}): n={row.n} R2={row.r2:.3f} "
-                f"MAPE={row.mape:.1f}% UM={row.um:.2f} US={row.us:.2f} UC={row.uc:.2f}"
-            )
+        result = calibrate(case, progress=progress, **_options(args, dict(case.fit)))
+        _write(args.out, case.name, result)
+        _summary(case.name, result)
     return 0
