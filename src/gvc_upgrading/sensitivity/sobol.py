@@ -3,21 +3,20 @@
 :func:`sobol` samples the study's parameters with SALib's scrambled Sobol'
 sequence in Saltelli's scheme, evaluates the target in chunks (optionally
 checkpointed), and estimates first-order, total and second-order indices with
-SALib, returning them as a labelled :class:`xarray.Dataset`.
+SALib's estimators, computed for all output columns at once by
+:mod:`.estimation` (equal to ``SALib.analyze.sobol.analyze`` to round-off),
+returning them as a labelled :class:`xarray.Dataset`.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
-from SALib.analyze import sobol as salib_sobol_analyze
 from SALib.sample import sobol as salib_sobol_sample
 from tqdm import tqdm
 
@@ -31,6 +30,7 @@ from .design import (
     resolve_groups,
     result_coords,
 )
+from .estimation import estimate_sobol
 from .spec import Study, load_study
 from .targets import FunctionTarget, OutputColumns, Target, make_target
 
@@ -225,7 +225,9 @@ def sobol(
     -----
     Sampling is SALib's ``sobol.sample`` (scrambled Sobol' sequence seeded
     with ``seed``, Saltelli's cross-sampling); estimation is SALib's
-    ``sobol.analyze`` with a bootstrap seeded from ``seed``. S1 and ST are
+    ``sobol.analyze`` (computed by :func:`.estimation.estimate_sobol`, which
+    equals it to round-off, for all columns at once) with a bootstrap seeded
+    from ``seed``. S1 and ST are
     estimated from the A, B and AB_j runs (calling SALib without second
     order), S2 from the whole design; so a trajectory output's indices in a
     year equal those of the same value taken as a scalar output.
@@ -253,55 +255,45 @@ def sobol(
     return analyse_sobol(design, values, progress=progress)
 
 
-def _drop_second_order_rows(values: np.ndarray, num_factors: int) -> np.ndarray:
-    """Keep the A, AB_j and B rows of a second-order design (drop BA_j)."""
-    blocks = values.reshape(-1, 2 * num_factors + 2)
-    keep = np.r_[0 : num_factors + 1, 2 * num_factors + 1]
-    return blocks[:, keep].reshape(-1)
+def _symmetric(upper: np.ndarray) -> np.ndarray:
+    """Mirror SALib's upper-triangle S2 layout ``(..., D, D)``; NaN on the diagonal."""
+    mirrored = np.where(np.isnan(upper), np.swapaxes(upper, -1, -2), upper)
+    diagonal = np.arange(upper.shape[-1])
+    mirrored[..., diagonal, diagonal] = np.nan
+    return mirrored
 
 
-def _salib_analysis(design: SobolDesign, values: np.ndarray, *, second_order: bool):
-    study = design.study
-    return salib_sobol_analyze.analyze(
-        design.problem,
-        values,
-        calc_second_order=second_order,
-        num_resamples=study.num_resamples,
-        conf_level=study.conf_level,
-        seed=analysis_seed(study.seed),
-    )
-
-
-def _indices_of(
-    design: SobolDesign, values: np.ndarray, *, second_order: bool
+def _estimate_columns(
+    design: SobolDesign, values: np.ndarray, pair_columns: list[int]
 ) -> dict[str, np.ndarray]:
-    """Indices of one output column.
+    """Indices of every column at once (see :mod:`.estimation`); constant columns get 0.
 
     S1 and ST always come from the A, AB_j and B runs alone (the BA_j runs of a
     second-order design only serve S2), so a trajectory output's indices in a
     year equal those of the same value taken as a scalar output.
     """
-    factors = design.num_factors
-    if is_constant(values):
-        result = {name: np.zeros(factors) for name in _INDEX_NAMES}
-        if second_order:
-            pairs = np.zeros((factors, factors))
-            np.fill_diagonal(pairs, np.nan)
-            result["S2"] = pairs
-            result["S2_conf"] = pairs.copy()
-        return result
-    first_and_total = (
-        _drop_second_order_rows(values, factors) if design.study.second_order else values
+    study = design.study
+    constant = np.array([is_constant(values[:, j]) for j in range(values.shape[1])], dtype=bool)
+    estimate = estimate_sobol(
+        values,
+        design.num_factors,
+        second_order_design=study.second_order,
+        second_order_columns=pair_columns,
+        num_resamples=study.num_resamples,
+        conf_level=study.conf_level,
+        seed=analysis_seed(study.seed),
     )
-    estimate = _salib_analysis(design, first_and_total, second_order=False)
-    result = {name: np.asarray(estimate[name], dtype=float) for name in _INDEX_NAMES}
-    if second_order:
-        pairs = _salib_analysis(design, values, second_order=True)
+    result = {name: getattr(estimate, name).copy() for name in _INDEX_NAMES}
+    for name in _INDEX_NAMES:
+        result[name][constant] = 0.0
+    if pair_columns:
         for name in ("S2", "S2_conf"):
-            upper = np.asarray(pairs[name], dtype=float)
-            symmetric = np.where(np.isnan(upper), upper.T, upper)
-            np.fill_diagonal(symmetric, np.nan)
-            result[name] = symmetric
+            pairs = _symmetric(getattr(estimate, name))
+            zeros = np.zeros((design.num_factors, design.num_factors))
+            np.fill_diagonal(zeros, np.nan)
+            pairs[constant[pair_columns]] = zeros
+            result[name] = pairs
+    result["constant"] = constant
     return result
 
 
@@ -345,7 +337,10 @@ def analyse_sobol(
         {
             "second_order": int(with_s2),
             "sampler": "SALib.sample.sobol.sample (scrambled Sobol', Saltelli scheme)",
-            "estimator": "SALib.analyze.sobol.analyze (Saltelli 2010, Jansen; Saltelli 2002 S2)",
+            "estimator": (
+                "gvc_upgrading.sensitivity.estimation, vectorised; equal to"
+                " SALib.analyze.sobol.analyze (Saltelli 2010, Jansen; Saltelli 2002 S2)"
+            ),
             "bootstrap_seed": analysis_seed(study.seed),
             "factor_dim": factor_dim,
         }
@@ -355,63 +350,40 @@ def analyse_sobol(
     pair_dim = f"{factor_dim}_2"
     scalars = [c for c in layout if c.times is None]
     trajectories = [c for c in layout if c.times is not None]
-    jobs = [(c.start, with_s2) for c in scalars]
-    jobs += [(j, False) for c in trajectories for j in range(c.start, c.start + c.width)]
-    estimates: dict[int, dict[str, np.ndarray]] = {}
-
-    def estimate(job: tuple[int, bool]) -> tuple[int, dict[str, np.ndarray]]:
-        column, pairs = job
-        return column, _indices_of(design, values[:, column], second_order=pairs)
-
-    # Columns are independent (each SALib call seeds its own bootstrap), so they
-    # are estimated on a thread pool; NumPy releases the GIL in the heavy parts.
-    # The warnings filter is set once here: catch_warnings is not thread-safe.
-    workers = max(1, min(os.cpu_count() or 1, len(jobs)))
-    with (
-        warnings.catch_warnings(),
-        ThreadPoolExecutor(max_workers=workers) as pool,
-        tqdm(
-            total=len(jobs),
-            desc="estimating indices",
-            unit="column",
-            disable=not progress_enabled(progress),
-            leave=False,
-        ) as bar,
-    ):
-        # SALib warns when a bootstrap resample happens to be constant; the
-        # interval is then computed from the other resamples.
-        warnings.filterwarnings("ignore", message="Constant values encountered")
-        for column, indices in pool.map(estimate, jobs):
-            estimates[column] = indices
-            bar.update()
+    scalar_columns = [c.start for c in scalars]
+    with tqdm(
+        total=1,
+        desc="estimating indices",
+        unit="pass",
+        disable=not progress_enabled(progress),
+        leave=False,
+    ) as bar:
+        estimates = _estimate_columns(design, values, scalar_columns if with_s2 else [])
+        bar.update()
+    constant = estimates["constant"]
+    variance = values.var(axis=0)
     if scalars:
-        per_output = [estimates[c.start] for c in scalars]
         for name in _INDEX_NAMES:
-            dataset[name] = (("output", factor_dim), np.stack([r[name] for r in per_output]))
+            dataset[name] = (("output", factor_dim), estimates[name][scalar_columns])
         if with_s2:
             dataset = dataset.assign_coords({pair_dim: factors})
             for name in ("S2", "S2_conf"):
-                dataset[name] = (
-                    ("output", factor_dim, pair_dim),
-                    np.stack([r[name] for r in per_output]),
-                )
-        dataset["constant"] = ("output", [is_constant(values[:, c.start]) for c in scalars])
-        dataset["variance"] = ("output", [float(np.var(values[:, c.start])) for c in scalars])
+                dataset[name] = (("output", factor_dim, pair_dim), estimates[name])
+        dataset["constant"] = ("output", constant[scalar_columns])
+        dataset["variance"] = ("output", variance[scalar_columns])
     if trajectories:
-        stacked = {name: [] for name in _INDEX_NAMES}
-        constant, variance = [], []
-        for c in trajectories:
-            columns = range(c.start, c.start + c.width)
-            per_time = [estimates[j] for j in columns]
-            for name in _INDEX_NAMES:
-                stacked[name].append(np.stack([r[name] for r in per_time], axis=-1))
-            constant.append([is_constant(values[:, j]) for j in columns])
-            variance.append([float(np.var(values[:, j])) for j in columns])
         for name in _INDEX_NAMES:
             label = name.replace("S1", "S1_time").replace("ST", "ST_time")
-            dataset[label] = (("trajectory", factor_dim, "time"), np.stack(stacked[name]))
-        dataset["constant_time"] = (("trajectory", "time"), np.array(constant, dtype=bool))
-        dataset["variance_time"] = (("trajectory", "time"), np.array(variance))
+            stacked = np.stack([estimates[name][c.columns].T for c in trajectories])
+            dataset[label] = (("trajectory", factor_dim, "time"), stacked)
+        dataset["constant_time"] = (
+            ("trajectory", "time"),
+            np.stack([constant[c.columns] for c in trajectories]),
+        )
+        dataset["variance_time"] = (
+            ("trajectory", "time"),
+            np.stack([variance[c.columns] for c in trajectories]),
+        )
     _describe(dataset)
     return dataset
 
