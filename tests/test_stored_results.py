@@ -23,7 +23,7 @@ REFRESH = {
     "calibration": "gvc-upgrading calibrate calibration/cases --out calibration/fits "
     "--holdout-from 2017 --bootstrap 200 --seed 0",
     "sensitivity": "gvc-upgrading sensitivity sensitivity/studies/default.toml "
-    "--out sensitivity/results/default",
+    "--out sensitivity/results/default --figures",
 }
 
 
