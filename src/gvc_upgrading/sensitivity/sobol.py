@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from SALib.sample import sobol as salib_sobol_sample
 from tqdm import tqdm
 
 from .checkpoint import ChunkStore, evaluate_in_chunks, progress_enabled
@@ -31,6 +30,7 @@ from .design import (
     result_coords,
 )
 from .estimation import estimate_sobol
+from .sampling import SaltelliDesign
 from .spec import Study, load_study
 from .targets import FunctionTarget, OutputColumns, Target, make_target
 
@@ -73,19 +73,20 @@ class SobolDesign:
         per_point = 2 * self.num_factors + 2 if self.study.second_order else self.num_factors + 2
         return n * per_point
 
-    def sample(self, n: int) -> np.ndarray:
-        """Return the Saltelli design for ``n`` (SALib, scrambled Sobol', the study's seed).
-
-        The design for ``n`` is the first ``rows(n)`` rows of the design for any
-        larger power of two.
-        """
-        return salib_sobol_sample.sample(
-            self.problem,
-            n,
-            calc_second_order=self.study.second_order,
-            scramble=True,
-            seed=self.study.seed,
+    def saltelli(self, n: int) -> SaltelliDesign:
+        """The Saltelli design for ``n``, whose rows can be built range by range."""
+        return SaltelliDesign(
+            self.problem, n, second_order=self.study.second_order, seed=self.study.seed
         )
+
+    def sample(self, n: int) -> np.ndarray:
+        """Return the Saltelli design for ``n`` (scrambled Sobol', the study's seed).
+
+        Equal to SALib's ``sobol.sample`` with the same settings (built by
+        :class:`.sampling.SaltelliDesign`). The design for ``n`` is the first
+        ``rows(n)`` rows of the design for any larger power of two.
+        """
+        return self.saltelli(n).sample()
 
     def checkpoint_key(self) -> str:
         """Hash of everything that determines the evaluations (N excluded)."""
