@@ -44,3 +44,19 @@ def test_smaller_design_is_a_prefix_and_seed_matters():
     np.testing.assert_array_equal(large[: small.shape[0]], small)
     other = SaltelliDesign(PLAIN, 32, second_order=True, seed=4).sample()
     assert not np.array_equal(small, other)
+
+
+def test_chunked_evaluation_builds_rows_on_demand():
+    from gvc_upgrading.sensitivity.checkpoint import evaluate_in_chunks
+
+    design = SaltelliDesign(PLAIN, 64, second_order=True, seed=3)
+    seen = []
+
+    def function(x):
+        seen.append(x.shape[0])
+        return np.column_stack([x.sum(axis=1), x[:, 0]])
+
+    streamed = evaluate_in_chunks(function, design, chunk_size=100, first_row=30)
+    whole = design.sample()
+    np.testing.assert_array_equal(streamed, function(whole)[30:])
+    assert max(seen[:-1]) <= 100 and sum(seen[:-1]) == design.rows - 30

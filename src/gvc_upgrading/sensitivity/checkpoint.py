@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -22,7 +23,7 @@ from tqdm import tqdm
 from ..errors import SpecError
 from ..io import atomic_path
 
-__all__ = ["ChunkStore", "evaluate_in_chunks", "progress_enabled"]
+__all__ = ["ChunkStore", "RowSource", "evaluate_in_chunks", "progress_enabled"]
 
 
 def progress_enabled(progress: bool | None) -> bool:
@@ -85,9 +86,32 @@ def _chunks(first: int, rows: int, size: int) -> Iterator[tuple[int, int]]:
         start = stop
 
 
+class RowSource(Protocol):
+    """A design whose rows are built on demand (see :class:`.sampling.SaltelliDesign`)."""
+
+    @property
+    def rows(self) -> int:
+        """Number of rows."""
+        ...
+
+    def rows_between(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``[start, stop)``."""
+        ...
+
+
+def _row_count(samples: np.ndarray | RowSource) -> int:
+    return samples.shape[0] if isinstance(samples, np.ndarray) else samples.rows
+
+
+def _rows(samples: np.ndarray | RowSource, start: int, stop: int) -> np.ndarray:
+    if isinstance(samples, np.ndarray):
+        return samples[start:stop]
+    return samples.rows_between(start, stop)
+
+
 def evaluate_in_chunks(
     evaluate: Callable[[np.ndarray], np.ndarray],
-    samples: np.ndarray,
+    samples: np.ndarray | RowSource,
     *,
     chunk_size: int,
     store: ChunkStore | None = None,
@@ -101,10 +125,11 @@ def evaluate_in_chunks(
     ----------
     evaluate : callable
         Maps an ``(m, D)`` array to ``(m, K)``.
-    samples : numpy.ndarray
-        The whole design, ``(rows, D)``; chunk boundaries are multiples of
-        ``chunk_size`` counted from row 0, so designs that share a prefix share
-        chunks.
+    samples : numpy.ndarray or RowSource
+        The whole design, ``(rows, D)``, or a design that builds its rows
+        chunk by chunk (so that the design is never held in memory at once);
+        chunk boundaries are multiples of ``chunk_size`` counted from row 0,
+        so designs that share a prefix share chunks.
     chunk_size : int
         Rows per chunk.
     store : ChunkStore, optional
@@ -115,9 +140,14 @@ def evaluate_in_chunks(
         Show a tqdm bar (default: when stderr is a terminal).
     description : str
         Label of the bar.
+
+    Notes
+    -----
+    Each chunk's outputs go straight into one preallocated result array (no
+    list of pieces concatenated at the end, which held every output twice).
     """
-    rows = samples.shape[0]
-    pieces: list[np.ndarray] = []
+    rows = _row_count(samples)
+    values: np.ndarray | None = None
     with tqdm(
         total=rows - first_row,
         desc=description,
@@ -127,19 +157,20 @@ def evaluate_in_chunks(
         leave=False,
     ) as bar:
         for start, stop in _chunks(first_row, rows, chunk_size):
-            values = store.load(start, stop) if store is not None else None
-            if values is None:
-                values = np.asarray(evaluate(samples[start:stop]), dtype=float)
+            chunk = store.load(start, stop) if store is not None else None
+            if chunk is None:
+                chunk = np.asarray(evaluate(_rows(samples, start, stop)), dtype=float)
                 if store is not None:
-                    store.save(start, stop, values)
-            pieces.append(values)
+                    store.save(start, stop, chunk)
+            if values is None:
+                values = np.empty((rows - first_row, chunk.shape[1]))
+            elif chunk.shape[1] != values.shape[1]:
+                raise SpecError(
+                    "stored checkpoint chunks disagree in their number of output columns;"
+                    " delete the checkpoint directory and run again"
+                )
+            values[start - first_row : stop - first_row] = chunk
             bar.update(stop - start)
-    if not pieces:
+    if values is None:
         return np.empty((0, 0))
-    widths = {p.shape[1] for p in pieces}
-    if len(widths) != 1:
-        raise SpecError(
-            "stored checkpoint chunks disagree in their number of output columns;"
-            " delete the checkpoint directory and run again"
-        )
-    return np.concatenate(pieces, axis=0)
+    return values

@@ -96,13 +96,17 @@ class SobolDesign:
 
     def evaluate(
         self,
-        samples: np.ndarray,
+        samples: np.ndarray | SaltelliDesign,
         *,
         first_row: int = 0,
         progress: bool | None = None,
         checkpoint_dir: str | os.PathLike[str] | None = None,
     ) -> np.ndarray:
-        """Evaluate the design from ``first_row`` on, chunk by chunk (checkpointed if asked)."""
+        """Evaluate the design from ``first_row`` on, chunk by chunk (checkpointed if asked).
+
+        ``samples`` is the design's array, or its :class:`SaltelliDesign`
+        (then each chunk's rows are built only when it is evaluated).
+        """
         store = None
         if checkpoint_dir is not None:
             store = ChunkStore(
@@ -251,8 +255,10 @@ def sobol(
         groups=groups,
         scheduler=scheduler,
     )
-    samples = design.sample(design.study.n)
-    values = design.evaluate(samples, progress=progress, checkpoint_dir=checkpoint_dir)
+    # rows are built chunk by chunk: the whole design is never held in memory
+    values = design.evaluate(
+        design.saltelli(design.study.n), progress=progress, checkpoint_dir=checkpoint_dir
+    )
     return analyse_sobol(design, values, progress=progress)
 
 
