@@ -31,6 +31,7 @@ from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
 from ..errors import SpecError
+from .checkpoint import StoredValues, column_block
 
 __all__ = ["SobolEstimate", "estimate_sobol", "resample_counts", "resample_indices"]
 
@@ -38,6 +39,8 @@ __all__ = ["SobolEstimate", "estimate_sobol", "resample_counts", "resample_indic
 _EPS = float(np.finfo(float).eps)
 #: Bytes of temporaries a block of columns may use (bounds the working memory).
 BLOCK_BYTES = 64 * 2**20
+#: Bytes of stored outputs (see :class:`.checkpoint.StoredValues`) read back at a time.
+READ_BYTES = 128 * 2**20
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ def _second_order(
 
 
 def estimate_sobol(
-    values: np.ndarray,
+    values: np.ndarray | StoredValues,
     num_factors: int,
     *,
     second_order_design: bool,
@@ -203,9 +206,10 @@ def estimate_sobol(
 
     Parameters
     ----------
-    values : numpy.ndarray
+    values : numpy.ndarray or StoredValues
         ``(rows, K)`` evaluations of a Saltelli design (SALib's row order:
-        per base point A, AB_1..AB_D, [BA_1..BA_D,] B).
+        per base point A, AB_1..AB_D, [BA_1..BA_D,] B), in memory or left in
+        the checkpoint store (read back a block of columns at a time).
     num_factors : int
         D, the number of factors (parameters or groups).
     second_order_design : bool
@@ -228,11 +232,12 @@ def estimate_sobol(
     SpecError
         If the number of rows does not fit the design, or settings are out of range.
     """
-    values = np.asarray(values, dtype=float)
-    if values.ndim == 1:
-        values = values[:, None]
+    if not isinstance(values, StoredValues):
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
     step = 2 * num_factors + 2 if second_order_design else num_factors + 2
-    if values.ndim != 2 or values.shape[0] == 0 or values.shape[0] % step:
+    if len(values.shape) != 2 or values.shape[0] == 0 or values.shape[0] % step:
         raise SpecError(
             f"{values.shape[0]} rows do not form a Saltelli design of {num_factors} factors"
             f" ({step} rows per base point)"
@@ -249,7 +254,7 @@ def estimate_sobol(
 
 
 def _estimate(
-    values: np.ndarray,
+    values: np.ndarray | StoredValues,
     num_factors: int,
     step: int,
     pair_columns: list[int],
@@ -269,13 +274,21 @@ def _estimate(
         name: np.empty((columns, num_factors)) for name in ("S1", "S1_conf", "ST", "ST_conf")
     }
     width = _block_width(n, num_factors, num_resamples, columns)
-    for start in range(0, columns, width):
-        block = values[:, start : start + width]
-        if second_order_design:
-            block = block.reshape(n, step, -1)[:, keep, :].reshape(n * first_step, -1)
-        estimates = _first_and_total(_normalise(block), num_factors, first_step, counts, z)
-        for name, array in estimates.items():
-            result[name][start : start + width] = array
+    # stored outputs are read back a wide block of columns at a time (each read
+    # passes over every chunk file), then estimated a narrower block at a time
+    read_width = columns
+    if isinstance(values, StoredValues):
+        read_width = max(width, READ_BYTES // (8 * values.shape[0]))
+    for outer in range(0, columns, read_width):
+        read = column_block(values, slice(outer, outer + read_width))
+        for inner in range(0, read.shape[1], width):
+            block = read[:, inner : inner + width]
+            if second_order_design:
+                block = block.reshape(n, step, -1)[:, keep, :].reshape(n * first_step, -1)
+            estimates = _first_and_total(_normalise(block), num_factors, first_step, counts, z)
+            start = outer + inner
+            for name, array in estimates.items():
+                result[name][start : start + array.shape[0]] = array
     s2 = conf = None
     if pair_columns:
         s2 = np.empty((len(pair_columns), num_factors, num_factors))
@@ -283,7 +296,9 @@ def _estimate(
         width = _block_width(n, num_factors, num_resamples, len(pair_columns))
         for start in range(0, len(pair_columns), width):
             chosen = pair_columns[start : start + width]
-            pairs, half = _second_order(_normalise(values[:, chosen]), num_factors, counts, z)
+            pairs, half = _second_order(
+                _normalise(column_block(values, chosen)), num_factors, counts, z
+            )
             s2[start : start + width] = pairs
             conf[start : start + width] = half
     return SobolEstimate(S2=s2, S2_conf=conf, **result)

@@ -19,7 +19,14 @@ import numpy as np
 import xarray as xr
 from tqdm import tqdm
 
-from .checkpoint import ChunkStore, evaluate_in_chunks, progress_enabled
+from ..errors import SpecError
+from .checkpoint import (
+    ChunkStore,
+    StoredValues,
+    column_block,
+    evaluate_in_chunks,
+    progress_enabled,
+)
 from .design import (
     analysis_seed,
     common_attrs,
@@ -29,7 +36,7 @@ from .design import (
     resolve_groups,
     result_coords,
 )
-from .estimation import estimate_sobol
+from .estimation import READ_BYTES, estimate_sobol
 from .sampling import SaltelliDesign
 from .spec import Study, load_study
 from .targets import FunctionTarget, OutputColumns, Target, make_target
@@ -101,11 +108,14 @@ class SobolDesign:
         first_row: int = 0,
         progress: bool | None = None,
         checkpoint_dir: str | os.PathLike[str] | None = None,
-    ) -> np.ndarray:
+        in_memory: bool = True,
+    ) -> np.ndarray | StoredValues:
         """Evaluate the design from ``first_row`` on, chunk by chunk (checkpointed if asked).
 
         ``samples`` is the design's array, or its :class:`SaltelliDesign`
-        (then each chunk's rows are built only when it is evaluated).
+        (then each chunk's rows are built only when it is evaluated). With
+        ``in_memory=False`` (needs ``checkpoint_dir``) the outputs stay in the
+        checkpoint chunks and are read back a block of columns at a time.
         """
         store = None
         if checkpoint_dir is not None:
@@ -126,8 +136,9 @@ class SobolDesign:
             first_row=first_row,
             progress=progress,
             description=f"sobol {self.study.name}",
+            in_memory=in_memory,
         )
-        if isinstance(self.target, FunctionTarget) and values.size:
+        if isinstance(self.target, FunctionTarget) and values.shape[0]:
             self.target.settle_layout(values.shape[1])
         return values
 
@@ -255,11 +266,41 @@ def sobol(
         groups=groups,
         scheduler=scheduler,
     )
-    # rows are built chunk by chunk: the whole design is never held in memory
+    # rows are built chunk by chunk: the whole design is never held in memory;
+    # large outputs stay in the checkpoint chunks (see IN_MEMORY_BYTES)
     values = design.evaluate(
-        design.saltelli(design.study.n), progress=progress, checkpoint_dir=checkpoint_dir
+        design.saltelli(design.study.n),
+        progress=progress,
+        checkpoint_dir=checkpoint_dir,
+        in_memory=checkpoint_dir is None or _fits_in_memory(design),
     )
     return analyse_sobol(design, values, progress=progress)
+
+
+#: Outputs of a design up to this size are kept in memory; larger ones (with a
+#: checkpoint folder) stay in the checkpoint chunks and are read back by column.
+IN_MEMORY_BYTES = 256 * 2**20
+
+
+def _fits_in_memory(design: SobolDesign) -> bool:
+    try:
+        width = sum(c.width for c in design.target.layout)
+    except SpecError:  # a function whose outputs are not known yet
+        return True
+    return 8 * design.rows(design.study.n) * width <= IN_MEMORY_BYTES
+
+
+def _column_summaries(values: np.ndarray | StoredValues) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each column is constant, and its variance (read a block at a time)."""
+    rows, columns = values.shape
+    width = columns if isinstance(values, np.ndarray) else max(1, READ_BYTES // (8 * rows))
+    constant, variance = np.empty(columns, dtype=bool), np.empty(columns)
+    for start in range(0, columns, width):
+        block = column_block(values, slice(start, start + width))
+        for j in range(block.shape[1]):
+            constant[start + j] = is_constant(block[:, j])
+        variance[start : start + block.shape[1]] = block.var(axis=0)
+    return constant, variance
 
 
 def _symmetric(upper: np.ndarray) -> np.ndarray:
@@ -271,7 +312,7 @@ def _symmetric(upper: np.ndarray) -> np.ndarray:
 
 
 def _estimate_columns(
-    design: SobolDesign, values: np.ndarray, pair_columns: list[int]
+    design: SobolDesign, values: np.ndarray | StoredValues, pair_columns: list[int]
 ) -> dict[str, np.ndarray]:
     """Indices of every column at once (see :mod:`.estimation`); constant columns get 0.
 
@@ -280,7 +321,7 @@ def _estimate_columns(
     year equal those of the same value taken as a scalar output.
     """
     study = design.study
-    constant = np.array([is_constant(values[:, j]) for j in range(values.shape[1])], dtype=bool)
+    constant, variance = _column_summaries(values)
     estimate = estimate_sobol(
         values,
         design.num_factors,
@@ -301,12 +342,13 @@ def _estimate_columns(
             pairs[constant[pair_columns]] = zeros
             result[name] = pairs
     result["constant"] = constant
+    result["variance"] = variance
     return result
 
 
 def analyse_sobol(
     design: SobolDesign,
-    values: np.ndarray,
+    values: np.ndarray | StoredValues,
     *,
     second_order: bool | None = None,
     progress: bool | None = False,
@@ -317,8 +359,9 @@ def analyse_sobol(
     ----------
     design : SobolDesign
         The design the values come from.
-    values : numpy.ndarray
-        ``(rows, K)`` evaluations of ``design.sample(n)``.
+    values : numpy.ndarray or StoredValues
+        ``(rows, K)`` evaluations of ``design.sample(n)`` (in memory, or left
+        in the checkpoint chunks).
     second_order : bool, optional
         Estimate S2 (default: when the design allows it). ``False`` on a
         second-order design skips the costly S2 bootstrap.
@@ -368,7 +411,7 @@ def analyse_sobol(
         estimates = _estimate_columns(design, values, scalar_columns if with_s2 else [])
         bar.update()
     constant = estimates["constant"]
-    variance = values.var(axis=0)
+    variance = estimates["variance"]
     if scalars:
         for name in _INDEX_NAMES:
             dataset[name] = (("output", factor_dim), estimates[name][scalar_columns])
