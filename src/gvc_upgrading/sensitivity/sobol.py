@@ -207,7 +207,9 @@ def sobol(
         parameter table), a mapping gives them explicitly.
     scheduler : optional
         Passed on to ``BatchModel.run`` for a model target (``"threads"``,
-        ``"processes"``, ``"synchronous"`` or a dask.distributed address).
+        ``"processes"``, ``"synchronous"`` or a dask.distributed address);
+        each evaluation chunk is then split into one engine chunk per core.
+        Refused for a function target, where it would have no effect.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
     checkpoint_dir : path-like, optional

@@ -320,6 +320,11 @@ def make_target(study: Study, target: Any, *, scheduler: Any = None) -> tuple[St
         )
         return resolved, ModelTarget(resolved, target, scheduler)
     if callable(target):
+        if scheduler is not None:
+            raise SpecError(
+                "scheduler= runs a model's chunks on dask; it has no effect on a function"
+                " target (vectorise the function instead)"
+            )
         study.require_bounds()
         return study, FunctionTarget(study, target)
     raise SpecError(
