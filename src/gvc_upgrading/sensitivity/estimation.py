@@ -40,7 +40,7 @@ _EPS = float(np.finfo(float).eps)
 #: Bytes of temporaries a block of columns may use (bounds the working memory).
 BLOCK_BYTES = 64 * 2**20
 #: Bytes of stored outputs (see :class:`.checkpoint.StoredValues`) read back at a time.
-READ_BYTES = 128 * 2**20
+READ_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,7 @@ def sobol(
 
 #: Outputs of a design up to this size are kept in memory; larger ones (with a
 #: checkpoint folder) stay in the checkpoint chunks and are read back by column.
-IN_MEMORY_BYTES = 256 * 2**20
+IN_MEMORY_BYTES = 64 * 2**20
 
 
 def _fits_in_memory(design: SobolDesign) -> bool:
