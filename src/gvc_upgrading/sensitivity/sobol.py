@@ -241,8 +241,9 @@ def sobol(
 
     Notes
     -----
-    Sampling is SALib's ``sobol.sample`` (scrambled Sobol' sequence seeded
-    with ``seed``, Saltelli's cross-sampling); estimation is SALib's
+    Sampling equals SALib's ``sobol.sample`` (scrambled Sobol' sequence seeded
+    with ``seed``, Saltelli's cross-sampling; built chunk by chunk by
+    :class:`.sampling.SaltelliDesign`); estimation is SALib's
     ``sobol.analyze`` (computed by :func:`.estimation.estimate_sobol`, which
     equals it to round-off, for all columns at once) with a bootstrap seeded
     from ``seed``. S1 and ST are
