@@ -31,7 +31,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -219,12 +218,26 @@ def in_process(args) -> None:
     print(f"ratio old / new: {old_total / new_total:.2f}x (stages timed side by side above)")
 
 
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], check=True)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
 def child_peak_rss(command: list[str]) -> tuple[float, float]:
-    """Run ``command``; return (wall seconds, peak resident memory in GiB) of the child."""
+    """Run ``command``; return (wall seconds, peak resident memory in GiB) of that child alone.
+
+    The command runs under a small Python parent of its own, whose
+    ``RUSAGE_CHILDREN`` then covers this command only (this process's would
+    also cover every earlier child).
+    """
     started = time.perf_counter()
-    subprocess.run(command, check=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command], check=True, capture_output=True, text=True
+    )
     wall = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_kib = int(finished.stdout.strip().splitlines()[-1])
     return wall, peak_kib / 2**20
 
 
