@@ -16,8 +16,9 @@ years, plus the grouped design), each timed in this process:
 It prints each stage, the old and new totals and their ratios. With
 ``--cli`` it also times the whole command ``gvc-upgrading sensitivity
 default.toml`` end to end in a child process and reports its peak memory; with
-``--ensemble-runs R`` it streams an R-run ensemble of the model to netCDF in a
-child process and reports its peak memory. Not a test: nothing here asserts a
+``--ensemble-runs R`` it streams an R-run ensemble of the model (the default
+study's 25 parameters drawn uniformly) to netCDF through
+``BatchModel.run(out=...)`` in a child process and reports its peak memory. Not a test: nothing here asserts a
 speed. Wall times depend on what else the machine runs; ratios much less so.
 
 Usage::
@@ -261,13 +262,12 @@ def cli(args) -> None:
 ENSEMBLE = """
 import sys, numpy as np
 from gvc_upgrading import load_model
-runs, out = int(sys.argv[1]), sys.argv[2]
-batch = load_model().compile()
-table = batch.parameters.dropna(subset=["lower", "upper"])
+from gvc_upgrading.sensitivity import load_study
+runs, out, study = int(sys.argv[1]), sys.argv[2], load_study(sys.argv[3])
 rng = np.random.default_rng(0)
-samples = {name: rng.uniform(row.lower, row.upper, runs) for name, row in table.iterrows()}
-result = batch.run(samples=samples, return_columns=["Social upgrading index",
-    "Economic upgrading index"], out=out, progress=True)
+samples = {p.name: rng.uniform(p.lower, p.upper, runs) for p in study.parameters}
+result = load_model().compile().run(samples=samples, scenario="baseline", return_columns=[
+    "Social upgrading index", "Economic upgrading index"], out=out, progress=True)
 print(dict(result.sizes))
 """
 
@@ -276,7 +276,7 @@ def ensemble(args) -> None:
     """Stream an ensemble to netCDF in a child process and report its peak memory."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "ensemble.nc"
-        command = [sys.executable, "-c", ENSEMBLE, str(args.ensemble_runs), str(out)]
+        command = [sys.executable, "-c", ENSEMBLE, str(args.ensemble_runs), str(out), str(STUDY)]
         wall, peak = child_peak_rss(command)
         size = out.stat().st_size / 2**30
     print(
