@@ -1,4 +1,4 @@
-"""``gvc-upgrading sensitivity``: run a Sobol' study and write netCDF, CSV tables and figures.
+"""``gvc-upgrading sensitivity``: run a Sobol' study and write netCDF, CSV tables (and figures).
 
 Files written to ``--out`` (all appear together, or none on failure):
 
@@ -8,8 +8,10 @@ Files written to ``--out`` (all appear together, or none on failure):
 - ``tables/*.csv``: indices, second order, indices over time, group indices,
   group interactions (read as synergy / displacement), convergence, scenario
   synergy;
-- ``figures/*.png``: S1/ST bars with confidence intervals, ST heat map over
-  time, S2 matrices, the group interaction map.
+- ``figures/*.png`` only with ``--figures`` (or later with ``--figures-only``,
+  which draws them from the files already in ``--out`` without running the
+  study): S1/ST bars with confidence intervals, ST heat map over time, S2
+  matrices, the group interaction map.
 
 Model runs are checkpointed in ``--out/checkpoint`` while the study runs;
 ``--resume`` continues an interrupted run from there. The folder is removed
@@ -19,6 +21,7 @@ when the study finishes.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -30,6 +33,7 @@ from ..sensitivity.study_run import (
     CHECKPOINT_FOLDER,
     run_study,
     stderr_log,
+    write_figures,
     write_study,
 )
 
@@ -50,12 +54,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sensitivity`` sub-command."""
     parser = subparsers.add_parser(
         "sensitivity",
-        help="run a Sobol' sensitivity study; write netCDF, CSV tables and figures",
+        help="run a Sobol' sensitivity study; write netCDF, CSV tables (and figures)",
         description=(
             "Run the Sobol' sensitivity study STUDY.toml (see sensitivity/studies/README.md) "
-            "against its model through the batch engine and write sobol.nc, tables/*.csv and "
-            "figures/*.png to --out. Grouped studies also write sobol_groups.nc and "
-            "interactions.nc (group interactions read as synergy or displacement)."
+            "against its model through the batch engine and write sobol.nc and tables/*.csv "
+            "to --out (figures/*.png too with --figures). Grouped studies also write "
+            "sobol_groups.nc and interactions.nc (group interactions read as synergy or "
+            "displacement)."
         ),
     )
     parser.add_argument("study", type=Path, metavar="STUDY.toml", help="the study spec")
@@ -78,7 +83,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--scheduler",
         default=None,
         metavar="ADDR",
-        help="dask scheduler: threads, processes, synchronous, or a dask.distributed address",
+        help="run the model chunks on dask: threads, processes, synchronous, or a"
+        " dask.distributed address (default: in this process)",
+    )
+    drawing = parser.add_mutually_exclusive_group()
+    drawing.add_argument(
+        "--figures",
+        action="store_true",
+        help="also draw figures/*.png (S1/ST bars, ST over time, S2 matrices, group map)",
+    )
+    drawing.add_argument(
+        "--figures-only",
+        action="store_true",
+        help="do not run the study: draw figures/*.png from the results already in --out",
     )
     parser.add_argument(
         "--resume",
@@ -112,10 +129,27 @@ def _check_study_size(path: Path, n: int | None) -> None:
     )
 
 
+def _redraw(out: Path, study: str) -> list[Path]:
+    """Draw the figures of the results in ``out`` (a folder the tool made) through the guard."""
+    folder = OutputFolder.prepare(out)
+    with folder.staging() as stage:
+        for name in ("sobol.nc", "sobol_groups.nc", "interactions.nc"):
+            if (folder.path / name).is_file():
+                shutil.copyfile(folder.path / name, stage / name)
+        write_figures(stage, study=study)
+        return folder.adopt_tree(stage / "figures", prefix="figures")
+
+
 def sensitivity_command(args: argparse.Namespace) -> int:
     """Run the study named on the command line and write the result files."""
     if not args.study.is_file():
         raise SpecError(f"study file {args.study} does not exist")
+    if args.figures_only:
+        if not args.out.is_dir():
+            raise SpecError(f"--figures-only draws from the results in {args.out}: no such folder")
+        for path in _redraw(args.out, load_study(args.study).name):
+            print(f"wrote {path}")
+        return 0
     _check_study_size(args.study, args.n)  # before anything is written or computed
     folder = OutputFolder.prepare(args.out)
     if not args.resume:
@@ -133,7 +167,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         log=stderr_log,
     )
     with folder.staging() as stage:
-        write_study(results, stage)
+        write_study(results, stage, figures=args.figures)
         written = folder.adopt_tree(stage)
     folder.remove_folder(CHECKPOINT_FOLDER)
     indices = results.indices
