@@ -1,0 +1,226 @@
+"""Run an exploration study through the batch engine: one Dataset over ``(run, time)``.
+
+Every policy runs in every sampled future; the design is evaluated in chunks
+of ``chunk_size`` runs (each chunk one vectorised pass of the batch engine, any
+mix of policies), optionally checkpointed so that an interrupted study resumes
+where it stopped and gives identical results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..errors import SpecError
+from ..provenance import utc_now
+from ..sensitivity.checkpoint import ChunkStore, evaluate_in_chunks
+from .classify import CLASS_DESCRIPTIONS, CLASSES, classify
+from .design import Design, make_design
+from .spec import ExplorationSpec, load_spec
+
+__all__ = ["explore", "load_model_for"]
+
+
+def load_model_for(spec: ExplorationSpec, model: Any = None) -> Any:
+    """Return a Model: ``model`` itself, loaded from a path, or the spec's (else shipped) model."""
+    from ..model import Model, load_model
+
+    if isinstance(model, Model):
+        return model
+    if model is not None:
+        return load_model(model)
+    return load_model(spec.model) if spec.model is not None else load_model()
+
+
+def _scenario_values(directory: Path | None):
+    from ..scenarios import load_scenario
+
+    def values(name: str) -> Mapping[str, float]:
+        scenario = load_scenario(name, directory=directory)
+        if scenario.series:
+            raise SpecError(
+                f"scenario {name!r} sets time series {sorted(scenario.series)}; exploration "
+                "policies take constant levers only"
+            )
+        return scenario.parameters
+
+    return values
+
+
+def _check(spec: ExplorationSpec, model: Any, directory: Path | None) -> None:
+    from ..scenarios import list_scenarios
+
+    names = [s.name for s in list_scenarios(directory)]
+    spec.check(
+        model.parameters,
+        list(model.variables.index),
+        (model.initial_time, model.final_time),
+        names,
+    )
+
+
+def explore(
+    spec: str | os.PathLike[str] | Mapping[str, Any] | ExplorationSpec,
+    model: Any = None,
+    *,
+    n: int | None = None,
+    seed: int | None = None,
+    scheduler: Any = None,
+    scenario_dir: str | os.PathLike[str] | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> xr.Dataset:
+    """Run every policy of an exploration study in every sampled future.
+
+    Parameters
+    ----------
+    spec : path-like, mapping or ExplorationSpec
+        The study (see ``sensitivity/exploration/README.md``).
+    model : Model or path-like, optional
+        The model (default: the spec's ``model``, else the shipped one).
+    n : int, optional
+        Number of futures (default: the spec's ``n``).
+    seed : int, optional
+        Seed of the Latin hypercube (default: the spec's ``seed``).
+    scheduler : optional
+        Passed to :meth:`BatchModel.run` (``"threads"``, ``"processes"``, a
+        dask.distributed address or Client) to spread each chunk.
+    scenario_dir : path-like, optional
+        Folder of the scenarios policies name (default: the shipped ones).
+    checkpoint_dir : path-like, optional
+        Store each finished chunk there; a re-run with the same study, model,
+        ``n`` and ``seed`` loads them instead of running them again.
+    progress : bool, optional
+        Progress bar over runs (default: when stderr is a terminal).
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``(run, time)``: the kept model variables; over ``run``:
+        ``delta_economic``, ``delta_social`` (change over the horizon) and
+        ``outcome_class`` (codes into :data:`~.classify.CLASSES`, names in its
+        ``flag_meanings``). Coordinates on ``run``: ``policy`` and ``draw``;
+        every sampled input and lever are data variables over ``run``. ``attrs``: the spec (JSON), model
+        sha256, n, seed, thresholds, classes.
+
+    Raises
+    ------
+    SpecError
+        If the spec is malformed or does not fit the model or scenarios
+        (checked before any run).
+    """
+    spec = load_spec(spec)
+    model = load_model_for(spec, model)
+    directory = Path(scenario_dir) if scenario_dir is not None else None
+    _check(spec, model, directory)
+    design = make_design(
+        spec, _scenario_values(directory), model.parameters["default"], n=n, seed=seed
+    )
+    n_used = design.n
+    seed_used = spec.seed if seed is None else int(seed)
+    batch = model.compile()
+    values = _evaluate(
+        spec, design, batch, model.sha256, seed_used, scheduler, checkpoint_dir, progress
+    )
+    return _dataset(spec, design, values, model, n_used, seed_used)
+
+
+def _evaluate(spec, design: Design, batch, sha256, seed, scheduler, checkpoint_dir, progress):
+    matrix = design.matrix()
+    columns = list(matrix.columns)
+    variables, years = list(spec.variables), list(spec.years)
+
+    def evaluate(rows: np.ndarray) -> np.ndarray:
+        samples = {name: rows[:, j] for j, name in enumerate(columns)}
+        ds = batch.run(
+            samples,
+            return_columns=variables,
+            return_timestamps=years,
+            scheduler=scheduler,
+            progress=False,
+        )
+        return np.hstack([ds[v].transpose("run", "time").values for v in variables])
+
+    store = None
+    if checkpoint_dir is not None:
+        key = spec.spec_hash(sha256, design.n, seed)
+        store = ChunkStore(checkpoint_dir, key, {"study": spec.name, "n": design.n, "seed": seed})
+    return evaluate_in_chunks(
+        evaluate,
+        matrix.to_numpy(),
+        chunk_size=spec.chunk_size,
+        store=store,
+        progress=progress,
+        description=f"explore {spec.name}",
+    )
+
+
+def _dataset(spec: ExplorationSpec, design: Design, values, model, n: int, seed: int):
+    variables, years = list(spec.variables), np.asarray(spec.years, dtype=float)
+    runs, steps = design.runs, len(years)
+    data = {
+        name: (("run", "time"), values[:, i * steps : (i + 1) * steps])
+        for i, name in enumerate(variables)
+    }
+    ds = xr.Dataset(data, coords={"run": np.arange(runs), "time": years})
+    rules = spec.classes
+    for label, name in (("economic", rules.economic), ("social", rules.social)):
+        series = ds[name].values
+        ds[f"delta_{label}"] = ("run", series[:, -1] - series[:, 0])
+    codes = classify(
+        ds["delta_economic"].values,
+        ds["delta_social"].values,
+        rules.economic_threshold,
+        rules.social_threshold,
+    )
+    ds["outcome_class"] = ("run", codes)
+    ds["outcome_class"].attrs.update(
+        flag_values=list(range(len(CLASSES))),
+        flag_meanings=" ".join(CLASSES),
+        description="; ".join(f"{c}: {CLASS_DESCRIPTIONS[c]}" for c in CLASSES),
+    )
+    ds["delta_economic"].attrs["description"] = (
+        f"change of {rules.economic!r} from {spec.start:g} to {spec.end:g}"
+    )
+    ds["delta_social"].attrs["description"] = (
+        f"change of {rules.social!r} from {spec.start:g} to {spec.end:g}"
+    )
+    matrix = design.matrix()
+    policy_names = np.asarray(design.policies, dtype=object)[design.policy_codes()]
+    ds = ds.assign_coords(
+        policy=("run", policy_names.astype(str)), draw=("run", design.draw_codes())
+    )
+    # Inputs are data variables over run (netCDF coordinates cannot hold spaces in names).
+    for name in matrix.columns:
+        ds[name] = ("run", matrix[name].to_numpy())
+        ds[name].attrs["role"] = "uncertainty" if name in spec.uncertainty_names else "lever"
+    ds["time"].attrs["units"] = "Year"
+    ds.attrs.update(
+        {
+            "study": spec.name,
+            "spec": spec.to_json(),
+            "model_sha256": model.sha256,
+            "model_file": str(model.path),
+            "n": n,
+            "seed": seed,
+            "runs": runs,
+            "policies": json.dumps(design.policies),
+            "uncertainties": json.dumps(list(spec.uncertainty_names)),
+            "levers": json.dumps([str(c) for c in design.levers.columns]),
+            "classes": json.dumps(list(CLASSES)),
+            "economic_threshold": rules.economic_threshold,
+            "social_threshold": rules.social_threshold,
+            "horizon": json.dumps([spec.start, spec.end]),
+            "created": utc_now(),
+        }
+    )
+    from .. import __version__
+
+    ds.attrs["gvc_upgrading_version"] = __version__
+    return ds
