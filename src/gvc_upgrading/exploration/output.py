@@ -24,6 +24,8 @@ def write_exploration(
     analysis: Analysis,
     findings: Findings,
     out: str | os.PathLike[str],
+    *,
+    runs: bool = True,
 ) -> list[Path]:
     """Write every file of a study to ``out``; they appear together or not at all.
 
@@ -32,6 +34,16 @@ def write_exploration(
     ``tables/feature_scores.csv``, ``tables/prim_trajectory.csv`` and
     ``tables/prim_box.csv`` (when a box was found), ``figures/class_shares.png``,
     ``figures/prim_tradeoff.png`` and ``findings.json``.
+
+    Parameters
+    ----------
+    result, analysis, findings
+        What :func:`~.runs.explore`, :func:`~.analysis.analyse` and
+        :func:`~.findings.summarise` returned.
+    out : path-like
+        Output folder (created if its parent exists).
+    runs : bool
+        Also write ``exploration.nc`` (large: every run's trajectories).
 
     Returns
     -------
@@ -42,7 +54,8 @@ def write_exploration(
     for sub in ("tables", "figures"):
         check_output_dir(out / sub)
     with AtomicFiles(out) as files:
-        result.to_netcdf(files.path(RESULT_FILE), engine="h5netcdf")
+        if runs:
+            result.to_netcdf(files.path(RESULT_FILE), engine="h5netcdf")
         analysis.robustness.to_csv(files.path("tables/robustness.csv"))
         analysis.scores.to_csv(files.path("tables/feature_scores.csv"))
         if analysis.prim is not None:

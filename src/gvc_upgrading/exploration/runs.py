@@ -106,8 +106,8 @@ def explore(
         ``delta_economic``, ``delta_social`` (change over the horizon) and
         ``outcome_class`` (codes into :data:`~.classify.CLASSES`, names in its
         ``flag_meanings``). Coordinates on ``run``: ``policy`` and ``draw``;
-        every sampled input and lever are data variables over ``run``. ``attrs``: the spec (JSON), model
-        sha256, n, seed, thresholds, classes.
+        every sampled input and lever is a data variable over ``run``.
+        ``attrs``: the spec (JSON), model sha256, n, seed, thresholds, classes.
 
     Raises
     ------

@@ -14,7 +14,7 @@ STORED_RESULTS = ("sensitivity", "exploration", "results", "default")
 #: The command that refreshes them.
 REFRESH = (
     "gvc-upgrading explore sensitivity/exploration/default.toml "
-    "--out sensitivity/exploration/results/default --findings-only"
+    "--out sensitivity/exploration/results/default --no-netcdf"
 )
 
 
