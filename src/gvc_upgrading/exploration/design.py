@@ -157,6 +157,11 @@ def make_design(
         raise SpecError(f"n must be a whole number ≥ 2, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise SpecError(f"seed must be a whole number ≥ 0, got {seed!r}")
-    return Design(
-        sample_futures(spec, int(n), int(seed)), policy_levers(spec, scenario_values, defaults)
-    )
+    levers = policy_levers(spec, scenario_values, defaults)
+    both = [name for name in levers.columns if name in spec.uncertainty_names]
+    if both:
+        raise SpecError(
+            f"{spec.source}: {both} are uncertainties and levers that policies set; "
+            "make each either an uncertainty or a lever"
+        )
+    return Design(sample_futures(spec, int(n), int(seed)), levers)
