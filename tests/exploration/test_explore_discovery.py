@@ -38,7 +38,7 @@ def test_prim_recovers_a_planted_box() -> None:
 
 
 def test_prim_refuses_a_class_with_no_run() -> None:
-    x, y = _synthetic(200)
+    x, _ = _synthetic(200)
     with pytest.raises(ValueError, match="nothing to discover"):
         prim_box(x, np.zeros(len(x), dtype=bool))
 

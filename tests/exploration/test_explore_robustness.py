@@ -64,7 +64,7 @@ def test_quantiles_are_of_each_policy_own_runs() -> None:
 
 
 def test_a_missing_or_repeated_run_is_refused() -> None:
-    policy, draw, codes, delta_e, delta_s = _case(10)
+    policy, draw, _, delta_e, _ = _case(10)
     draw = draw.copy()
     draw[1] = 0  # policy 'weak' now has two runs in future 0 and none in future 1
     with pytest.raises(ValueError, match="exactly one run"):

@@ -135,7 +135,7 @@ def test_the_error_rule_refuses_disagreeing_scenarios() -> None:
     data["policies"] = ["a"]
     data["combinations"] = {"of": ["a", "b"], "sizes": [2], "rule": "error"}
     spec = spec_from_mapping(data)
-    with pytest.raises(SpecError, match="'Buyer code intensity' to 0.8 and 0.5"):
+    with pytest.raises(SpecError, match=r"'Buyer code intensity' to 0\.8 and 0\.5"):
         policy_levers(spec, SCENARIOS.__getitem__, PARAMETERS["default"])
 
 
