@@ -30,6 +30,7 @@ SPEC = {
     "chunk_size": 32,
     "policies": ["baseline", "csr", "labour", "synergistic"],
     "outcomes": ["Average wage"],
+    "classes": {"reference": "baseline"},
     "uncertainties": [
         {"name": "World demand growth", "lower": 0.0, "upper": 0.1},
         {"name": "Frontier productivity growth", "lower": 0.01, "upper": 0.05},
@@ -82,10 +83,20 @@ def test_a_run_matches_the_scenario_run_alone(model, result: xr.Dataset) -> None
 
 
 def test_classes_are_those_of_the_kept_trajectories(result: xr.Dataset) -> None:
+    """Changes run from baseline's start in the same future to each policy's end."""
     economic = result["Economic upgrading index"].values
     social = result["Social upgrading index"].values
-    assert np.allclose(result["delta_economic"], economic[:, -1] - economic[:, 0])
-    codes = classify(economic[:, -1] - economic[:, 0], social[:, -1] - social[:, 0], 0.05, 0.05)
+    policies, draws = result["policy"].values, result["draw"].values
+    baseline = policies == "baseline"
+    start_e = dict(zip(draws[baseline], economic[baseline, 0], strict=True))
+    start_s = dict(zip(draws[baseline], social[baseline, 0], strict=True))
+    delta_e = economic[:, -1] - np.array([start_e[d] for d in draws])
+    delta_s = social[:, -1] - np.array([start_s[d] for d in draws])
+    assert np.allclose(result["delta_economic"], delta_e)
+    assert np.allclose(result["delta_social"], delta_s)
+    labour = policies == "labour"
+    assert not np.allclose(social[labour, 0], social[baseline, 0]), "labour acts from 1995"
+    codes = classify(delta_e, delta_s, 0.05, 0.05)
     assert np.array_equal(result["outcome_class"].values, codes)
     assert result["outcome_class"].attrs["flag_meanings"].split() == list(CLASSES)
 

@@ -72,6 +72,7 @@ def test_the_combinations_spec_adds_every_pair() -> None:
         ({"uncertainties": [{"name": "x", "lower": 1.0, "upper": 0.0}]}, "must be below"),
         ({"horizon": {"start": 2030, "end": 2000}}, "must be before end"),
         ({"prim": {"target": "everything"}}, "target must be one of"),
+        ({"classes": {"reference": "labour"}}, "reference 'labour' is not one of the policies"),
         ({"policies": [{"name": "p", "intensity": 2.0}, "csr"]}, "intensity"),
     ],
 )

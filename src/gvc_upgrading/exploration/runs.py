@@ -161,6 +161,15 @@ def _evaluate(spec, design: Design, batch, sha256, seed, scheduler, checkpoint_d
     )
 
 
+def _starting_points(series: np.ndarray, design: Design, rules) -> np.ndarray:
+    """Each run's starting value: its own, or the reference policy's in the same future."""
+    if not rules.reference:
+        return series[:, 0]
+    block = design.policies.index(rules.reference)
+    start = series[block * design.n : (block + 1) * design.n, 0]
+    return start[design.draw_codes()]
+
+
 def _dataset(spec: ExplorationSpec, design: Design, values, model, n: int, seed: int):
     variables, years = list(spec.variables), np.asarray(spec.years, dtype=float)
     runs, steps = design.runs, len(years)
@@ -172,7 +181,7 @@ def _dataset(spec: ExplorationSpec, design: Design, values, model, n: int, seed:
     rules = spec.classes
     for label, name in (("economic", rules.economic), ("social", rules.social)):
         series = ds[name].values
-        ds[f"delta_{label}"] = ("run", series[:, -1] - series[:, 0])
+        ds[f"delta_{label}"] = ("run", series[:, -1] - _starting_points(series, design, rules))
     codes = classify(
         ds["delta_economic"].values,
         ds["delta_social"].values,
@@ -185,12 +194,11 @@ def _dataset(spec: ExplorationSpec, design: Design, values, model, n: int, seed:
         flag_meanings=" ".join(CLASSES),
         description="; ".join(f"{c}: {CLASS_DESCRIPTIONS[c]}" for c in CLASSES),
     )
-    ds["delta_economic"].attrs["description"] = (
-        f"change of {rules.economic!r} from {spec.start:g} to {spec.end:g}"
-    )
-    ds["delta_social"].attrs["description"] = (
-        f"change of {rules.social!r} from {spec.start:g} to {spec.end:g}"
-    )
+    origin = f" under {rules.reference!r} in the same future" if rules.reference else ""
+    for label, name in (("economic", rules.economic), ("social", rules.social)):
+        ds[f"delta_{label}"].attrs["description"] = (
+            f"{name} in {spec.end:g} minus its value in {spec.start:g}{origin}"
+        )
     matrix = design.matrix()
     policy_names = np.asarray(design.policies, dtype=object)[design.policy_codes()]
     ds = ds.assign_coords(
@@ -217,6 +225,7 @@ def _dataset(spec: ExplorationSpec, design: Design, values, model, n: int, seed:
             "economic_threshold": rules.economic_threshold,
             "social_threshold": rules.social_threshold,
             "horizon": json.dumps([spec.start, spec.end]),
+            "reference": rules.reference,
             "created": utc_now(),
         }
     )

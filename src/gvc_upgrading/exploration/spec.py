@@ -63,7 +63,9 @@ _TOP_KEYS = frozenset(
 _UNCERTAINTY_KEYS = frozenset({"name", "lower", "upper"})
 _POLICY_KEYS = frozenset({"name", "scenarios", "parameters", "intensity"})
 _HORIZON_KEYS = frozenset({"start", "end", "every"})
-_CLASS_KEYS = frozenset({"economic", "social", "economic_threshold", "social_threshold"})
+_CLASS_KEYS = frozenset(
+    {"economic", "social", "economic_threshold", "social_threshold", "reference"}
+)
 _COMBINATION_KEYS = frozenset({"of", "sizes", "rule"})
 _PRIM_KEYS = frozenset({"target", "threshold", "peel_alpha", "min_coverage", "max_runs"})
 _SCORING_KEYS = frozenset({"max_runs", "trees"})
@@ -103,12 +105,19 @@ class PolicySpec:
 
 @dataclass(frozen=True)
 class ClassRules:
-    """Thresholds that sort a run into an outcome class (see :mod:`.classify`)."""
+    """Thresholds that sort a run into an outcome class (see :mod:`.classify`).
+
+    ``reference`` names the policy whose value at the horizon's start, in the
+    same future, is the starting point of every policy's change (so that a
+    lever acting from the first year is not read as part of the starting
+    point); ``""`` measures each run from its own start.
+    """
 
     economic: str = "Economic upgrading index"
     social: str = "Social upgrading index"
     economic_threshold: float = 0.05
     social_threshold: float = 0.05
+    reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -440,6 +449,7 @@ def spec_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> 
             social_threshold=_number(
                 source, "social_threshold", classes.get("social_threshold", 0.05)
             ),
+            reference=str(classes.get("reference", "")),
         ),
         outcomes=tuple(outcomes),
         prim=PrimSettings(
@@ -456,6 +466,9 @@ def spec_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> 
         source=source,
     )
     _check_numbers(spec)
+    reference = spec.classes.reference
+    if reference and reference not in {p.name for p in spec.policies}:
+        raise SpecError(f"{source}: [classes] reference {reference!r} is not one of the policies")
     return spec
 
 
