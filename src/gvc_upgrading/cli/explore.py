@@ -106,7 +106,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def explore_command(args: argparse.Namespace) -> int:
     """Run the study named on the command line and write the result files."""
     from ..exploration import analyse, explore, load_spec, summarise, write_exploration
+    from ..exploration._ema import ema_analysis
 
+    ema_analysis()  # the explore extra is missing: say so before any run
     if not args.spec.is_file():
         raise SpecError(f"exploration spec {args.spec} does not exist")
     spec = load_spec(args.spec)

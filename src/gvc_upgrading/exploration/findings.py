@@ -79,6 +79,8 @@ class Findings:
         target class (``parameter, score``), best first.
     levers : list of dict
         The same for policy levers.
+    medians : dict
+        ``policy -> {"economic", "social"} ->`` median change of the index.
     sentences : list of str
         The findings in words.
     """
@@ -95,6 +97,7 @@ class Findings:
     prim: dict[str, Any] | None
     conditions: list[dict[str, Any]] = field(default_factory=list)
     levers: list[dict[str, Any]] = field(default_factory=list)
+    medians: dict[str, dict[str, float]] = field(default_factory=dict)
     sentences: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +205,19 @@ def _sentences(findings: Findings) -> list[str]:
             "As Gereffi & Lee (2016) expect, layering private, social and public governance "
             "(the synergistic path) gives both upgrades in the most futures."
         )
+    if findings.medians:
+        medians = findings.medians
+        top = max(medians, key=lambda p: medians[p]["social"])
+        text = (
+            f"The largest median social gain comes from {_label(top)} "
+            f"({medians[top]['social']:+.2f} on the social index"
+        )
+        if "baseline" in medians and top != "baseline":
+            text += f", against {medians['baseline']['social']:+.2f} under baseline governance"
+        text += f"), with a median economic change of {medians[top]['economic']:+.2f}"
+        if "baseline" in medians and top != "baseline":
+            text += f" (baseline {medians['baseline']['economic']:+.2f})"
+        lines.append(text + ".")
     displaced = {p: s["displacement"] for p, s in shares.items()}
     worst_displacement = max(displaced, key=displaced.get)
     economic_only = {p: s["economic_only"] for p, s in shares.items()}
@@ -279,6 +295,13 @@ def summarise(result: xr.Dataset, analysis: Analysis | None = None) -> Findings:
         prim=_prim_dict(analysis, base_rate),
         conditions=_top(analysis.scores, analysis.uncertainties, target, 5),
         levers=_top(analysis.scores, analysis.levers, target, 5),
+        medians={
+            str(policy): {
+                "economic": float(table.at[policy, "median_delta_economic"]),
+                "social": float(table.at[policy, "median_delta_social"]),
+            }
+            for policy in shares
+        },
     )
     return Findings(**{**findings.to_dict(), "sentences": _sentences(findings)})
 
