@@ -46,6 +46,8 @@ def _label(policy: str) -> str:
 
 
 def _pct(value: float) -> str:
+    if 0 < value < 0.001:
+        return "under 0.1%"
     if 0 < value < 0.01:
         return f"{100 * value:.1f}%"
     return f"{100 * value:.0f}%"

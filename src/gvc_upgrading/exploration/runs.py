@@ -24,7 +24,7 @@ from .classify import CLASS_DESCRIPTIONS, CLASSES, classify
 from .design import Design, make_design
 from .spec import ExplorationSpec, load_spec
 
-__all__ = ["explore", "load_model_for"]
+__all__ = ["explore", "load_model_for", "scenario_values"]
 
 
 def load_model_for(spec: ExplorationSpec, model: Any = None) -> Any:
@@ -38,7 +38,8 @@ def load_model_for(spec: ExplorationSpec, model: Any = None) -> Any:
     return load_model(spec.model) if spec.model is not None else load_model()
 
 
-def _scenario_values(directory: Path | None):
+def scenario_values(directory: Path | None):
+    """Return a function mapping a scenario name (in ``directory``) to its constant levers."""
     from ..scenarios import load_scenario
 
     def values(name: str) -> Mapping[str, float]:
@@ -120,7 +121,7 @@ def explore(
     directory = Path(scenario_dir) if scenario_dir is not None else None
     _check(spec, model, directory)
     design = make_design(
-        spec, _scenario_values(directory), model.parameters["default"], n=n, seed=seed
+        spec, scenario_values(directory), model.parameters["default"], n=n, seed=seed
     )
     n_used = design.n
     seed_used = spec.seed if seed is None else int(seed)
