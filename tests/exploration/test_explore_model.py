@@ -161,3 +161,11 @@ def test_load_findings_refuses_other_files(tmp_path: Path) -> None:
     path.write_text("{")
     with pytest.raises(SpecError, match="not a JSON findings file"):
         load_findings(path)
+
+
+def test_a_dask_scheduler_gives_the_same_runs(model, result: xr.Dataset) -> None:
+    threaded = explore(SPEC, model, scheduler="threads")
+    assert np.array_equal(
+        threaded["Social upgrading index"].values, result["Social upgrading index"].values
+    )
+    assert np.array_equal(threaded["outcome_class"].values, result["outcome_class"].values)

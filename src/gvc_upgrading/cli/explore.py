@@ -108,11 +108,11 @@ def explore_command(args: argparse.Namespace) -> int:
     from ..exploration import analyse, explore, load_spec, summarise, write_exploration
     from ..exploration._ema import ema_analysis
 
-    ema_analysis()  # the explore extra is missing: say so before any run
     if not args.spec.is_file():
         raise SpecError(f"exploration spec {args.spec} does not exist")
     spec = load_spec(args.spec)
     out = check_output_dir(args.out)
+    ema_analysis()  # the explore extra is missing: say so before any run
     checkpoints = out / CHECKPOINT_FOLDER
     if not args.resume and checkpoints.is_dir():
         shutil.rmtree(checkpoints)
