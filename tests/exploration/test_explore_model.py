@@ -169,3 +169,34 @@ def test_a_dask_scheduler_gives_the_same_runs(model, result: xr.Dataset) -> None
         threaded["Social upgrading index"].values, result["Social upgrading index"].values
     )
     assert np.array_equal(threaded["outcome_class"].values, result["outcome_class"].values)
+
+
+def test_a_policy_with_a_start_year_follows_baseline_until_then(model) -> None:
+    spec = {
+        **SPEC,
+        "n": 6,
+        "policies": ["baseline", "csr", {"name": "late csr", "scenarios": ["csr"], "start": 2012}],
+    }
+    late = explore(spec, model)
+    policies = late["policy"].values
+    social = {p: late["Social upgrading index"].values[policies == p] for p in set(policies)}
+    years = late["time"].values
+    before, after = years <= 2010, years >= 2015
+    assert np.allclose(social["late csr"][:, before], social["baseline"][:, before])
+    assert not np.allclose(social["late csr"][:, after], social["baseline"][:, after])
+    assert not np.allclose(social["late csr"][:, after], social["csr"][:, after])
+    assert set(late["Policy start year"].values[policies == "late csr"]) == {2012.0}
+    assert "Policy start year" in json.loads(late.attrs["levers"])
+
+
+def test_lever_series_switch_at_each_run_start() -> None:
+    from gvc_upgrading.exploration.runs import lever_series
+
+    tables = lever_series(
+        np.array([[3.0], [3.0]]), np.array([0.5]), np.array([1995.0, 2010.0]), 1995, 2035, ["a"]
+    )
+    table = tables["a"]
+    assert list(table[0]) == [3.0] * len(table), "a policy in force from the start"
+    assert list(table.index[:3]) == [1995.0, pytest.approx(2010.0), 2010.0]
+    assert table.iloc[1, 1] == 0.5, "the late run keeps the default until its start"
+    assert table.loc[2010.0, 1] == 3.0 and table.loc[2035.0, 1] == 3.0

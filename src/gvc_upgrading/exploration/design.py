@@ -31,10 +31,13 @@ class Design:
         ``n × uncertainties``: the sampled futures.
     levers : pandas.DataFrame
         ``policies × levers``: each policy's lever values (defaults where it is silent).
+    starts : tuple of float or None
+        Each policy's start year (None: from the first year).
     """
 
     futures: pd.DataFrame
     levers: pd.DataFrame
+    starts: tuple[float | None, ...] = ()
 
     @property
     def n(self) -> int:
@@ -63,6 +66,11 @@ class Design:
     def policy_codes(self) -> np.ndarray:
         """Index of each run's policy."""
         return np.repeat(np.arange(len(self.levers)), self.n)
+
+    def start_years(self, initial_time: float) -> np.ndarray:
+        """Year each run's levers switch on (``initial_time`` for policies without a start)."""
+        starts = np.array([initial_time if s is None else s for s in self.starts], dtype=float)
+        return starts[self.policy_codes()]
 
     def draw_codes(self) -> np.ndarray:
         """Index of each run's future."""
@@ -164,4 +172,5 @@ def make_design(
             f"{spec.source}: {both} are uncertainties and levers that policies set; "
             "make each either an uncertainty or a lever"
         )
-    return Design(sample_futures(spec, int(n), int(seed)), levers)
+    starts = tuple(p.start for p in spec.policies)
+    return Design(sample_futures(spec, int(n), int(seed)), levers, starts)

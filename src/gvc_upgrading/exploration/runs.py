@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from ..errors import SpecError
@@ -24,7 +25,7 @@ from .classify import CLASS_DESCRIPTIONS, CLASSES, classify
 from .design import Design, make_design
 from .spec import ExplorationSpec, load_spec
 
-__all__ = ["explore", "load_model_for", "scenario_values"]
+__all__ = ["START_INPUT", "explore", "lever_series", "load_model_for", "scenario_values"]
 
 
 def load_model_for(spec: ExplorationSpec, model: Any = None) -> Any:
@@ -126,19 +127,74 @@ def explore(
     n_used = design.n
     seed_used = spec.seed if seed is None else int(seed)
     batch = model.compile()
-    values = _evaluate(
-        spec, design, batch, model.sha256, seed_used, scheduler, checkpoint_dir, progress
+    context = (
+        model.sha256,
+        seed_used,
+        model.initial_time,
+        model.final_time,
+        model.parameters["default"],
     )
+    values = _evaluate(spec, design, batch, context, scheduler, checkpoint_dir, progress)
     return _dataset(spec, design, values, model, n_used, seed_used)
 
 
-def _evaluate(spec, design: Design, batch, sha256, seed, scheduler, checkpoint_dir, progress):
+#: Input holding each run's policy start year (a feature for PRIM when policies start late).
+START_INPUT = "Policy start year"
+
+#: A lever switches from its default to its policy value over this many years at its start.
+_SWITCH = 1e-6
+
+
+def lever_series(
+    levers: np.ndarray,
+    defaults: np.ndarray,
+    starts: np.ndarray,
+    first: float,
+    last: float,
+    names: list[str],
+) -> dict[str, pd.DataFrame]:
+    """Return each lever as a time × run table: its default before the run's start, then its value.
+
+    Parameters
+    ----------
+    levers : numpy.ndarray
+        ``(runs, levers)`` policy values.
+    defaults : numpy.ndarray
+        The model default of each lever.
+    starts : numpy.ndarray
+        Each run's start year (``first`` for a policy in force from the start).
+    first, last : float
+        INITIAL TIME and FINAL TIME.
+    names : list of str
+        Lever names.
+    """
+    late = np.unique(starts[starts > first])
+    times = np.unique(np.concatenate([[first, last], late, late - _SWITCH]))
+    on = times[:, None] >= starts[None, :]
+    index = pd.Index(times, name="time")
+    return {
+        name: pd.DataFrame(np.where(on, levers[None, :, j], defaults[j]), index=index)
+        for j, name in enumerate(names)
+    }
+
+
+def _evaluate(spec, design: Design, batch, context, scheduler, checkpoint_dir, progress):
+    sha256, seed, first, last, defaults = context
     matrix = design.matrix()
     columns = list(matrix.columns)
+    levers = [str(c) for c in design.levers.columns]
+    lever_columns = [columns.index(name) for name in levers]
+    lever_defaults = defaults.reindex(levers).to_numpy(dtype=float)
     variables, years = list(spec.variables), list(spec.years)
+    table = np.hstack([matrix.to_numpy(), design.start_years(first)[:, None]])
 
     def evaluate(rows: np.ndarray) -> np.ndarray:
-        samples = {name: rows[:, j] for j, name in enumerate(columns)}
+        starts, rows = rows[:, -1], rows[:, :-1]
+        samples: dict[str, object] = {name: rows[:, j] for j, name in enumerate(columns)}
+        if (starts > first).any():
+            samples.update(
+                lever_series(rows[:, lever_columns], lever_defaults, starts, first, last, levers)
+            )
         ds = batch.run(
             samples,
             return_columns=variables,
@@ -154,7 +210,7 @@ def _evaluate(spec, design: Design, batch, sha256, seed, scheduler, checkpoint_d
         store = ChunkStore(checkpoint_dir, key, {"study": spec.name, "n": design.n, "seed": seed})
     return evaluate_in_chunks(
         evaluate,
-        matrix.to_numpy(),
+        table,
         chunk_size=spec.chunk_size,
         store=store,
         progress=progress,
@@ -205,6 +261,11 @@ def _dataset(spec: ExplorationSpec, design: Design, values, model, n: int, seed:
     ds = ds.assign_coords(
         policy=("run", policy_names.astype(str)), draw=("run", design.draw_codes())
     )
+    levers = [str(c) for c in design.levers.columns]
+    if any(start is not None for start in design.starts):
+        ds[START_INPUT] = ("run", design.start_years(model.initial_time))
+        ds[START_INPUT].attrs.update(role="lever", units="Year")
+        levers.append(START_INPUT)
     # Inputs are data variables over run (netCDF coordinates cannot hold spaces in names).
     for name in matrix.columns:
         ds[name] = ("run", matrix[name].to_numpy())
@@ -221,7 +282,7 @@ def _dataset(spec: ExplorationSpec, design: Design, values, model, n: int, seed:
             "runs": runs,
             "policies": json.dumps(design.policies),
             "uncertainties": json.dumps(list(spec.uncertainty_names)),
-            "levers": json.dumps([str(c) for c in design.levers.columns]),
+            "levers": json.dumps(levers),
             "classes": json.dumps(list(CLASSES)),
             "economic_threshold": rules.economic_threshold,
             "social_threshold": rules.social_threshold,

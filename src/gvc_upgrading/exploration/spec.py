@@ -61,7 +61,7 @@ _TOP_KEYS = frozenset(
     }
 )
 _UNCERTAINTY_KEYS = frozenset({"name", "lower", "upper"})
-_POLICY_KEYS = frozenset({"name", "scenarios", "parameters", "intensity"})
+_POLICY_KEYS = frozenset({"name", "scenarios", "parameters", "intensity", "start"})
 _HORIZON_KEYS = frozenset({"start", "end", "every"})
 _CLASS_KEYS = frozenset(
     {"economic", "social", "economic_threshold", "social_threshold", "reference"}
@@ -95,12 +95,16 @@ class PolicySpec:
     intensity : float
         Each lever moves ``intensity`` of the way from the model default to
         its policy value (1: the scenario as written; 0: the baseline).
+    start : float or None
+        Year the levers switch from the model defaults to the policy's values
+        (None: from the first year of the run).
     """
 
     name: str
     scenarios: tuple[str, ...] = ()
     parameters: dict[str, float] = field(default_factory=dict)
     intensity: float = 1.0
+    start: float | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,11 @@ class ExplorationSpec:
         known = set(scenario_names)
         uncertain = set(self.uncertainty_names)
         for policy in self.policies:
+            if policy.start is not None and not first < policy.start < last:
+                raise SpecError(
+                    f"{where}: policy {policy.name!r} starts in {policy.start:g}, outside the "
+                    f"model's run ({first:g}, {last:g})"
+                )
             for scenario in policy.scenarios:
                 if scenario not in known:
                     hint = close_matches(scenario, known)
@@ -335,7 +344,10 @@ def _policy(where: str, index: int, entry: object) -> PolicySpec:
     intensity = _number(at, "intensity", entry.get("intensity", 1.0))
     if not 0.0 <= intensity <= 1.0:
         raise SpecError(f"{at} ({name!r}): 'intensity' must lie in [0, 1], got {intensity:g}")
-    return PolicySpec(name, tuple(scenarios), parameters, intensity)
+    start = entry.get("start")
+    if start is not None:
+        start = _number(at, "start", start)
+    return PolicySpec(name, tuple(scenarios), parameters, intensity, start)
 
 
 def _combinations(where: str, entry: object) -> list[PolicySpec]:
