@@ -96,7 +96,7 @@ def _gain_ratio(numerator: xr.DataArray, denominator: xr.DataArray) -> xr.DataAr
 
 def run_scenarios(
     model: Model,
-    names: Sequence[str] | None = None,
+    names: Sequence[str | Scenario] | None = None,
     *,
     directory: str | os.PathLike[str] | None = None,
     engine: str = "pysd",
@@ -108,8 +108,9 @@ def run_scenarios(
     ----------
     model : Model
         The model to run.
-    names : sequence of str, optional
-        Scenario names (default: every scenario in ``directory``).
+    names : sequence of str or Scenario, optional
+        Scenario names or loaded scenarios (default: every scenario in
+        ``directory``); loaded ones are checked against the model.
     directory : path-like, optional
         Scenario folder (default: the shipped ``models/scenarios``).
     engine : {"pysd", "batch"}
@@ -133,10 +134,17 @@ def run_scenarios(
     folder = Path(directory) if directory is not None else None
     if names is None:
         names = [scenario.name for scenario in list_scenarios(folder)]
-    names = list(dict.fromkeys(names))
     if not names:
         raise ScenarioError("no scenarios to run")
-    scenarios = [load_scenario(name, model, directory=folder) for name in names]
+    loaded: dict[str, Scenario] = {}
+    for item in names:
+        if isinstance(item, Scenario):
+            validate_scenario(item, model)
+            loaded.setdefault(item.name, item)
+        elif item not in loaded:
+            loaded[item] = load_scenario(item, model, directory=folder)
+    scenarios = list(loaded.values())
+    names = [scenario.name for scenario in scenarios]
     runs = _run_each(model, scenarios, engine, progress)
     stacked = xr.concat(runs, dim="scenario", join="exact", combine_attrs="override")
     stacked.attrs = {}

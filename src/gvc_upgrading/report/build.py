@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,18 +35,13 @@ from typing import Any
 import xarray as xr
 
 from ..calibration import load_case
-from ..errors import CalibrationError
+from ..errors import CalibrationError, SpecError
 from ..model import load_model
-from ..scenarios import compare_runs, list_scenarios, load_scenario
+from ..scenario_spec import collect_scenarios, parse_assignments, validate_scenario
 from ..sensitivity.figures import plot_indices
+from .comparison import compare_scenarios
 from .diagram import draw_diagram
-from .ensemble import (
-    ESTIMATE,
-    REPORT_OUTCOMES,
-    band_quantiles,
-    policy_start_year,
-    run_case_scenarios,
-)
+from .ensemble import REPORT_OUTCOMES
 from .fans import fan_chart, fan_overview
 from .fit_figure import calibration_fit_figure
 from .html import render_page
@@ -72,6 +67,8 @@ HORIZONS: dict[str, float] = {"+5": 5.0, "+10": 10.0}
 SOBOL_SEED = 20160101
 #: Settings of a recomputed fit (full mode only).
 RECOMPUTE_SETTINGS: dict[str, Any] = {"n_starts": 4, "bootstrap": 30, "seed": 0, "profile": False}
+#: Bootstrap parameter sets a quick report runs (the first ones stored; all in full mode).
+QUICK_REPLICATES = 40
 
 
 @dataclass(frozen=True)
@@ -112,6 +109,10 @@ def build_report(
     fits_dir: str | os.PathLike[str] | None = None,
     sensitivity_dir: str | os.PathLike[str] | None = None,
     model_path: str | os.PathLike[str] | None = None,
+    scenario_files: Sequence[str | os.PathLike[str]] = (),
+    scenario_dirs: Sequence[str | os.PathLike[str]] = (),
+    start: float | None = None,
+    set_values: Sequence[str] | Mapping[str, float] = (),
     progress: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> ReportResult:
@@ -135,6 +136,12 @@ def build_report(
         ``calibration/fits`` and ``sensitivity/results``).
     model_path : path-like, optional
         The ``.mdl`` file (default: the shipped model).
+    scenario_files, scenario_dirs : sequence of path-like
+        The user's scenario files and folders, added to the shipped scenarios.
+    start : float, optional
+        Year the levers switch on (default: the case's last observed year).
+    set_values : sequence of "NAME=VALUE" or mapping
+        Parameter values laid over every run (``--set``).
     progress : bool
         Progress bars while recomputing.
     log : callable, optional
@@ -158,9 +165,26 @@ def build_report(
     check_report_folder(out)
     case = case or choose_case(fits_dir)
     loaded_case = load_case(case)  # an unknown case fails here, naming the shipped ones
+    # User scenario files fail here, before the model is loaded, naming the file.
+    scenarios = collect_scenarios(scenario_files, scenario_dirs)
     mode = "quick" if quick else "full"
     say(f"report on {case} ({mode})")
     model = load_model(model_path) if model_path is not None else load_model()
+    overrides = (
+        dict(set_values)
+        if isinstance(set_values, Mapping)
+        else parse_assignments(list(set_values), model)
+    )
+    for scenario in scenarios:
+        validate_scenario(scenario, model)
+    if start is not None and not model.initial_time < start <= model.final_time - max(
+        HORIZONS.values()
+    ):
+        raise SpecError(
+            f"--start {start:g}: levers must switch on after {model.initial_time:g} and leave "
+            f"{max(HORIZONS.values()):g} simulated years (the model ends in "
+            f"{model.final_time:g})"
+        )
     origins: dict[str, str] = {}
 
     try:
@@ -178,17 +202,28 @@ def build_report(
             + ", ".join(f"{k}={v}" for k, v in RECOMPUTE_SETTINGS.items())
         )
 
-    scenarios = [load_scenario(s.name, model) for s in list_scenarios()]
-    start = policy_start_year(fit, model, horizon=max(HORIZONS.values()))
-    horizons = {label: start + years for label, years in HORIZONS.items()}
-    say(f"scenarios from {start:g}: {len(scenarios)} scenarios x {1 + fit.n_replicates} runs")
+    replicates = QUICK_REPLICATES if quick else None
+    n_members = 1 + min(fit.n_replicates, replicates or fit.n_replicates)
+    say(f"scenarios: {len(scenarios)} scenarios x {n_members} parameter sets")
     batch = model.compile()
-    ensemble = run_case_scenarios(model, fit, scenarios, start=start, batch=batch)
-    bands = band_quantiles(ensemble)
-    comparison = compare_runs(ensemble.sel(member=ESTIMATE, drop=True), outcomes=REPORT_OUTCOMES)
+    result = compare_scenarios(
+        model,
+        scenarios,
+        fit=fit,
+        start=start,
+        overrides=overrides,
+        outcomes=REPORT_OUTCOMES,
+        replicates=replicates,
+        horizon=max(HORIZONS.values()),
+        batch=batch,
+    )
+    start = result.start
+    horizons = {label: start + years for label, years in HORIZONS.items()}
+    ensemble, bands, comparison = result.ensemble, result.bands, result.comparison
     origins["scenarios"] = (
         f"computed in this run: {len(scenarios)} scenarios at the estimate and "
-        f"{fit.n_replicates} bootstrap parameter sets, batch engine"
+        f"{n_members - 1} of the {fit.n_replicates} bootstrap parameter sets, batch engine. "
+        + result.setup_text()
     )
 
     stored_sobol = find_stored_sobol("default", sensitivity_dir)
