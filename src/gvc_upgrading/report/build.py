@@ -45,12 +45,16 @@ from .ensemble import REPORT_OUTCOMES
 from .fans import fan_chart, fan_overview
 from .fit_figure import calibration_fit_figure
 from .html import render_page
+from .limitations import limitations
 from .output import ReportWriter, check_report_folder, publish, slug
+from .plausibility import load_scope, plausibility_flags
 from .provenance import case_data_sources, model_check, report_provenance
 from .sections import report_sections
 from .sobol_study import SobolSource, case_sobol_study, load_stored_sobol
 from .stored import StoredFit, choose_case, find_stored_sobol, load_stored_fit
+from .summary import claims_frame, summary_claims
 from .tables import (
+    Table,
     difference_summary_table,
     difference_table,
     fit_parameters_table,
@@ -91,6 +95,16 @@ class ReportResult:
     files: list[Path] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
+
+
+def case_display_name(loaded_case: Any) -> str:
+    """Return a case's name for readers: its description up to the first colon.
+
+    Falls back on the case id with spaces (``bangladesh rmg``).
+    """
+    description = str(getattr(loaded_case, "description", "") or "")
+    name = description.split(":", 1)[0].strip()
+    return name or str(getattr(loaded_case, "name", "case")).replace("_", " ")
 
 
 def recompute_fit(case: str, *, progress: bool = False) -> StoredFit:
@@ -220,6 +234,8 @@ def build_report(
     start = result.start
     horizons = {label: start + years for label, years in HORIZONS.items()}
     ensemble, bands, comparison = result.ensemble, result.bands, result.comparison
+    case_label = case_display_name(loaded_case)
+    ensemble.attrs["case_label"] = case_label
     origins["scenarios"] = (
         f"computed in this run: {len(scenarios)} scenarios at the estimate and "
         f"{n_members - 1} of the {fit.n_replicates} bootstrap parameter sets, batch engine. "
@@ -268,6 +284,7 @@ def build_report(
             origins=origins,
             model_file=Path(model.path),
             say=say,
+            setup=result.setup_text(),
         )
         publish(staging, out)
     except BaseException:
@@ -292,8 +309,26 @@ def _write_everything(
     origins: dict[str, str],
     model_file: Path,
     say: Callable[[str], None],
+    setup: str = "",
 ) -> list[Path]:
     writer = ReportWriter(root, provenance)
+    start = float(ensemble.attrs["policy_start"])
+    last_year = max(horizons.values())
+    say("summary and limitations")
+    scope = load_scope()
+    flags = plausibility_flags(ensemble, start=start, year=last_year, scope=scope)
+    claims = summary_claims(ensemble, start=start, year=last_year, flags=flags)
+    groups = limitations(fit, outcomes=list(REPORT_OUTCOMES), scope=scope, flags=flags)
+    writer.table(
+        Table(
+            name="summary",
+            title="Summary: the paper's three questions answered from the runs",
+            frame=claims_frame(claims),
+            note="value: the headline number of the answer; low_5pct, high_95pct: its 90% "
+            "range over the bootstrap parameter sets; year: the year it refers to; flags: "
+            "plausibility flags of the scenarios the answer names.",
+        )
+    )
     say("tables")
     differences = writer.table(difference_table(comparison, ensemble, horizons))
     summary = writer.table(difference_summary_table(differences, f"{list(horizons)[-1]} years"))
@@ -311,7 +346,7 @@ def _write_everything(
     writer.netcdf(sobol_source.indices, "sobol")
 
     say("figures")
-    case = fit.case
+    case = str(ensemble.attrs.get("case_label", fit.case))
     fans = [
         writer.figure(
             fan_chart(ensemble, bands, outcome),
@@ -358,12 +393,15 @@ def _write_everything(
         provenance=provenance,
         files=writer.files,
         horizon_label=f"{last} years",
+        claims=claims,
+        limitation_groups=groups,
+        setup=setup,
     )
-    start = float(ensemble.attrs["policy_start"])
     html_text = render_page(
         f"Governance and upgrading: {case}",
-        f"Scenario report from the gvc-upgrading model (levers from {start:g}), made "
-        f"{provenance['report_created']} in {provenance['report_mode']} mode.",
+        f"What governance does to economic and social upgrading, {start:g}–{last_year:g}: "
+        f"scenarios of the gvc-upgrading model calibrated to {case} "
+        f"({provenance['report_mode']} report, {provenance['report_created'][:10]}).",
         sections,
     )
     (root / "report.html").write_text(html_text, encoding="utf-8")

@@ -25,6 +25,7 @@ from ..io import write_csv, write_netcdf
 from ..scenarios import BASELINE
 from .ensemble import ESTIMATE
 from .stored import StoredFit
+from .words import synergy_reading
 
 __all__ = [
     "Table",
@@ -330,7 +331,9 @@ def synergy_decomposition_table(comparison: xr.Dataset, horizons: Mapping[str, f
                     "horizon": f"{label} years",
                     "year": float(year),
                     **values,
-                    "super_additive": bool(values["synergy_excess"] > 0),
+                    "reading": synergy_reading(
+                        values["combined_gain"], values["sum_single_gains"]
+                    ),
                 }
             )
     combined = comparison.attrs.get("combined", "synergistic")
@@ -341,8 +344,10 @@ def synergy_decomposition_table(comparison: xr.Dataset, horizons: Mapping[str, f
         note=(
             f"combined_gain: {combined} minus baseline; sum_single_gains: the sum of the "
             f"gains of {comparison.attrs.get('singles', '').replace(',', ', ')}; "
-            "synergy_excess = combined_gain - sum_single_gains (> 0: super-additive); "
-            "synergy_ratio = combined_gain / sum_single_gains."
+            "synergy_excess = combined_gain - sum_single_gains; "
+            "synergy_ratio = combined_gain / sum_single_gains; reading: the combined change "
+            "against the single paths' changes added up, in words (a smaller loss is not "
+            "called synergy)."
         ),
     )
 
