@@ -37,6 +37,7 @@ import xarray as xr
 from ..calibration import load_case
 from ..errors import CalibrationError, SpecError
 from ..model import load_model
+from ..resources import shipped_path
 from ..scenario_spec import collect_scenarios, parse_assignments, validate_scenario
 from ..sensitivity.figures import plot_indices
 from .comparison import compare_scenarios
@@ -44,8 +45,9 @@ from .diagram import draw_diagram
 from .ensemble import REPORT_OUTCOMES
 from .fans import fan_chart, fan_overview
 from .fit_figure import calibration_fit_figure
-from .html import render_page
+from .html import escape, figure_html, render_page
 from .limitations import limitations
+from .loops import draw_loops, read_loops
 from .output import ReportWriter, check_report_folder, publish, slug
 from .plausibility import load_scope, plausibility_flags
 from .provenance import case_data_sources, model_check, report_provenance
@@ -95,6 +97,47 @@ class ReportResult:
     files: list[Path] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
+
+
+def _loops_section(writer: ReportWriter, model_file: Path) -> str:
+    """Draw the named feedback loops of ``models/README.md``, checked against ``model_file``."""
+    try:
+        readme = shipped_path("models", "README.md")
+    except FileNotFoundError:
+        return ""
+    loops = read_loops(readme, model_file)
+    if not loops:
+        return ""
+    figure = writer.figure(
+        draw_loops(loops),
+        "feedback_loops",
+        "Main feedback loops of the model, as models/README.md names them; every link checked "
+        "against the model's equations (dashed red: not found in them).",
+    )
+    items = []
+    for loop in loops:
+        missing = [
+            f"{loop.steps[i]} → {loop.steps[(i + 1) % len(loop.steps)]}"
+            for i, ok in enumerate(loop.verified)
+            if not ok
+        ]
+        kind = "reinforcing" if loop.polarity == "R" else "balancing"
+        text = f"{loop.key} {loop.name} ({kind}): " + " → ".join(loop.steps) + " → back"
+        text += (
+            "; links not found in the equations: " + ", ".join(missing)
+            if missing
+            else "; every link found in the model's equations"
+        )
+        items.append(f"<li>{escape(text)}</li>")
+    return (
+        "<p>A reinforcing loop amplifies a change, a balancing loop counteracts it. "
+        "Read from models/README.md and checked against the equations of "
+        f"{escape(model_file.name)} each time the report is built.</p>"
+        + figure_html(figure, writer.root)
+        + "<ul>"
+        + "".join(items)
+        + "</ul>"
+    )
 
 
 def case_display_name(loaded_case: Any) -> str:
@@ -284,7 +327,7 @@ def build_report(
             origins=origins,
             model_file=Path(model.path),
             say=say,
-            setup=result.setup_text(),
+            setup=result.setup_text(case_label),
         )
         publish(staging, out)
     except BaseException:
@@ -369,6 +412,8 @@ def _write_everything(
         "sobol_indices",
         "First-order (S1) and total (ST) Sobol' indices with confidence intervals.",
     )
+    say("feedback loops")
+    loops_html = _loops_section(writer, model_file)
     diagrams = [
         writer.figure(figure, f"diagram_{slug(name)}", f"Stock-and-flow diagram, sector {name}.")
         for name, figure in draw_diagram(model_file).items()
@@ -396,6 +441,7 @@ def _write_everything(
         claims=claims,
         limitation_groups=groups,
         setup=setup,
+        loops=loops_html,
     )
     html_text = render_page(
         f"Governance and upgrading: {case}",

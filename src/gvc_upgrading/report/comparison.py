@@ -29,6 +29,7 @@ from .ensemble import (
     run_members,
 )
 from .stored import StoredFit
+from .words import scenario_name
 
 __all__ = ["ScenarioComparison", "compare_scenarios"]
 
@@ -62,14 +63,21 @@ class ScenarioComparison:
     overrides: dict[str, float] = field(default_factory=dict)
     scenarios: list[Scenario] = field(default_factory=list)
 
-    def setup_text(self) -> str:
-        """Say which parameters, start year and ``--set`` values the comparison used."""
+    def setup_text(self, case_label: str | None = None) -> str:
+        """Say which parameters, start year and ``--set`` values the comparison used.
+
+        ``case_label`` is the case's name for readers (default: its id).
+        """
         params = (
-            f"the parameters calibrated to {self.case}"
+            f"the parameters calibrated to {case_label or self.case}"
             if self.case
             else "the model's default (uncalibrated) parameters"
         )
-        own = [f"{s.name} from {s.start:g}" for s in self.scenarios if s.start is not None]
+        own = [
+            f"{scenario_name(s.name)} from {s.start:g}"
+            for s in self.scenarios
+            if s.start is not None
+        ]
         text = f"Scenario levers switch on in {self.start:g}"
         text += f" ({', '.join(own)})" if own else ""
         text += f", on top of {params}"

@@ -41,6 +41,8 @@ class Flag:
         What was breached, in words (``"falls by more than 0.1"``).
     source : str
         Where the bound comes from (``models/scope.toml``).
+    detail : str
+        The values, short (``0.74 → 0.58``).
     """
 
     scenario: str
@@ -48,6 +50,7 @@ class Flag:
     text: str
     rule: str = ""
     source: str = ""
+    detail: str = ""
 
 
 def scope_path() -> Path:
@@ -133,6 +136,7 @@ def plausibility_flags(
                         f"its range {low_high[0]:g}–{low_high[1]:g}",
                         f"leaves its range {low_high[0]:g}–{low_high[1]:g}",
                         source,
+                        value_with_unit(last, unit),
                     )
                 )
             growth = rule.get("max_annual_growth")
@@ -147,6 +151,7 @@ def plausibility_flags(
                             f"({value_with_unit(first, unit)} to {value_with_unit(last, unit)})",
                             f"grows faster than {growth:.0%} a year",
                             source,
+                            f"{rate:.1%} a year",
                         )
                     )
             fall = rule.get("max_fall")
@@ -159,6 +164,7 @@ def plausibility_flags(
                         f"{value_with_unit(last, unit)} in {year:g}",
                         f"falls by more than {fall:g}",
                         source,
+                        f"{value_with_unit(first, unit)} → {value_with_unit(last, unit)}",
                     )
                 )
     return flags

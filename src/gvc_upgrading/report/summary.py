@@ -105,8 +105,19 @@ class _Reader:
         return (float(values[self.estimate]), *_band(values, self.labels))
 
 
-def _flags_for(flags: Sequence[Flag], scenarios: Sequence[str]) -> list[str]:
-    return [flag.text for flag in flags if flag.scenario in scenarios]
+def _flags_for(
+    flags: Sequence[Flag], scenarios: Sequence[str], start: float, year: float
+) -> list[str]:
+    """One short line per outcome and breached bound, naming the scenarios of the answer."""
+    grouped: dict[tuple[str, str], list[Flag]] = {}
+    for flag in flags:
+        if flag.scenario in scenarios:
+            grouped.setdefault((flag.outcome, flag.rule), []).append(flag)
+    return [
+        f"{outcome} {rule} from {start:g} to {year:g} under the "
+        + ", ".join(f"{scenario_name(f.scenario)} ({f.detail})" for f in members)
+        for (outcome, rule), members in grouped.items()
+    ]
 
 
 def _economic_social(reader: _Reader, start: float, year: float, flags: Sequence[Flag]) -> Claim:
@@ -163,11 +174,11 @@ def _economic_social(reader: _Reader, start: float, year: float, flags: Sequence
         low=low,
         high=high,
         year=start,
-        flags=_flags_for(flags, [BASELINE, *both]),
+        flags=_flags_for(flags, [BASELINE, *both], start, year),
     )
 
 
-def _best_path(reader: _Reader, year: float, flags: Sequence[Flag]) -> Claim:
+def _best_path(reader: _Reader, start: float, year: float, flags: Sequence[Flag]) -> Claim:
     names = [str(s) for s in reader.ensemble["scenario"].values]
     singles = [s for s in SINGLE_PATHS if s in names]
     if not singles:
@@ -203,11 +214,11 @@ def _best_path(reader: _Reader, year: float, flags: Sequence[Flag]) -> Claim:
         low=low,
         high=high,
         year=year,
-        flags=_flags_for(flags, mentioned),
+        flags=_flags_for(flags, mentioned, start, year),
     )
 
 
-def _synergy(reader: _Reader, year: float, flags: Sequence[Flag]) -> Claim | None:
+def _synergy(reader: _Reader, start: float, year: float, flags: Sequence[Flag]) -> Claim | None:
     names = [str(s) for s in reader.ensemble["scenario"].values]
     singles = [s for s in SINGLE_PATHS if s in names]
     if COMBINED not in names or len(singles) != len(SINGLE_PATHS):
@@ -264,7 +275,7 @@ def _synergy(reader: _Reader, year: float, flags: Sequence[Flag]) -> Claim | Non
         low=x_low,
         high=x_high,
         year=year,
-        flags=_flags_for(flags, mentioned),
+        flags=_flags_for(flags, mentioned, start, year),
     )
 
 
@@ -297,8 +308,8 @@ def summary_claims(
     reader = _Reader(ensemble)
     claims = [
         _economic_social(reader, start, year, flags),
-        _best_path(reader, year, flags),
-        _synergy(reader, year, flags),
+        _best_path(reader, start, year, flags),
+        _synergy(reader, start, year, flags),
     ]
     return [claim for claim in claims if claim is not None]
 
