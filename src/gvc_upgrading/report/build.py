@@ -99,13 +99,13 @@ class ReportResult:
     origins: dict[str, str] = field(default_factory=dict)
 
 
-def _loops_section(writer: ReportWriter, model_file: Path) -> str:
+def _loops_section(writer: ReportWriter, model_file: Path, abstract: Any = None) -> str:
     """Draw the named feedback loops of ``models/README.md``, checked against ``model_file``."""
     try:
         readme = shipped_path("models", "README.md")
     except FileNotFoundError:
         return ""
-    loops = read_loops(readme, model_file)
+    loops = read_loops(readme, model_file, abstract=abstract)
     if not loops:
         return ""
     figure = writer.figure(
@@ -328,6 +328,7 @@ def build_report(
             model_file=Path(model.path),
             say=say,
             setup=result.setup_text(case_label),
+            quick=quick,
         )
         publish(staging, out)
     except BaseException:
@@ -353,8 +354,12 @@ def _write_everything(
     model_file: Path,
     say: Callable[[str], None],
     setup: str = "",
+    quick: bool = False,
 ) -> list[Path]:
-    writer = ReportWriter(root, provenance)
+    # Quick reports: PNG only, and fan charts of the headline indices only (the overview
+    # shows every outcome); the full report draws every outcome in PNG and SVG.
+    writer = ReportWriter(root, provenance, svg=not quick)
+    fan_outcomes = [o for o in REPORT_OUTCOMES if "index" in o.lower()] if quick else None
     start = float(ensemble.attrs["policy_start"])
     last_year = max(horizons.values())
     say("summary and limitations")
@@ -397,7 +402,7 @@ def _write_everything(
             f"{outcome} under each scenario, {case}: estimate (black), median and 50% / 90% "
             "bands over the bootstrap parameter sets (blue), baseline (dashed).",
         )
-        for outcome in REPORT_OUTCOMES
+        for outcome in (fan_outcomes or REPORT_OUTCOMES)
     ]
     overview = writer.figure(
         fan_overview(ensemble, bands, REPORT_OUTCOMES),
@@ -413,7 +418,7 @@ def _write_everything(
         "First-order (S1) and total (ST) Sobol' indices with confidence intervals.",
     )
     say("feedback loops")
-    loops_html = _loops_section(writer, model_file)
+    loops_html = _loops_section(writer, model_file, model.abstract_model)
     diagrams = [
         writer.figure(figure, f"diagram_{slug(name)}", f"Stock-and-flow diagram, sector {name}.")
         for name, figure in draw_diagram(model_file).items()

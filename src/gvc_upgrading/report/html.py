@@ -84,12 +84,12 @@ class FigureRef:
     Attributes
     ----------
     png, svg : pathlib.Path
-        Paths relative to the report folder.
+        Paths relative to the report folder (``svg`` None: not written, quick mode).
     caption : str
     """
 
     png: Path
-    svg: Path
+    svg: Path | None
     caption: str
 
 
@@ -115,12 +115,13 @@ def paragraph(text: str) -> str:
 def figure_html(figure: FigureRef, root: Path) -> str:
     """Return a ``<figure>`` embedding the PNG (read from ``root``) and linking both files."""
     data = base64.b64encode((root / figure.png).read_bytes()).decode("ascii")
-    png, svg = figure.png.as_posix(), figure.svg.as_posix()
+    png = figure.png.as_posix()
+    svg = f' <a href="{escape(figure.svg.as_posix())}">SVG</a>' if figure.svg is not None else ""
     return (
         f'<figure><img src="data:image/png;base64,{data}" alt="{escape(figure.caption)}">'
         f"<figcaption>{escape(figure.caption)} "
-        f'<span class="files">(<a href="{escape(png)}">PNG</a> '
-        f'<a href="{escape(svg)}">SVG</a>)</span></figcaption></figure>'
+        f'<span class="files">(<a href="{escape(png)}">PNG</a>'
+        f"{svg})</span></figcaption></figure>"
     )
 
 

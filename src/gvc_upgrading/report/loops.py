@@ -22,6 +22,7 @@ import textwrap
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
@@ -69,9 +70,14 @@ class Loop:
     unmatched: list[str] = field(default_factory=list)
 
 
-def loop_graph(model_file: str | os.PathLike[str]) -> dict[str, set[str]]:
-    """Return ``{variable: the variables it depends on}`` from the model's equations."""
-    abstract = parse_abstract_model(Path(model_file))
+def loop_graph(model_file: str | os.PathLike[str], abstract: Any = None) -> dict[str, set[str]]:
+    """Return ``{variable: the variables it depends on}`` from the model's equations.
+
+    ``abstract`` is the file's parsed pysd ``AbstractModel`` when the caller has
+    it (a loaded model's ``abstract_model``); otherwise the file is parsed.
+    """
+    if abstract is None:
+        abstract = parse_abstract_model(Path(model_file))
     elements = [e for s in abstract.sections for e in s.elements if e.components]
     clean = {e.name.lower().replace(" ", "_"): e.name for e in elements}
     graph: dict[str, set[str]] = {}
@@ -136,8 +142,12 @@ def _reaches(graph: dict[str, set[str]], source: str, target: str, hops: int) ->
     return False
 
 
-def read_loops(readme: str | os.PathLike[str], model_file: str | os.PathLike[str]) -> list[Loop]:
+def read_loops(
+    readme: str | os.PathLike[str], model_file: str | os.PathLike[str], *, abstract: Any = None
+) -> list[Loop]:
     """Read the named loops of ``readme`` and check each link against ``model_file``.
+
+    ``abstract``: the model file already parsed (see :func:`loop_graph`).
 
     Returns
     -------
@@ -146,7 +156,7 @@ def read_loops(readme: str | os.PathLike[str], model_file: str | os.PathLike[str
     """
     text = Path(readme).read_text("utf-8")
     section = text.split("## Feedback loops", 1)[-1].split("\n## ", 1)[0]
-    graph = loop_graph(model_file)
+    graph = loop_graph(model_file, abstract)
     names = list(graph)
     loops = []
     for match in _LOOP_RE.finditer(section):
