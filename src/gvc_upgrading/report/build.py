@@ -381,8 +381,9 @@ def _write_everything(
     differences = writer.table(difference_table(comparison, ensemble, horizons))
     summary = writer.table(difference_summary_table(differences, f"{list(horizons)[-1]} years"))
     synergy = writer.table(synergy_decomposition_table(comparison, horizons))
-    statistics = writer.table(fit_statistics_table(fit))
-    parameters = writer.table(fit_parameters_table(fit))
+    label = str(ensemble.attrs.get("case_label", fit.case))
+    statistics = writer.table(fit_statistics_table(fit, label))
+    parameters = writer.table(fit_parameters_table(fit, label))
     leading = writer.table(sobol_leading_table(sobol_source.indices))
 
     say("data")
@@ -447,6 +448,7 @@ def _write_everything(
         limitation_groups=groups,
         setup=setup,
         loops=loops_html,
+        case_label=label,
     )
     html_text = render_page(
         f"Governance and upgrading: {case}",

@@ -51,7 +51,7 @@ def sector_notes(path: Path) -> dict[str, str]:
     return notes
 
 
-def calibration_summary(fit: StoredFit) -> str:
+def calibration_summary(fit: StoredFit, label: str | None = None) -> str:
     """Return one paragraph on how the fit was made (method, bootstrap, seed, hold-out)."""
     attrs = fit.dataset.attrs
     try:
@@ -59,7 +59,7 @@ def calibration_summary(fit: StoredFit) -> str:
     except json.JSONDecodeError:
         diagnostics = {}
     text = (
-        f"Calibration of {fit.case} ({fit.origin}): method {attrs.get('method', '?')}, "
+        f"Calibration of {label or fit.case} ({fit.origin}): method {attrs.get('method', '?')}, "
         f"{fit.n_replicates} bootstrap refits ({diagnostics.get('bootstrap_kind', 'residual')}), "
         f"seed {fit.seed}; objective {float(attrs.get('objective', float('nan'))):.4g}; "
         f"intervals: {attrs.get('interval_method', '?')} at "
@@ -146,6 +146,7 @@ def report_sections(
     limitation_groups: Sequence[Limitation] = (),
     setup: str = "",
     loops: str = "",
+    case_label: str | None = None,
 ) -> list[page.Section]:
     """Return the sections of the page, in reading order.
 
@@ -209,7 +210,7 @@ def report_sections(
         + "".join(page.figure_html(figure, root) for figure in fans)
     )
     calibration_body = (
-        page.paragraph(calibration_summary(fit))
+        page.paragraph(calibration_summary(fit, case_label))
         + page.figure_html(calibration_figure, root)
         + page.table_html(statistics)
         + page.table_html(parameters)

@@ -25,7 +25,7 @@ from ..io import write_csv, write_netcdf
 from ..scenarios import BASELINE
 from .ensemble import ESTIMATE
 from .stored import StoredFit
-from .words import synergy_reading
+from .words import synergy_reading, unit_label
 
 __all__ = [
     "Table",
@@ -275,7 +275,11 @@ def difference_table(
     start = float(ensemble.attrs.get("policy_start", np.nan))
     return Table(
         name="differences",
-        title=f"Difference from baseline, {ensemble.attrs.get('case', '')}, levers from {start:g}",
+        title=(
+            f"Difference from baseline, "
+            f"{ensemble.attrs.get('case_label', ensemble.attrs.get('case', ''))}, "
+            f"levers from {start:g}"
+        ),
         frame=pd.DataFrame(rows),
         note=(
             "baseline and value: the outcome under baseline and under the scenario at the "
@@ -306,7 +310,9 @@ def difference_summary_table(differences: Table, horizon: str) -> Table:
     wide.columns = [str(outcome) for outcome in wide.columns]
     wide.columns.name = None
     year = float(rows["year"].iloc[0])
-    unit_text = "; ".join(f"{o}: {u}" for o, u in units.items() if isinstance(u, str) and u)
+    unit_text = "; ".join(
+        f"{o}: {unit_label(u)}" for o, u in units.items() if isinstance(u, str) and u
+    )
     return Table(
         name="difference_summary",
         title=f"Difference from baseline at {horizon} ({year:g}), at the calibrated estimate",
@@ -352,11 +358,11 @@ def synergy_decomposition_table(comparison: xr.Dataset, horizons: Mapping[str, f
     )
 
 
-def fit_statistics_table(fit: StoredFit) -> Table:
+def fit_statistics_table(fit: StoredFit, label: str | None = None) -> Table:
     """Goodness of fit per calibration target (and sample: in-sample / hold-out)."""
     return Table(
         name="fit_statistics",
-        title=f"Calibration fit statistics, {fit.case}",
+        title=f"Calibration fit statistics, {label or fit.case}",
         frame=fit.statistics().reset_index(drop=True),
         note=(
             "n: observations; rmse, mae in the target's units; mape in %; r2: coefficient of "
@@ -366,7 +372,7 @@ def fit_statistics_table(fit: StoredFit) -> Table:
     )
 
 
-def fit_parameters_table(fit: StoredFit) -> Table:
+def fit_parameters_table(fit: StoredFit, label: str | None = None) -> Table:
     """The calibrated parameters: estimate, interval and search bounds."""
     data = fit.dataset
     interval = data["interval"].transpose("parameter", "bound").values
@@ -384,7 +390,7 @@ def fit_parameters_table(fit: StoredFit) -> Table:
     method = data.attrs.get("interval_method", "")
     return Table(
         name="fit_parameters",
-        title=f"Calibrated parameters, {fit.case}",
+        title=f"Calibrated parameters, {label or fit.case}",
         frame=frame,
         note=f"lower, upper: {level:.0%} {method} interval; search bounds of the optimizer.",
     )
