@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import xarray as xr
+from tqdm import tqdm
 
 from ..calibration import load_case
 from ..errors import CalibrationError, SpecError
@@ -40,6 +41,7 @@ from ..model import load_model
 from ..resources import shipped_path
 from ..scenario_spec import collect_scenarios, parse_assignments, validate_scenario
 from ..sensitivity.figures import plot_indices
+from ..sketch import read_sketch
 from .comparison import compare_scenarios
 from .diagram import draw_diagram
 from .ensemble import REPORT_OUTCOMES
@@ -329,6 +331,7 @@ def build_report(
             say=say,
             setup=result.setup_text(case_label),
             quick=quick,
+            progress=progress,
         )
         publish(staging, out)
     except BaseException:
@@ -355,6 +358,7 @@ def _write_everything(
     say: Callable[[str], None],
     setup: str = "",
     quick: bool = False,
+    progress: bool = False,
 ) -> list[Path]:
     # Quick reports: PNG only, and fan charts of the headline indices only (the overview
     # shows every outcome); the full report draws every outcome in PNG and SVG.
@@ -395,6 +399,13 @@ def _write_everything(
     writer.netcdf(sobol_source.indices, "sobol")
 
     say("figures")
+    bar = tqdm(
+        total=(len(fan_outcomes or REPORT_OUTCOMES) + 5 + len(read_sketch(model_file).views)),
+        desc="figures",
+        unit="figure",
+        disable=not progress,
+    )
+    writer.on_figure = lambda name: bar.update(1)
     case = str(ensemble.attrs.get("case_label", fit.case))
     fans = [
         writer.figure(
@@ -425,6 +436,7 @@ def _write_everything(
         for name, figure in draw_diagram(model_file).items()
     ]
 
+    bar.close()
     say("report.html")
     (root / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n", "utf-8")
     writer.files.append(Path("provenance.json"))

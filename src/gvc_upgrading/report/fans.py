@@ -42,7 +42,7 @@ def _fixed_layout(figure: Figure, rows: int, *, wspace: float = 0.08) -> None:
     figure.subplots_adjust(
         left=0.08,
         right=0.985,
-        top=1 - 0.55 / height,
+        top=1 - 0.75 / height,
         bottom=0.95 / height,
         wspace=wspace,
         hspace=0.32 if rows > 1 else 0.0,

@@ -40,7 +40,7 @@ table { border-collapse: collapse; margin: 1rem 0; font-size: .85rem;
 caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
 th, td { border-bottom: 1px solid #e2e8f0; padding: .2rem .5rem; vertical-align: top; }
 th { background: #edf2f7; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 p.note { font-size: .8rem; color: #4a5568; margin-top: -.5rem; }
 figure { margin: 1.2rem 0; }
 figure img { max-width: 100%; border: 1px solid #e2e8f0; }

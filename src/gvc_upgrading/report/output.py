@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,8 @@ class ReportWriter:
     def __init__(self, root: Path, provenance: dict[str, Any], *, svg: bool = True) -> None:
         self.root = root
         self.svg = svg
+        #: Called with each figure's name once it is written (a progress bar's update).
+        self.on_figure: Callable[[str], None] = lambda name: None
         self.provenance = provenance
         self.files: list[Path] = []
         for folder in ("figures", "tables", "data"):
@@ -121,6 +124,7 @@ class ReportWriter:
         if ref.svg is not None:
             figure.savefig(self.root / ref.svg, format="svg")
             self.files.append(ref.svg)
+        self.on_figure(name)
         return ref
 
     def table(self, table: Table) -> Table:

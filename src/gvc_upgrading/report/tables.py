@@ -90,7 +90,9 @@ def format_number(value: object, digits: int = 4) -> str:
     Examples
     --------
     >>> format_number(0.123456), format_number(12345.678), format_number(float("nan"))
-    ('0.1235', '1.235e+04', '–')
+    ('0.1235', '12,346', '–')
+    >>> format_number(-1.71e-05, 3)
+    '-0.000'
     >>> format_number(True), format_number(7), format_number("csr")
     ('yes', '7', 'csr')
     """
@@ -101,7 +103,10 @@ def format_number(value: object, digits: int = 4) -> str:
     if isinstance(value, float | np.floating):
         if not math.isfinite(float(value)):
             return "–"
-        return f"{float(value):.{digits}g}"
+        text = f"{float(value):.{digits}g}"
+        if "e" in text:  # no scientific notation in a table a reader reads
+            text = f"{float(value):,.0f}" if abs(value) >= 1 else f"{float(value):.{digits}f}"
+        return text
     return str(value)
 
 
