@@ -28,7 +28,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +47,9 @@ from .diagram import draw_diagram
 from .ensemble import REPORT_OUTCOMES
 from .fans import fan_chart, fan_overview
 from .fit_figure import calibration_fit_figure
-from .html import escape, figure_html, render_page
-from .limitations import limitations
+from .html import escape, figure_html, paragraph, render_page, simple_table, table_html
+from .interactions import factorial_table, stored_behaviour_shares
+from .limitations import limitations, readme_disagreements
 from .loops import draw_loops, read_loops
 from .output import ReportWriter, check_report_folder, publish, slug
 from .plausibility import load_scope, plausibility_flags
@@ -99,6 +100,48 @@ class ReportResult:
     files: list[Path] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
+
+
+def _interactions_section(writer: ReportWriter, model: Any) -> str:
+    """Behaviour shares (stored in models/README.md) and the factorial effects (computed)."""
+    parts = []
+    try:
+        shares, intro = stored_behaviour_shares(shipped_path("models", "README.md"))
+    except FileNotFoundError:
+        shares, intro = None, ""
+    if shares is not None and len(shares):
+        shown = shares.assign(
+            share=[f"{s:.0%}" for s in shares["share"]],
+            meets_90pct=["yes" if m else "no" for m in shares["meets_90pct"]],
+        )
+        parts.append(
+            "<h3>How robust the model's behaviours are</h3>"
+            + paragraph(
+                "Share of draws of the uncertain structural parameters in which each "
+                "behaviour the model is built to show holds (stored result, models/README.md): "
+                + intro
+            )
+            + simple_table(shown, "Behaviour shares over parameter draws")
+        )
+    factorial = factorial_table(model, year=float(model.final_time))
+    if factorial is not None:
+        stamped = writer.table(factorial)
+        frame = stamped.frame
+        inline = replace(
+            stamped,
+            frame=frame[(frame["order"] == 1) | (frame["reading"] == "synergy")],
+            title=stamped.title + " (main effects and the synergistic pairs)",
+        )
+        others = frame[(frame["order"] == 2) & (frame["reading"] != "synergy")]
+        parts.append(
+            "<h3>Synergy as interaction</h3>"
+            + table_html(inline)
+            + paragraph(
+                f"The other {len(others)} pairwise interactions on the social upgrading index "
+                "are negative or zero (the paths substitute); the full table is in the files."
+            )
+        )
+    return "".join(parts)
 
 
 def _loops_section(writer: ReportWriter, model_file: Path, abstract: Any = None) -> str:
@@ -271,7 +314,7 @@ def build_report(
         fit=fit,
         start=start,
         overrides=overrides,
-        outcomes=REPORT_OUTCOMES,
+        outcomes=[o for o in REPORT_OUTCOMES if o in model.variables.index],
         replicates=replicates,
         horizon=max(HORIZONS.values()),
         batch=batch,
@@ -363,14 +406,21 @@ def _write_everything(
     # Quick reports: PNG only, and fan charts of the headline indices only (the overview
     # shows every outcome); the full report draws every outcome in PNG and SVG.
     writer = ReportWriter(root, provenance, svg=not quick)
-    fan_outcomes = [o for o in REPORT_OUTCOMES if "index" in o.lower()] if quick else None
+    outcomes = [str(name) for name in ensemble.data_vars]
+    fan_outcomes = [o for o in outcomes if "index" in o.lower()] if quick else None
     start = float(ensemble.attrs["policy_start"])
     last_year = max(horizons.values())
     say("summary and limitations")
     scope = load_scope()
     flags = plausibility_flags(ensemble, start=start, year=last_year, scope=scope)
     claims = summary_claims(ensemble, start=start, year=last_year, flags=flags)
-    groups = limitations(fit, outcomes=list(REPORT_OUTCOMES), scope=scope, flags=flags)
+    try:
+        disagreements = readme_disagreements(shipped_path("models", "README.md"))
+    except FileNotFoundError:
+        disagreements = []
+    groups = limitations(
+        fit, outcomes=outcomes, scope=scope, flags=flags, disagreements=disagreements
+    )
     writer.table(
         Table(
             name="summary",
@@ -389,6 +439,8 @@ def _write_everything(
     statistics = writer.table(fit_statistics_table(fit, label))
     parameters = writer.table(fit_parameters_table(fit, label))
     leading = writer.table(sobol_leading_table(sobol_source.indices))
+    say("robustness and factorial interactions")
+    interactions_html = _interactions_section(writer, model)
 
     say("data")
     writer.netcdf(ensemble, "ensemble")
@@ -400,7 +452,7 @@ def _write_everything(
 
     say("figures")
     bar = tqdm(
-        total=(len(fan_outcomes or REPORT_OUTCOMES) + 5 + len(read_sketch(model_file).views)),
+        total=(len(fan_outcomes or outcomes) + 5 + len(read_sketch(model_file).views)),
         desc="figures",
         unit="figure",
         disable=not progress,
@@ -414,10 +466,10 @@ def _write_everything(
             f"{outcome} under each scenario, {case}: estimate (black), median and 50% / 90% "
             "bands over the bootstrap parameter sets (blue), baseline (dashed).",
         )
-        for outcome in (fan_outcomes or REPORT_OUTCOMES)
+        for outcome in (fan_outcomes or outcomes)
     ]
     overview = writer.figure(
-        fan_overview(ensemble, bands, REPORT_OUTCOMES),
+        fan_overview(ensemble, bands, outcomes),
         "fan_overview",
         f"Key outcomes, {case}: baseline, synergistic and displacement with 50% / 90% bands.",
     )
@@ -461,6 +513,7 @@ def _write_everything(
         setup=setup,
         loops=loops_html,
         case_label=label,
+        interactions=interactions_html,
     )
     html_text = render_page(
         f"Governance and upgrading: {case}",

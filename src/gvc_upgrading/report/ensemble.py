@@ -41,6 +41,9 @@ __all__ = [
 REPORT_OUTCOMES: tuple[str, ...] = (
     "Economic upgrading index",
     "Social upgrading index",
+    "Wage component",
+    "Standards component",
+    "Rights component",
     "Average wage",
     "True compliance visible",
     "True compliance less visible",

@@ -11,8 +11,11 @@ Gereffi & Lee 2016) and from the plausibility flags of the projections.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +25,7 @@ from .plausibility import Flag
 from .stored import StoredFit
 from .words import outcome_name, scenario_name
 
-__all__ = ["Limitation", "fit_limitations", "limitations"]
+__all__ = ["Limitation", "fit_limitations", "limitations", "readme_disagreements"]
 
 #: Relative distance to a search bound below which an estimate is "on the bound".
 ON_BOUND = 0.01
@@ -110,6 +113,20 @@ def _flag_items(flags: Sequence[Flag]) -> list[str]:
     return items
 
 
+def readme_disagreements(readme: str | os.PathLike[str]) -> list[str]:
+    """Return the bullets of "Where the model disagrees with the paper" in ``readme``.
+
+    Markdown emphasis and code marks are removed; an absent section gives [].
+    """
+    text = Path(readme).read_text("utf-8")
+    heading = "## Where the model disagrees with the paper"
+    if heading not in text:
+        return []
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    bullets = re.split(r"^\s*-\s+", section, flags=re.M)[1:]
+    return [re.sub(r"[*`]", "", " ".join(b.split())) for b in bullets if b.strip()]
+
+
 def fit_limitations(fit: StoredFit, outcomes: Sequence[str]) -> list[Limitation]:
     """Limitations of the calibration: hold-out fit, benchmarks, identifiability, bounds, data."""
     groups = []
@@ -184,6 +201,7 @@ def limitations(
     outcomes: Sequence[str],
     scope: dict[str, Any],
     flags: Sequence[Flag],
+    disagreements: Sequence[str] = (),
 ) -> list[Limitation]:
     """Return every limitation group, in reading order.
 
@@ -197,11 +215,14 @@ def limitations(
         The declared scope (:func:`~.plausibility.load_scope`).
     flags : sequence of Flag
         Plausibility flags of the projections.
+    disagreements : sequence of str
+        Where the model disagrees with the paper (:func:`readme_disagreements`);
+        when empty, the ``[[departure]]`` entries of the scope are used.
     """
     groups = fit_limitations(fit, outcomes)
     if flags:
         groups.append(Limitation("Projections outside their plausible range", _flag_items(flags)))
-    departures = [
+    departures = list(disagreements) or [
         f"The paper: {d['paper']} The model: {d['model']}" for d in scope.get("departure", [])
     ]
     if departures:

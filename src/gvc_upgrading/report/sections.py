@@ -147,6 +147,7 @@ def report_sections(
     setup: str = "",
     loops: str = "",
     case_label: str | None = None,
+    interactions: str = "",
 ) -> list[page.Section]:
     """Return the sections of the page, in reading order.
 
@@ -239,6 +240,12 @@ def report_sections(
         ),
         page.Section("limitations", "Limitations", limitations_html(limitation_groups)),
         page.Section("findings", "Findings", findings_body),
+    ]
+    if interactions:
+        sections.append(
+            page.Section("robustness", "Robustness and synergy as interaction", interactions)
+        )
+    sections += [
         page.Section("scenarios", "The scenarios", page.scenarios_html(scenarios)),
         page.Section("model", "The model", model_body),
         page.Section("theory", "The governance theory it encodes", page.theory_section()),

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..outcomes import SOCIAL_COMPONENTS
 from ..scenario_spec import BASELINE, COMBINED, SINGLE_PATHS
 from .ensemble import ESTIMATE
 from .plausibility import Flag
-from .words import scenario_name, signed, synergy_reading
+from .words import outcome_name, scenario_name, signed, synergy_reading
 
 __all__ = [
     "DISPLACED",
@@ -115,7 +116,7 @@ def _flags_for(
             grouped.setdefault((flag.outcome, flag.rule), []).append(flag)
     return [
         f"{outcome} {rule} from {start:g} to {year:g} under the "
-        + ", ".join(f"{scenario_name(f.scenario)} ({f.detail})" for f in members)
+        + "; ".join(f"{scenario_name(f.scenario)}: {f.detail}" for f in members)
         for (outcome, rule), members in grouped.items()
     ]
 
@@ -149,6 +150,17 @@ def _economic_social(reader: _Reader, start: float, year: float, flags: Sequence
         + (f"; 90% range {signed(low)} to {signed(high)}" if np.isfinite(low) else "")
         + ")."
     )
+    parts = [c for c in SOCIAL_COMPONENTS if c in data]
+    if parts:
+        changes = {c: float(at[c].sel(time=start)) - float(at[c].sel(time=first)) for c in parts}
+        text += (
+            " Its components change by "
+            + ", ".join(
+                f"{signed(v)} ({outcome_name(c).replace(' component', '')})"
+                for c, v in changes.items()
+            )
+            + "."
+        )
     both = []
     names = [str(s) for s in data["scenario"].values if str(s) != BASELINE]
     for name in names:
