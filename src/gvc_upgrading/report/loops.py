@@ -91,12 +91,15 @@ def loop_graph(model_file: str | os.PathLike[str], abstract: Any = None) -> dict
 
 def _chain(text: str) -> list[str]:
     """The steps of a loop's first sentence: ``A → (lower) B → C, and ...``."""
-    sentence = re.split(r"\.\s", " ".join(text.split()) + " ", maxsplit=1)[0]
+    flat = " ".join(text.split())
+    while re.search(r"\([^()]*\)", flat):  # asides, nested ones too, before any splitting
+        flat = re.sub(r"\([^()]*\)", " ", flat)
+    sentence = re.split(r"\.\s", flat + " ", maxsplit=1)[0]
     sentence = re.split(r";|, and ", sentence, maxsplit=1)[0]  # the first branch only
     steps = []
     for raw in sentence.split("→"):
         item = re.sub(r"\([^)]*\)", " ", raw)
-        item = re.split(r",|;|\band\b", item)[0]
+        item = re.split(r",|;|×|\band\b|\bor\b", item)[0]
         item = " ".join(item.split()).strip(" .")
         if item:
             steps.append(item)
@@ -104,8 +107,12 @@ def _chain(text: str) -> list[str]:
 
 
 def _match(step: str, names: list[str]) -> str | None:
-    """The model variable a README step names: exact, without a leading "lower"/"higher", a
-    unique variable ending in it, or a very close spelling."""
+    """The model variable a README step names.
+
+    Exact (case aside), or without a leading "lower"/"higher", or the only
+    variable whose name ends in the step's words (two words at least), or a
+    very close spelling.
+    """
     lower = {name.lower(): name for name in names}
     item = step.lower()
     for candidate in (
@@ -115,7 +122,7 @@ def _match(step: str, names: list[str]) -> str | None:
         if candidate in lower:
             return lower[candidate]
         ending = [name for key, name in lower.items() if key.endswith(" " + candidate)]
-        if len(ending) == 1:
+        if len(ending) == 1 and " " in candidate:  # one word is too little to go on
             return ending[0]
     close = difflib.get_close_matches(item, list(lower), n=1, cutoff=0.9)
     return lower[close[0]] if close else None
@@ -164,6 +171,8 @@ def read_loops(
         steps, unmatched, skipped = [], [], [0]
         for step in _chain(body):
             variable = _match(step, names)
+            if variable is not None and not graph.get(variable):
+                variable = None  # a constant (depends on nothing) cannot be part of a loop
             if variable is None:
                 unmatched.append(step)
                 skipped[-1] += 1
