@@ -83,6 +83,28 @@ def _benchmarks(statistics: pd.DataFrame) -> list[str]:
                 + (_series_list(beaten) if beaten else "none of the series")
                 + "."
             )
+    if {"mape", "mape_rw", "mape_trend"} <= set(hold.columns):
+        rows = [
+            f"{str(r.series).replace('_', ' ')}: model {r.mape:.0f}%, random walk "
+            f"{r.mape_rw:.0f}%, trend {r.mape_trend:.0f}%"
+            for r in hold.itertuples()
+            if np.isfinite(r.mape) and np.isfinite(r.mape_rw) and np.isfinite(r.mape_trend)
+        ]
+        worse = [
+            str(r.series).replace("_", " ")
+            for r in hold.itertuples()
+            if np.isfinite(r.mape) and r.mape > min(r.mape_rw, r.mape_trend)
+        ]
+        if rows:
+            items.append(
+                "Hold-out error (MAPE) against naive forecasts from the last fitted year: "
+                + "; ".join(rows)
+                + (
+                    f". A naive forecast beats the model for {_series_list(worse)}."
+                    if worse
+                    else ". The model beats both for every series."
+                )
+            )
     for column in ("coverage", "band_coverage", "coverage_90"):
         if column in hold and hold[column].notna().any():
             items.append(
