@@ -337,7 +337,7 @@ def claims_frame(claims: Sequence[Claim], labels: Mapping[str, str] | None = Non
                 "low_5pct": claim.low,
                 "high_95pct": claim.high,
                 "year": claim.year,
-                "flags": "; ".join(claim.flags),
+                "flags": "; ".join(claim.flags) or "none",
                 "key": claim.key,
             }
             for claim in claims
