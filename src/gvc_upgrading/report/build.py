@@ -117,9 +117,10 @@ def _interactions_section(writer: ReportWriter, model: Any) -> str:
         parts.append(
             "<h3>How robust the model's behaviours are</h3>"
             + paragraph(
-                "Share of draws of the uncertain structural parameters in which each "
-                "behaviour the model is built to show holds (stored result, models/README.md): "
-                + intro
+                "Share of parameter draws in which each behaviour the model is built to show "
+                f"holds: a stored result ({intro}; models/README.md, computed by "
+                "gvc_upgrading.behaviour_shares). A behaviour that holds in fewer than 90% of "
+                "draws depends on parameter values the data do not fix."
             )
             + simple_table(shown, "Behaviour shares over parameter draws")
         )

@@ -217,8 +217,10 @@ def scenarios_html(scenarios: Sequence[Scenario]) -> str:
     """Return the table of scenarios (name, description, the theory it encodes, levers)."""
     frame = pd.DataFrame(
         {
-            "scenario": [scenario_name(s.name) for s in scenarios],
-            "file": [s.path.name if s.path is not None else "" for s in scenarios],
+            "scenario": [
+                scenario_name(s.name) + (f" ({s.path.name})" if s.path is not None else "")
+                for s in scenarios
+            ],
             "description": [s.description for s in scenarios],
             "theory": [s.theory for s in scenarios],
             "starts": [f"{s.start:g}" if s.start is not None else "" for s in scenarios],

@@ -43,8 +43,8 @@ def stored_behaviour_shares(readme: str | os.PathLike[str]) -> tuple[pd.DataFram
     -------
     (pandas.DataFrame, str)
         Columns ``behaviour``, ``title``, ``share``, ``meets_90pct`` (empty when
-        the README has no such table) and the paragraph that introduces it
-        (how many draws, which seed).
+        the README has no such table) and how they were made (how many
+        draws, which seed), in words.
     """
     text = Path(readme).read_text("utf-8")
     if "## Robustness of the behaviours" not in text:
@@ -62,8 +62,13 @@ def stored_behaviour_shares(readme: str | os.PathLike[str]) -> tuple[pd.DataFram
                     "meets_90pct": "yes" in match.group(4).lower(),
                 }
             )
-    intro = " ".join(section.split("\n\n", 2)[1].split()) if "\n\n" in section else ""
-    intro = re.sub(r"`([^`]*)`", r"\1", intro)
+    found = re.search(r"with (\d+) draws\s*\(seed (\d+)\)", section)
+    intro = (
+        f"{found.group(1)} Latin-hypercube draws of the model's uncertain structural "
+        f"parameters, seed {found.group(2)}"
+        if found
+        else "draws of the model's uncertain structural parameters"
+    )
     return pd.DataFrame(rows, columns=["behaviour", "title", "share", "meets_90pct"]), intro
 
 
