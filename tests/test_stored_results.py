@@ -22,7 +22,7 @@ STORED = sorted(
 REFRESH = {
     "calibration": "gvc-upgrading calibrate calibration/cases --joint --out calibration/fits",
     "sensitivity": "gvc-upgrading sensitivity sensitivity/studies/default.toml "
-    "--out sensitivity/results/default",
+    "--out sensitivity/results/default --figures",
 }
 
 

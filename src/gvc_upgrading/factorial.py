@@ -14,6 +14,7 @@ negative one is sub-additivity (they substitute for each other).
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -46,6 +47,7 @@ def run_factorial(
     outcomes: Sequence[str] = FACTORIAL_OUTCOMES,
     year: float = 2035.0,
     draws: pd.DataFrame | None = None,
+    directory: str | os.PathLike[str] | None = None,
     **run_options: object,
 ) -> pd.DataFrame:
     """Run every on/off combination of the paths.
@@ -62,6 +64,8 @@ def run_factorial(
     draws : pandas.DataFrame, optional
         Parameter draws (one row each) under every combination; default one
         draw at the model's values.
+    directory : path-like, optional
+        Scenario folder (default: the shipped ``models/scenarios``).
     **run_options
         Passed to the batch engine.
 
@@ -84,7 +88,9 @@ def run_factorial(
         raise SpecError(
             f"year {year!r} is outside the simulation {model.initial_time:g}-{model.final_time:g}"
         )
-    levers = {name: dict(load_scenario(name).parameters) for name in paths}
+    levers = {
+        name: dict(load_scenario(name, model, directory=directory).parameters) for name in paths
+    }
     draws = draws if draws is not None else pd.DataFrame(index=[0])
     combos = list(itertools.product((0, 1), repeat=len(paths)))
     samples, rows = [], []

@@ -64,3 +64,19 @@ def test_factorial_needs_two_distinct_paths(model: Model, paths: list[str]) -> N
 def test_factorial_year_must_be_simulated(model: Model) -> None:
     with pytest.raises(SpecError, match="outside the simulation"):
         run_factorial(model, paths=["labour", "public"], year=2050.0)
+
+
+def test_compare_adds_the_interaction_table(model: Model) -> None:
+    """compare(..., interactions=True) carries the factorial effects of the six paths."""
+    from gvc_upgrading import compare
+
+    outcomes = ["Social upgrading index", "Average wage"]
+    comparison = compare(model, ["labour"], outcomes=outcomes, interactions=True)
+    effect = comparison["factorial_effect"]
+    assert effect.sizes["effect"] == 2**6 - 1
+    assert set(effect["effect_order"].values) == {1, 2, 3, 4, 5, 6}
+    table = run_factorial(model, outcomes=outcomes)
+    expected = effects(table).loc["labour x public", "Average wage"]
+    assert float(effect.sel(effect="labour x public", outcome="Average wage")) == pytest.approx(
+        expected
+    )
