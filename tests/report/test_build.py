@@ -116,7 +116,7 @@ def test_html_says_what_the_model_is_and_cites_the_theory(report):
     text = (report.out / "report.html").read_text("utf-8")
     assert "Gereffi" in text and "2016" in text and "Journal of Business Ethics" in text
     for scenario in (BASELINE, *SINGLE_PATHS, COMBINED, "displacement", "strong_public"):
-        assert f"<td>{html.escape(scenario_name(scenario))}</td>" in text
+        assert f"<td>{html.escape(scenario_name(scenario))} ({scenario}.toml)</td>" in text
     assert "Findings" in text and "Supplier capability" in text
     assert "cambodia_garment" not in text.split('id="origin"')[0]  # no raw ids before the end
     assert "Dmnl" not in text.split('id="origin"')[0]
