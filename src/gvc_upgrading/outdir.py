@@ -228,6 +228,22 @@ class OutputFolder:
                 removed.append(candidate)
         return removed
 
+    def discard_if_unused(self) -> bool:
+        """Remove the folder again if it holds nothing but an empty marker.
+
+        For a command that made its output folder and then failed before
+        writing anything: the user is left with no empty folder of ours.
+        Returns whether the folder was removed.
+        """
+        marker = self.path / MARKER
+        if self._files or any(p != marker for p in self.path.iterdir()):
+            return False
+        with contextlib.suppress(OSError):
+            marker.unlink()
+            self.path.rmdir()
+            return True
+        return False
+
     # -- writing -------------------------------------------------------------------
 
     def owns(self, name: str | os.PathLike[str]) -> bool:
