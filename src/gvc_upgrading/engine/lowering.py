@@ -40,6 +40,7 @@ from .expressions import is_number, unsupported
 from .ir import Call, Graph, Input, InputSpec, Mode, Node, Num, Ref, Slot, State, Static, Time
 from .statefuls import StatefulLowering
 from .subscripts import SubscriptLowering
+from .tables import read_constants, read_data, read_lookup
 
 __all__ = ["CONTROL_KEYS", "FUNCTIONS", "control_values", "lower_model", "reference_key"]
 
@@ -160,7 +161,13 @@ class _Lowering(SubscriptLowering, StatefulLowering):
             if isinstance(component, AbstractLookup):
                 if dims:
                     raise unsupported("subscripted lookup", element.name)
-                self._declare_lookup(element.name, component.ast)
+                if isinstance(component.ast, ae.GetLookupsStructure):
+                    table = read_lookup(
+                        element.components, (), self.graph.ranges, self.elements, element.name
+                    )
+                    self._declare_table(element.name, *table)
+                else:
+                    self._declare_lookup(element.name, component.ast)
                 continue
             node = self.new_node(element.name, None, "auxiliary", True)
             self.graph.nodes[node].dims = dims
@@ -244,13 +251,49 @@ class _Lowering(SubscriptLowering, StatefulLowering):
     def _declare_lookup(self, name: str, ast) -> None:
         if not isinstance(ast, ae.LookupsStructure):
             raise unsupported(_construct_name(ast), name)
-        x, y = _table(ast)
+        self._declare_table(name, *_table(ast))
+
+    def _declare_table(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
         key = reference_key(name)
         xi = self.new_input(name, "lookup_x", x)
         yi = self.new_input(name, "lookup_y", y)
         self.graph.lookups[name] = (xi.slot, yi.slot)
         self.keys[key] = ("lookup", len(self.graph.lookups) - 1)
         self.lookup_inputs[key] = (xi, yi)
+
+    def define_external(self, element, node_id: int) -> bool:
+        """Define a variable read with GET constants or data; False if it is not one."""
+        asts = [c.ast for c in element.components]
+        node = self.graph.nodes[node_id]
+        name = element.name
+        args = (element.components, node.dims, self.graph.ranges, self.elements, name)
+        if all(isinstance(a, ae.GetConstantsStructure) for a in asts):
+            values = read_constants(*args)
+            if node.dims:
+                node.expr = self.new_input(name, "array", values, node.dims)
+                return True
+            node.kind = "constant"
+            slot = self.new_input(name, "constant", values)
+            self.graph.constants[name] = slot.slot
+            node.expr = slot
+            return True
+        if all(isinstance(a, ae.GetDataStructure) for a in asts):
+            node.kind = "data"
+            if node.dims:
+                raise unsupported("subscripted data", name)
+            if element.components[0].keyword not in (None, "interpolate"):
+                raise unsupported(
+                    f"data keyword {element.components[0].keyword!r}",
+                    name,
+                    "only interpolated data are supported",
+                )
+            x, y = read_data(*args)
+            xi = self.new_input(name, "series_x", x)
+            yi = self.new_input(name, "series_y", y)
+            self.graph.data[name] = (xi.slot, yi.slot)
+            node.expr = Call("series", (Time(), xi, yi))
+            return True
+        return False
 
     def _define(self, element, component, node_id: int) -> None:
         node = self.graph.nodes[node_id]

@@ -143,6 +143,8 @@ class SubscriptLowering:
     def _define_element(self, element, node_id: int) -> None:
         node = self.graph.nodes[node_id]
         components = element.components
+        if self.define_external(element, node_id):
+            return
         simple = (
             len(components) == 1
             and tuple(self.range_of(s) for s in components[0].subscripts[0]) == node.dims
