@@ -152,11 +152,21 @@ def take(value, axis, index):
 
 
 def assemble(shape, blocks, *values):
-    """An array defined element-wise: each value fills its block of indices."""
+    """An array defined element-wise: each value fills its block of indices.
+
+    A block is ``(indices per axis, keep)``; ``keep`` is ``None`` or a flat
+    tuple of booleans over the block (False where an EXCEPT leaves it out).
+    """
     runs = max((np.shape(v)[0] for v in values if np.ndim(v) > 0), default=1)
     out = np.full((runs, *shape), np.nan)
-    for block, value in zip(blocks, values, strict=True):
-        out[(slice(None), *np.ix_(*block))] = value
+    for (block, keep), value in zip(blocks, values, strict=True):
+        where = (slice(None), *np.ix_(*block))
+        if keep is None:
+            out[where] = value
+        else:
+            current = out[where]
+            mask = np.reshape(keep, current.shape[1:])
+            out[where] = np.where(mask, np.broadcast_to(value, current.shape), current)
     return out
 
 

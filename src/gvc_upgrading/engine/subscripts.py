@@ -101,19 +101,29 @@ class SubscriptLowering:
         return call
 
     def _declare_ranges(self, ranges) -> None:
+        copies = []
         for subscript_range in ranges:
-            if not isinstance(subscript_range.subscripts, list):
-                raise unsupported("subscript range copy or GET", subscript_range.name)
             if subscript_range.mapping:
                 raise unsupported("subscript mapping", subscript_range.name)
+            if isinstance(subscript_range.subscripts, str):  # DimB <-> DimA: a copy
+                copies.append(subscript_range)
+                continue
+            if not isinstance(subscript_range.subscripts, list):
+                raise unsupported("subscript range read with GET", subscript_range.name)
             self.graph.ranges[subscript_range.name] = list(subscript_range.subscripts)
+            self.range_names[subscript_range.name.strip().casefold()] = subscript_range.name
+        for subscript_range in copies:
+            source = self.range_of(subscript_range.subscripts)
+            if source is None:
+                raise ModelFileError(
+                    f"subscript range {subscript_range.name!r} copies the unknown range "
+                    f"{subscript_range.subscripts!r}"
+                )
+            self.graph.ranges[subscript_range.name] = list(self.graph.ranges[source])
             self.range_names[subscript_range.name.strip().casefold()] = subscript_range.name
 
     def _variable_dims(self, element) -> tuple[str, ...]:
         components = element.components
-        for component in components:
-            if component.subscripts[1]:
-                raise unsupported("EXCEPT", element.name)
         lists = [component.subscripts[0] for component in components]
         if not any(lists):
             if len(components) > 1:
@@ -147,6 +157,7 @@ class SubscriptLowering:
             return
         simple = (
             len(components) == 1
+            and not components[0].subscripts[1]
             and tuple(self.range_of(s) for s in components[0].subscripts[0]) == node.dims
         )
         if simple:
@@ -159,15 +170,36 @@ class SubscriptLowering:
                 node.expr = self.conform(node.expr, node.dims, element.name)
             return
         # element-wise definition: each component fills its block of the array
+        stocks = [isinstance(c.ast, ae.IntegStructure) for c in components]
+        if any(isinstance(c, AbstractData) for c in components) or (
+            any(stocks) and not all(stocks)
+        ):
+            raise unsupported("element-wise data, or stock mixed with equations", element.name)
+        if all(stocks):  # one stock over the whole array, its parts defined block by block
+            node.kind = "stock"
+            self.graph.stocks.append(element.name)
+            init = self._blockwise(element, node, lambda ast: ast.initial)
+            flow = self._blockwise(element, node, lambda ast: ast.flow)
+            floor = any(c.ast.non_negative for c in components)
+            self.context_dims = node.dims
+            try:
+                node.expr = self.new_slot(
+                    element.name, init, flow, "nonnegative" if floor else "euler"
+                )
+            finally:
+                self.context_dims = ()
+            return
+        node.expr = self._blockwise(element, node, lambda ast: ast)
+
+    def _blockwise(self, element, node, part):
+        """``assemble`` the value of ``part(ast)`` of each definition into its block."""
         values, blocks = [], []
-        for component in components:
-            if isinstance(component, AbstractData) or isinstance(component.ast, ae.IntegStructure):
-                raise unsupported("element-wise stock or data", element.name)
+        for component in element.components:
             subscripts = component.subscripts[0]
             cdims = tuple(self.range_of(x) for x in subscripts if self.range_of(x))
             self.context_dims = cdims
             try:
-                value = self._component_value(component.ast, cdims, element.name)
+                value = self._component_value(part(component.ast), cdims, element.name)
             finally:
                 self.context_dims = ()
             source = self.dims_of(value)
@@ -188,11 +220,27 @@ class SubscriptLowering:
                     tuple(self.index_in(e, node.dims[p], element.name) for e in self.elements(x))
                 )
             values.append(value)
-            blocks.append(tuple(block))
-        node.expr = Call(
-            "assemble", (Static(self.shape(node.dims)), Static(tuple(blocks)), *values)
-        )
-        self.dim_cache[node.expr] = node.dims
+            blocks.append((tuple(block), self._except_mask(subscripts, component.subscripts[1])))
+        call = Call("assemble", (Static(self.shape(node.dims)), Static(tuple(blocks)), *values))
+        self.dim_cache[call] = node.dims
+        return call
+
+    def _except_mask(self, subscripts, excepts) -> tuple[bool, ...] | None:
+        """Flat mask over a definition's block: False where an EXCEPT leaves it out."""
+        if not excepts:
+            return None
+        import itertools
+
+        lists = [self.elements(x) for x in subscripts]
+        excluded = [[set(self.elements(x)) for x in combo] for combo in excepts]
+        keep = []
+        for combo in itertools.product(*lists):
+            hit = any(
+                all(e in allowed for e, allowed in zip(combo, rule, strict=True))
+                for rule in excluded
+            )
+            keep.append(not hit)
+        return tuple(keep)
 
     def _component_value(self, ast, dims: tuple[str, ...], var: str):
         if isinstance(ast, np.ndarray):
