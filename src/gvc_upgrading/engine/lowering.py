@@ -478,6 +478,14 @@ class _Lowering(SubscriptLowering, StatefulLowering):
             return Time()
         if key == "pi" and key not in self.keys:
             return Num(math.pi)
+        if key not in self.keys and self.range_of(ast.reference) is not None:
+            # a subscript range used as a value: each element's position in its main range
+            dim = self.range_of(ast.reference)
+            positions = [self.position(e) for e in self.graph.ranges[dim]]
+            values = np.asarray(positions, dtype=float).reshape(1, -1)
+            return self.new_input(f"position in {dim}", "array", values, (dim,))
+        if key not in self.keys and self.position(ast.reference) is not None:
+            return Num(float(self.position(ast.reference)))  # an element: its position
         if key not in self.keys:
             raise ModelFileError(f"the equation of {var!r} refers to an unknown name {key!r}")
         kind, index = self.keys[key]

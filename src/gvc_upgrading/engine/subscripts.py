@@ -38,6 +38,15 @@ class SubscriptLowering:
             return [e.casefold() for e in self.graph.ranges[found]]
         return [name.strip().casefold()]
 
+    def position(self, element: str) -> int | None:
+        """Position (from 1) of ``element`` in the largest range holding it, as pysd numbers it."""
+        wanted = element.strip().casefold()
+        holders = [r for r in self.graph.ranges.values() if wanted in [e.casefold() for e in r]]
+        if not holders:
+            return None
+        main = max(holders, key=len)
+        return [e.casefold() for e in main].index(wanted) + 1
+
     def index_in(self, element: str, dim: str, var: str) -> int:
         members = [e.casefold() for e in self.graph.ranges[dim]]
         if element.strip().casefold() not in members:
