@@ -16,7 +16,6 @@ CASES = [
         "Picked",
         "Picked = VECTOR SELECT(a, b, 0, 0, 0) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\nb = 2 ~ dmnl ~ |",
     ),
-    ("GET DATA", "Observed", "Observed := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~ dmnl ~ |"),
     (
         "ALLOCATE BY PRIORITY",
         "Share",
@@ -24,10 +23,17 @@ CASES = [
         "b = 2 ~ dmnl ~ |",
     ),
     (
-        "EXCEPT",
-        "Level",
-        "Region: north, south ~ ~ |\nLevel[Region] :EXCEPT: [north] = 1 ~ dmnl ~ |",
+        "MACRO",
+        "double",
+        ":MACRO: DOUBLE(input)\nDOUBLE = 2 * input ~ dmnl ~ |\n:END OF MACRO:\n"
+        "x = DOUBLE(Time) ~ dmnl ~ |",
     ),
+    (
+        "subscripted lookup",
+        "tab",
+        "R: r1, r2 ~~|\ntab[R]([(0,0)-(1,1)],(0,0),(1,1)) ~ dmnl ~ |\nx[R] = tab[R](Time) ~~|",
+    ),
+    ("non-constant control variable", "FINAL TIME", None),
     (
         "subscript mapping",
         "Region",
@@ -38,7 +44,10 @@ CASES = [
 
 @pytest.mark.parametrize(("construct", "variable", "equations"), CASES, ids=[c[0] for c in CASES])
 def test_unsupported_construct_is_named(tmp_path, construct, variable, equations):
-    path = write_model(tmp_path, equations)
+    if equations is None:  # FINAL TIME that depends on a parameter
+        path = write_model(tmp_path, "horizon = 5 ~ Year ~ |", final="MAX(horizon, Time)")
+    else:
+        path = write_model(tmp_path, equations)
     with pytest.raises(UnsupportedConstructError) as caught:
         compile_model(path)
     assert caught.value.construct == construct
@@ -65,3 +74,23 @@ def test_algebraic_loop_is_reported_at_compile_time(tmp_path):
     path = write_model(tmp_path, "a = b + 1 ~ dmnl ~ |\nb = a * 2 ~ dmnl ~ |")
     with pytest.raises(ModelFileError, match="circular definition"):
         compile_model(path)
+
+
+def test_missing_external_data_file_is_named(tmp_path):
+    from gvc_upgrading.errors import ModelFileError
+
+    equations = "Observed := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~ dmnl ~ |"
+    path = write_model(tmp_path, equations)
+    with pytest.raises(ModelFileError, match=r"(?s)'Observed'.*data\.csv.*not found"):
+        compile_model(path)
+
+
+def test_external_data_resolve_relative_to_the_model_not_the_working_directory(
+    tmp_path, monkeypatch
+):
+    from .reference import MODELS, assert_matches_pysd, pysd_run
+
+    path = MODELS / "constructs" / "get_direct_data.mdl"
+    monkeypatch.chdir(tmp_path)  # neither the model's folder nor the repository
+    result = compile_model(path).run()
+    assert_matches_pysd(result, pysd_run(path))
