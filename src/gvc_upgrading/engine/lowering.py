@@ -507,6 +507,12 @@ class _Lowering(SubscriptLowering, StatefulLowering):
             if len(ast.arguments) != 2:
                 raise ModelFileError(f"ACTIVE INITIAL in {var!r} needs two arguments")
             return Mode(self.expr(ast.arguments[0], var), self.expr(ast.arguments[1], var))
+        if key == "elmcount":
+            argument = ast.arguments[0] if len(ast.arguments) == 1 else None
+            dim = self.range_of(getattr(argument, "reference", "") or "")
+            if dim is None:
+                raise ModelFileError(f"ELMCOUNT in {var!r} needs a subscript range name")
+            return Num(float(len(self.graph.ranges[dim])))
         if key not in FUNCTIONS:
             raise unsupported(key.upper().replace("_", " "), var)
         op, arities = FUNCTIONS[key]

@@ -11,6 +11,8 @@ definitions fill their blocks of one array.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures.abstract_model import AbstractData
@@ -22,6 +24,11 @@ from .ir import Call, Input, Mode, Num, Ref, State, Static, Time
 __all__ = ["SubscriptLowering"]
 
 
+def _range_key(name: str) -> str:
+    """A range name as equations may spell it (any case, spaces or underscores)."""
+    return re.sub(r"[\s_]+", "_", name.strip().casefold())
+
+
 class SubscriptLowering:
     """The subscript half of :class:`~.lowering._Lowering` (a mixin)."""
 
@@ -29,7 +36,7 @@ class SubscriptLowering:
         return tuple(len(self.graph.ranges[d.rstrip("!")]) for d in dims)
 
     def range_of(self, name: str) -> str | None:
-        return self.range_names.get(name.strip().casefold())
+        return self.range_names.get(_range_key(name))
 
     def elements(self, name: str) -> list[str]:
         """Elements (casefolded) of a range, or the element itself."""
@@ -120,7 +127,23 @@ class SubscriptLowering:
             if not isinstance(subscript_range.subscripts, list):
                 raise unsupported("subscript range read with GET", subscript_range.name)
             self.graph.ranges[subscript_range.name] = list(subscript_range.subscripts)
-            self.range_names[subscript_range.name.strip().casefold()] = subscript_range.name
+            self.range_names[_range_key(subscript_range.name)] = subscript_range.name
+
+        # a range may list other ranges among its members: expand them, as pysd does
+        def expand(name: str, seen: tuple[str, ...]) -> list[str]:
+            members = []
+            for member in self.graph.ranges[name]:
+                inner = self.range_of(member)
+                if inner is not None and inner != name:
+                    if inner in seen:
+                        raise ModelFileError(f"subscript ranges {seen} contain each other")
+                    members.extend(expand(inner, (*seen, inner)))
+                else:
+                    members.append(member)
+            return members
+
+        for name in list(self.graph.ranges):
+            self.graph.ranges[name] = expand(name, (name,))
         for subscript_range in copies:
             source = self.range_of(subscript_range.subscripts)
             if source is None:
@@ -129,7 +152,7 @@ class SubscriptLowering:
                     f"{subscript_range.subscripts!r}"
                 )
             self.graph.ranges[subscript_range.name] = list(self.graph.ranges[source])
-            self.range_names[subscript_range.name.strip().casefold()] = subscript_range.name
+            self.range_names[_range_key(subscript_range.name)] = subscript_range.name
 
     def _variable_dims(self, element) -> tuple[str, ...]:
         components = element.components
