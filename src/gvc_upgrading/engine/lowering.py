@@ -38,6 +38,7 @@ from pysd.translators.structures.abstract_model import (
 from ..errors import ModelFileError
 from .expressions import is_number, unsupported
 from .ir import Call, Graph, Input, InputSpec, Mode, Node, Num, Ref, Slot, State, Static, Time
+from .macros import MacroLowering
 from .statefuls import StatefulLowering
 from .subscripts import SubscriptLowering
 from .tables import read_constants, read_data, read_lookup
@@ -107,7 +108,7 @@ def reference_key(name: str) -> str:
     return re.sub(r"[\s_]+", "_", name.strip().strip('"').lower())
 
 
-class _Lowering(SubscriptLowering, StatefulLowering):
+class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
     """One pass over an AbstractModel; see :func:`lower_model`."""
 
     def __init__(self, model: AbstractModel, series_overrides: Iterable[str]) -> None:
@@ -141,9 +142,7 @@ class _Lowering(SubscriptLowering, StatefulLowering):
     # -- the model ---------------------------------------------------------
     def run(self) -> Graph:
         sections = self.model.sections
-        for section in sections:
-            if section.type != "main":
-                raise unsupported("MACRO", section.name)
+        self.declare_macros(sections, reference_key)
         (main,) = [s for s in sections if s.type == "main"]
         self._declare_ranges(main.subscripts)
         elements = [e for e in main.elements if e.components]
@@ -489,6 +488,8 @@ class _Lowering(SubscriptLowering, StatefulLowering):
         if key not in self.keys:
             raise ModelFileError(f"the equation of {var!r} refers to an unknown name {key!r}")
         kind, index = self.keys[key]
+        if kind == "expr":  # a macro parameter: the call's argument
+            return index
         if kind == "control":
             return Input(index)
         if kind == "lookup":
@@ -503,6 +504,9 @@ class _Lowering(SubscriptLowering, StatefulLowering):
                 raise ModelFileError(f"lookup {key!r} called with {len(ast.arguments)} arguments")
             xi, yi = lookups[key]
             return self.op("lookup", (self.expr(ast.arguments[0], var), xi, yi))
+        if key in self.macros:
+            arguments = tuple(self.expr(a, var) for a in ast.arguments)
+            return self.expand_macro(key, arguments, var, reference_key)
         if key == "active_initial":
             if len(ast.arguments) != 2:
                 raise ModelFileError(f"ACTIVE INITIAL in {var!r} needs two arguments")
