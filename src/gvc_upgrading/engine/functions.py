@@ -106,6 +106,37 @@ def series(time, xp, fp):
     return interpolate(time, xp, fp)
 
 
+def data_table(time, xp, fp, method):
+    """A data variable read from a file, at ``time``, as pysd's ``Data`` computes it.
+
+    ``fp`` has shape ``(time point, *sizes)``; the result ``(1, *sizes)``.
+    At a data time its row; outside the times the first or last row; in
+    between linear (``"interpolate"``), NaN (``"raw"``), the next row
+    (``"look_forward"``) or the previous row (``"hold_backward"``).
+    """
+    fp = np.asarray(fp, dtype=float)
+    t = float(time)
+    exact = np.flatnonzero(xp == t)
+    if exact.size:
+        row = fp[exact[0]]
+    elif t > xp[-1]:
+        row = fp[-1]
+    elif t < xp[0]:
+        row = fp[0]
+    else:
+        j = int(np.searchsorted(xp, t, side="right")) - 1
+        if method == "raw":
+            row = np.full(fp.shape[1:], np.nan)
+        elif method == "look_forward":
+            row = fp[j + 1]
+        elif method == "hold_backward":
+            row = fp[j]
+        else:
+            weight = (t - xp[j]) / (xp[j + 1] - xp[j])
+            row = fp[j] + (fp[j + 1] - fp[j]) * weight
+    return np.asarray(row, dtype=float).reshape((1, *fp.shape[1:]))
+
+
 def lookup(x, xp, fp):
     """A lookup table evaluated at ``x``."""
     return interpolate(x, xp, fp)
@@ -246,6 +277,7 @@ HELPERS = {
     "align": align,
     "fill": fill,
     "take": take,
+    "data_table": data_table,
     "assemble": assemble,
     "sum": _reduction(np.sum),
     "prod": _reduction(np.prod),

@@ -120,6 +120,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         self.context_dims: tuple[str, ...] = ()  # dims of the equation being lowered
         self.range_names: dict[str, str] = {}  # casefolded range name -> range name
         self.lookup_inputs: dict[str, tuple[Input, Input]] = {}  # key -> (x, y) inputs
+        #: key -> (dims, {element indices: (x, y) inputs}) of subscripted lookups
+        self.subscripted_lookups: dict[str, tuple[tuple[str, ...], dict]] = {}
 
     # -- building blocks ---------------------------------------------------
     def new_input(self, name: str, role: str, default: object, dims: tuple = ()) -> Input:
@@ -159,7 +161,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             component = element.components[0]
             if isinstance(component, AbstractLookup):
                 if dims:
-                    raise unsupported("subscripted lookup", element.name)
+                    self.declare_subscripted_lookup(element, dims, key)
+                    continue
                 if isinstance(component.ast, ae.GetLookupsStructure):
                     table = read_lookup(
                         element.components, (), self.graph.ranges, self.elements, element.name
@@ -278,14 +281,15 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             return True
         if all(isinstance(a, ae.GetDataStructure) for a in asts):
             node.kind = "data"
-            if node.dims:
-                raise unsupported("subscripted data", name)
-            if element.components[0].keyword not in (None, "interpolate"):
-                raise unsupported(
-                    f"data keyword {element.components[0].keyword!r}",
-                    name,
-                    "only interpolated data are supported",
-                )
+            keyword = element.components[0].keyword or "interpolate"
+            if node.dims or keyword != "interpolate":
+                # read as they are, evaluated like pysd's Data (not sampled)
+                x, y = read_data(*args)
+                xi = self.new_input(f"{name} times", "array", x)
+                yi = self.new_input(f"{name} values", "array", y)
+                node.expr = Call("data_table", (Time(), xi, yi, Static(keyword)))
+                self.dim_cache[node.expr] = node.dims
+                return True
             x, y = read_data(*args)
             xi = self.new_input(name, "series_x", x)
             yi = self.new_input(name, "series_y", y)
@@ -498,6 +502,12 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
 
     def call(self, ast: ae.CallStructure, var: str):
         key = reference_key(ast.function.reference)
+        if key in self.subscripted_lookups:
+            if len(ast.arguments) != 1:
+                raise ModelFileError(f"lookup {key!r} called with {len(ast.arguments)} arguments")
+            return self.call_subscripted_lookup(
+                key, ast.function.subscripts, self.expr(ast.arguments[0], var), var
+            )
         lookups = self.lookup_inputs
         if key in lookups:
             if len(ast.arguments) != 1:

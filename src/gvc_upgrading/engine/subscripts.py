@@ -257,6 +257,97 @@ class SubscriptLowering:
         self.dim_cache[call] = node.dims
         return call
 
+    def declare_subscripted_lookup(self, element, dims: tuple[str, ...], key: str) -> None:
+        """One table per element of a subscripted lookup (definitions or GET LOOKUPS)."""
+        import itertools
+
+        from .lowering import _table
+        from .tables import read_lookup
+
+        tables: dict[tuple[int, ...], tuple] = {}
+        name = element.name
+        if all(isinstance(c.ast, ae.GetLookupsStructure) for c in element.components):
+            x, y = read_lookup(element.components, dims, self.graph.ranges, self.elements, name)
+            for index in itertools.product(*(range(n) for n in self.shape(dims))):
+                tables[index] = (x, y[(slice(None), *index)])
+        else:
+            for component in element.components:
+                if not isinstance(component.ast, ae.LookupsStructure):
+                    raise unsupported("subscripted lookup mixing GET and tables", name)
+                lists = [
+                    [self.index_in(e, dims[p], name) for e in self.elements(x)]
+                    for p, x in enumerate(component.subscripts[0])
+                ]
+                for index in itertools.product(*lists):
+                    tables[index] = _table(component.ast)
+        for index in itertools.product(*(range(n) for n in self.shape(dims))):
+            # an element without a table gives NaN, as in pysd
+            tables.setdefault(index, (np.zeros(1), np.full(1, np.nan)))
+        inputs = {}
+        for index, (x, y) in tables.items():
+            label = f"{name}[{','.join(self.graph.ranges[d][i] for d, i in zip(dims, index))}]"
+            xi = self.new_input(label, "lookup_x", np.asarray(x, dtype=float))
+            yi = self.new_input(label, "lookup_y", np.asarray(y, dtype=float))
+            inputs[index] = (xi, yi)
+        self.subscripted_lookups[key] = (dims, inputs)
+        self.keys[key] = ("lookup", -1)
+
+    def call_subscripted_lookup(self, key: str, subscripts, argument, var: str):
+        """``tab[sub](argument)``: each selected element's table at its argument."""
+        import itertools
+
+        dims, inputs = self.subscripted_lookups[key]
+        names = subscripts.subscripts if subscripts is not None else None
+        if names is None or len(names) != len(dims):
+            raise ModelFileError(
+                f"the equation of {var!r} calls the subscripted lookup {key!r} without "
+                f"its {len(dims)} subscripts"
+            )
+        selected: list[tuple[str | None, list[int]]] = []  # (range kept or None, indices)
+        for name, dim in zip(names, dims, strict=True):
+            clean = name.strip().rstrip("!").strip()
+            found = self.range_of(clean)
+            if found is None:
+                selected.append((None, [self.index_in(clean, dim, var)]))
+            else:
+                selected.append(
+                    (found, [self.index_in(e, dim, var) for e in self.elements(found)])
+                )
+        kept = tuple(d for d, _ in selected if d is not None)
+        arg_dims = self.dims_of(argument)
+        target = (*kept, *(d for d in arg_dims if d not in kept))
+        values, blocks = [], []
+        for combo in itertools.product(*(indices for _, indices in selected)):
+            value = argument
+            value_dims = list(arg_dims)
+            positions_in_kept = {}
+            k = 0
+            for (dim, indices), index in zip(selected, combo, strict=True):
+                if dim is None:
+                    continue
+                positions_in_kept[dim] = indices.index(index)
+                k += 1
+                if dim in value_dims:  # the argument varies along this range: its element
+                    axis = value_dims.index(dim)
+                    value = Call("take", (value, Static(axis), Static(indices.index(index))))
+                    value_dims.pop(axis)
+            xi, yi = inputs[tuple(combo)]
+            value = Call("lookup", (value, xi, yi))
+            if target and not isinstance(value, Num):
+                positions = tuple(target.index(d) for d in value_dims)
+                value = Call("align", (value, Static(positions), Static(len(target))))
+            block = [
+                (positions_in_kept[d],) if d in positions_in_kept else tuple(range(n))
+                for d, n in zip(target, self.shape(target), strict=True)
+            ]
+            values.append(value)
+            blocks.append((tuple(block), None))
+        if not target:
+            return values[0]
+        call = Call("assemble", (Static(self.shape(target)), Static(tuple(blocks)), *values))
+        self.dim_cache[call] = target
+        return call
+
     def _except_mask(self, subscripts, excepts) -> tuple[bool, ...] | None:
         """Flat mask over a definition's block: False where an EXCEPT leaves it out."""
         if not excepts:
