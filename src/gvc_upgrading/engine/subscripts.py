@@ -20,6 +20,7 @@ from pysd.translators.structures.abstract_model import AbstractData
 from ..errors import ModelFileError
 from .expressions import fold, unsupported
 from .ir import Call, Input, Mode, Num, Ref, State, Static, Time
+from .tables import read_constants
 
 __all__ = ["SubscriptLowering"]
 
@@ -229,6 +230,19 @@ class SubscriptLowering:
         for component in element.components:
             subscripts = component.subscripts[0]
             cdims = tuple(self.range_of(x) for x in subscripts if self.range_of(x))
+            block = tuple(
+                tuple(self.index_in(e, node.dims[p], element.name) for e in self.elements(x))
+                for p, x in enumerate(subscripts)
+            )
+            mask = self._except_mask(subscripts, component.subscripts[1])
+            if isinstance(part(component.ast), ae.GetConstantsStructure):
+                # read over this definition's own elements: already the block's shape
+                table = read_constants(
+                    [component], node.dims, self.graph.ranges, self.elements, element.name, True
+                )
+                values.append(self.new_input(element.name, "array", table))
+                blocks.append((block, mask))
+                continue
             self.context_dims = cdims
             try:
                 value = self._component_value(part(component.ast), cdims, element.name)
@@ -246,13 +260,8 @@ class SubscriptLowering:
             if not isinstance(value, Num):
                 positions = tuple(position_of[d] for d in source)
                 value = Call("align", (value, Static(positions), Static(len(node.dims))))
-            block = []
-            for p, x in enumerate(subscripts):
-                block.append(
-                    tuple(self.index_in(e, node.dims[p], element.name) for e in self.elements(x))
-                )
             values.append(value)
-            blocks.append((tuple(block), self._except_mask(subscripts, component.subscripts[1])))
+            blocks.append((block, mask))
         call = Call("assemble", (Static(self.shape(node.dims)), Static(tuple(blocks)), *values))
         self.dim_cache[call] = node.dims
         return call
@@ -285,7 +294,8 @@ class SubscriptLowering:
             tables.setdefault(index, (np.zeros(1), np.full(1, np.nan)))
         inputs = {}
         for index, (x, y) in tables.items():
-            label = f"{name}[{','.join(self.graph.ranges[d][i] for d, i in zip(dims, index))}]"
+            elements = (self.graph.ranges[d][i] for d, i in zip(dims, index, strict=True))
+            label = f"{name}[{','.join(elements)}]"
             xi = self.new_input(label, "lookup_x", np.asarray(x, dtype=float))
             yi = self.new_input(label, "lookup_y", np.asarray(y, dtype=float))
             inputs[index] = (xi, yi)

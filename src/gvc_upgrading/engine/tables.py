@@ -47,8 +47,11 @@ def _read(reader, name: str) -> None:
         raise ModelFileError(f"cannot read the external data of {name!r}: {exc}") from exc
 
 
-def _build(kind: str, components, dims, ranges, elements_of, name: str):
+def _build(kind: str, components, dims, ranges, elements_of, name: str, block: bool = False):
     final = {d: list(ranges[d]) for d in dims}
+    if block:  # one definition among others: only its own elements
+        (component,) = components
+        final = _coords(component.subscripts[0], dims, ranges, elements_of)
     reader = None
     for component in components:
         ast = component.ast
@@ -79,9 +82,15 @@ def _ordered(data, lead: str | None, dims: tuple[str, ...]) -> np.ndarray:
     return np.asarray(data, dtype=float)
 
 
-def read_constants(components, dims, ranges, elements_of, name: str) -> float | np.ndarray:
-    """Read GET CONSTANTS: a float, or an array of shape ``(1, *sizes of dims)``."""
-    data = _build("constants", components, dims, ranges, elements_of, name)
+def read_constants(
+    components, dims, ranges, elements_of, name: str, block: bool = False
+) -> float | np.ndarray:
+    """Read GET CONSTANTS: a float, or an array of shape ``(1, *sizes of dims)``.
+
+    With ``block``, the one definition in ``components`` is read over its own
+    elements only (shape ``(1, *its sizes)``), for a variable defined piecewise.
+    """
+    data = _build("constants", components, dims, ranges, elements_of, name, block)
     values = _ordered(data, None, dims)
     if not dims:
         return float(values)
