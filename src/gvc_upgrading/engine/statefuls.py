@@ -139,9 +139,11 @@ class StatefulLowering:
         return self.op("div", (self.last_stage(effective, stages), times[0]))
 
     def delay_fixed(self, ast, var: str):
-        if self.context_dims:
-            raise unsupported("subscripted DELAY FIXED", var)
         delay_time = self.expr(ast.delay_time, var)
+        if self.dims_of(delay_time):
+            raise unsupported(
+                "DELAY FIXED with a subscripted delay time", var, "one delay time per run"
+            )
         state = self.new_slot(
             var, self.expr(ast.initial, var), self.expr(ast.input, var), "fixed_delay"
         )
