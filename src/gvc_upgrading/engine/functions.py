@@ -137,6 +137,36 @@ def data_table(time, xp, fp, method):
     return np.asarray(row, dtype=float).reshape((1, *fp.shape[1:]))
 
 
+def allocate_by_priority(request, priority, width, supply):
+    """ALLOCATE BY PRIORITY with pysd's own 1-D algorithm, run by run.
+
+    ``request`` and ``priority`` have shape ``(run, *sizes, targets)``,
+    ``width`` and ``supply`` ``(run, *sizes)`` (run 1 when shared). The
+    allocation is an iterative search per row, so this loops over runs and
+    leading elements in Python: exact, but not vectorized across runs.
+    """
+    from pysd.py_backend.allocation import _allocate_by_priority_1d
+
+    from ..errors import SimulationError
+
+    n = max(np.shape(a)[0] if np.ndim(a) else 1 for a in (request, priority, width, supply))
+    shape = np.shape(request)[1:]
+    request = np.broadcast_to(request, (n, *shape))
+    priority = np.broadcast_to(priority, (n, *shape))
+    width = np.broadcast_to(width, (n, *shape[:-1]))
+    supply = np.broadcast_to(supply, (n, *shape[:-1]))
+    if (request < 0).any() or (width <= 0).any() or (supply < 0).any():
+        raise SimulationError(
+            "ALLOCATE BY PRIORITY needs requests and supply of at least 0 and a width above 0"
+        )
+    out = np.empty((n, *shape))
+    for index in np.ndindex(n, *shape[:-1]):
+        out[index] = _allocate_by_priority_1d(
+            request[index], priority[index], float(width[index]), float(supply[index])
+        )
+    return out
+
+
 def lookup(x, xp, fp):
     """A lookup table evaluated at ``x``."""
     return interpolate(x, xp, fp)
@@ -277,6 +307,7 @@ HELPERS = {
     "align": align,
     "fill": fill,
     "take": take,
+    "allocate_by_priority": allocate_by_priority,
     "data_table": data_table,
     "assemble": assemble,
     "sum": _reduction(np.sum),

@@ -385,6 +385,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             node = self.new_node(f"INITIAL in {var}", value, "initial", False)
             self.graph.nodes[node].dims = self.dims_of(value)
             return Ref(node)
+        if isinstance(ast, ae.AllocateByPriorityStructure):
+            return self.allocate_by_priority(ast, var)
         if isinstance(ast, ae.GameStructure):  # pysd ignores GAME too
             return self.expr(ast.expression, var)
         if isinstance(ast, str):
@@ -392,6 +394,23 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         if isinstance(ast, np.ndarray):
             raise unsupported("array constant inside an equation", var)
         raise unsupported(_construct_name(ast), var)
+
+    def allocate_by_priority(self, ast, var: str):
+        """ALLOCATE BY PRIORITY over the last subscript of the variable being defined."""
+        target = self.context_dims
+        if not target:
+            raise ModelFileError(
+                f"ALLOCATE BY PRIORITY in {var!r}: the variable needs the targets' subscript"
+            )
+        args = (
+            self.conform(self.expr(ast.request, var), target, var),
+            self.conform(self.expr(ast.priority, var), target, var),
+            self.conform(self.expr(ast.width, var), target[:-1], var),
+            self.conform(self.expr(ast.supply, var), target[:-1], var),
+        )
+        call = Call("allocate_by_priority", args)
+        self.dim_cache[call] = target
+        return call
 
     def arithmetic(self, ast: ae.ArithmeticStructure, var: str):
         args = [self.expr(a, var) for a in ast.arguments]
