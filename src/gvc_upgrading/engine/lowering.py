@@ -488,7 +488,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
                 expr = Call("take", (expr, Static(axis), Static(indices)))
             result_dims.append(found + suffix)
             axis += 1
-        result = tuple(result_dims)
+        result = tuple(self.mapped(result_dims))
         if result != dims:
             expr = Call("view", (expr, Static(result)))
             self.dim_cache[expr] = result

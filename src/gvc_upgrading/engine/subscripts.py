@@ -46,6 +46,21 @@ class SubscriptLowering:
             return [e.casefold() for e in self.graph.ranges[found]]
         return [name.strip().casefold()]
 
+    def mapped(self, dims: list[str]) -> list[str]:
+        """Rename ranges that map (A -> B) onto a range of the equation being defined."""
+        context = self.context_dims
+        out = list(dims)
+        for i, dim in enumerate(out):
+            base, suffix = dim.rstrip("!"), "!" if dim.endswith("!") else ""
+            if base in context:
+                continue
+            for target in self.mappings.get(base, []):
+                target = self.range_of(target)
+                if target in context and target not in [d.rstrip("!") for d in out]:
+                    out[i] = target + suffix
+                    break
+        return out
+
     def position(self, element: str) -> int | None:
         """Position (from 1) of ``element`` in the largest range holding it, as pysd numbers it."""
         wanted = element.strip().casefold()
@@ -119,9 +134,16 @@ class SubscriptLowering:
 
     def _declare_ranges(self, ranges) -> None:
         copies = []
+        self.mappings: dict[str, list[str]] = {}
         for subscript_range in ranges:
-            if subscript_range.mapping:
-                raise unsupported("subscript mapping", subscript_range.name)
+            for target in subscript_range.mapping:
+                if not isinstance(target, str):
+                    raise unsupported(
+                        "subscript mapping with an element list",
+                        subscript_range.name,
+                        "only mappings to a whole range (A: a1, a2 -> B) are supported",
+                    )
+                self.mappings.setdefault(subscript_range.name, []).append(target)
             if isinstance(subscript_range.subscripts, str):  # DimB <-> DimA: a copy
                 copies.append(subscript_range)
                 continue
@@ -145,6 +167,15 @@ class SubscriptLowering:
 
         for name in list(self.graph.ranges):
             self.graph.ranges[name] = expand(name, (name,))
+        for name, targets in self.mappings.items():
+            for target in targets:
+                found = self.range_of(target)
+                if found is None or len(self.graph.ranges[found]) != len(self.graph.ranges[name]):
+                    raise unsupported(
+                        "subscript mapping",
+                        name,
+                        f"{target!r} is not a range of the same size as {name!r}",
+                    )
         for subscript_range in copies:
             source = self.range_of(subscript_range.subscripts)
             if source is None:
