@@ -17,27 +17,22 @@ CASES = [
         "Picked = VECTOR SELECT(a, b, 0, 0, 0) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\nb = 2 ~ dmnl ~ |",
     ),
     (
-        "ALLOCATE BY PRIORITY",
+        "ALLOCATE AVAILABLE",
         "Share",
-        "Share = ALLOCATE BY PRIORITY(a, b, 1, 1, 1) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\n"
-        "b = 2 ~ dmnl ~ |",
-    ),
-    (
-        "MACRO",
-        "double",
-        ":MACRO: DOUBLE(input)\nDOUBLE = 2 * input ~ dmnl ~ |\n:END OF MACRO:\n"
-        "x = DOUBLE(Time) ~ dmnl ~ |",
-    ),
-    (
-        "subscripted lookup",
-        "tab",
-        "R: r1, r2 ~~|\ntab[R]([(0,0)-(1,1)],(0,0),(1,1)) ~ dmnl ~ |\nx[R] = tab[R](Time) ~~|",
+        "B: b1, b2 ~~|\nreq[B] = 1, 2 ~~|\npp[B] = 1, 1 ~~|\n"
+        "Share[B] = ALLOCATE AVAILABLE(req[B], pp[B], 2) ~ dmnl ~ |",
     ),
     ("non-constant control variable", "FINAL TIME", None),
     (
         "subscript mapping",
         "Region",
-        "Region: north, south -> Zone ~ ~ |\nZone: a, b ~ ~ |\nLevel[Region] = 1 ~ dmnl ~ |",
+        "Region: north, south -> Zone ~ ~ |\nZone: a, b, c ~ ~ |\nLevel[Region] = 1 ~ dmnl ~ |",
+    ),
+    (
+        "INVERT MATRIX",
+        "inverse",
+        "A: a1, a2 ~~|\nB: b1, b2 ~~|\nm[A, B] = 1, 2; 3, 4; ~~|\n"
+        "inverse[A, B] = INVERT MATRIX(m[A, B], 2) ~ dmnl ~ |",
     ),
 ]
 
