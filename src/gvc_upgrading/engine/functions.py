@@ -167,6 +167,34 @@ def allocate_by_priority(request, priority, width, supply):
     return out
 
 
+def invert_matrix(matrix):
+    """INVERT MATRIX: the inverse over the last two subscripts, for every run (np.linalg.inv)."""
+    return np.linalg.inv(np.asarray(matrix, dtype=float))
+
+
+def vector_sort_order(vector, direction):
+    """VECTOR SORT ORDER along the last subscript (0-based positions, as pysd).
+
+    Ascending when ``direction > 0``, else the ascending order reversed.
+    """
+    order = np.argsort(np.asarray(vector, dtype=float), axis=-1).astype(float)
+    direction = np.reshape(
+        direction, np.shape(direction) + (1,) * (order.ndim - np.ndim(direction))
+    )
+    return np.where(direction <= 0, np.flip(order, axis=-1), order)
+
+
+def vector_reorder(vector, order):
+    """VECTOR REORDER: ``vector`` taken at the positions in ``order``, along the last subscript."""
+    vector, order = np.broadcast_arrays(np.asarray(vector, dtype=float), order)
+    return np.take_along_axis(vector, order.astype(np.int64), axis=-1)
+
+
+def vector_rank(vector, direction):
+    """VECTOR RANK along the last subscript (1 = first in the sort order), as pysd."""
+    return np.argsort(vector_sort_order(vector, direction), axis=-1) + 1.0
+
+
 def lookup(x, xp, fp):
     """A lookup table evaluated at ``x``."""
     return interpolate(x, xp, fp)
@@ -307,6 +335,10 @@ HELPERS = {
     "align": align,
     "fill": fill,
     "take": take,
+    "invert_matrix": invert_matrix,
+    "vector_sort_order": vector_sort_order,
+    "vector_rank": vector_rank,
+    "vector_reorder": vector_reorder,
     "allocate_by_priority": allocate_by_priority,
     "data_table": data_table,
     "assemble": assemble,

@@ -395,6 +395,28 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             raise unsupported("array constant inside an equation", var)
         raise unsupported(_construct_name(ast), var)
 
+    def array_function(self, key: str, arguments, var: str):
+        """INVERT MATRIX and the VECTOR SORT ORDER/RANK/REORDER family, over the last subscript."""
+        construct = key.upper().replace("_", " ")
+        target = self.context_dims
+        needed = 2 if key == "invert_matrix" else 1
+        if len(target) < needed:
+            raise ModelFileError(f"{construct} in {var!r}: the variable needs subscripts")
+        if len(arguments) != 2:
+            raise ModelFileError(f"{construct} in {var!r} takes two arguments")
+        array = self.conform(self.expr(arguments[0], var), target, var)
+        if key == "invert_matrix":
+            call = Call(key, (array,))
+        elif key == "vector_reorder":
+            call = Call(key, (array, self.conform(self.expr(arguments[1], var), target, var)))
+        else:
+            direction = self.expr(arguments[1], var)
+            if self.dims_of(direction):
+                raise unsupported(f"{construct} with a subscripted direction", var)
+            call = Call(key, (array, direction))
+        self.dim_cache[call] = target
+        return call
+
     def allocate_by_priority(self, ast, var: str):
         """ALLOCATE BY PRIORITY over the last subscript of the variable being defined."""
         target = self.context_dims
@@ -540,6 +562,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             if len(ast.arguments) != 2:
                 raise ModelFileError(f"ACTIVE INITIAL in {var!r} needs two arguments")
             return Mode(self.expr(ast.arguments[0], var), self.expr(ast.arguments[1], var))
+        if key in ("invert_matrix", "vector_sort_order", "vector_rank", "vector_reorder"):
+            return self.array_function(key, ast.arguments, var)
         if key == "elmcount":
             argument = ast.arguments[0] if len(ast.arguments) == 1 else None
             dim = self.range_of(getattr(argument, "reference", "") or "")
