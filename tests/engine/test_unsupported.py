@@ -12,7 +12,7 @@ from .reference import write_model
 CASES = [
     ("RANDOM UNIFORM", "Noise", "Noise = RANDOM UNIFORM(0, 1, 3) ~ dmnl ~ |"),
     (
-        "VECTOR SELECT",
+        "VECTOR SELECT without a '!' subscript",
         "Picked",
         "Picked = VECTOR SELECT(a, b, 0, 0, 0) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\nb = 2 ~ dmnl ~ |",
     ),
@@ -27,12 +27,6 @@ CASES = [
         "subscript mapping",
         "Region",
         "Region: north, south -> Zone ~ ~ |\nZone: a, b, c ~ ~ |\nLevel[Region] = 1 ~ dmnl ~ |",
-    ),
-    (
-        "INVERT MATRIX",
-        "inverse",
-        "A: a1, a2 ~~|\nB: b1, b2 ~~|\nm[A, B] = 1, 2; 3, 4; ~~|\n"
-        "inverse[A, B] = INVERT MATRIX(m[A, B], 2) ~ dmnl ~ |",
     ),
 ]
 

@@ -10,6 +10,7 @@ finite where it is *used* is caught by the integrator.
 from __future__ import annotations
 
 import operator
+import warnings
 
 import numpy as np
 
@@ -190,6 +191,58 @@ def vector_reorder(vector, order):
     return np.take_along_axis(vector, order.astype(np.int64), axis=-1)
 
 
+def vector_select(selection, expression, axes, missing, action, error):
+    """VECTOR SELECT over the ``axes`` marked ``!``, with pysd's actions and error rules.
+
+    ``action``: 0 sum, 1 product, 2 min, 3 max, 4 mean of ``selection *
+    expression``; 5 product of ``expression ** selection``; 6-10 sum,
+    product, min, max, mean of ``expression``; always over the elements
+    whose selection is not 0. Where every selection is 0: ``missing``.
+    ``action`` and ``error`` may differ between runs and in time.
+    """
+    from ..errors import SimulationError
+
+    selection, expression = np.broadcast_arrays(
+        np.asarray(selection, dtype=float), np.asarray(expression, dtype=float)
+    )
+    axes = tuple(1 + a for a in axes)
+    chosen = selection != 0
+    zeros = ~chosen.any(axis=axes)
+    many = chosen.sum(axis=axes) > 1
+    kept_shape = zeros.shape
+    action = np.broadcast_to(_per_run(action, zeros.ndim), kept_shape)
+    error = np.broadcast_to(_per_run(error, zeros.ndim), kept_shape)
+    if (np.isin(error, (1, 3)) & zeros).any():
+        raise SimulationError("VECTOR SELECT: all the values of the selection are 0")
+    if (np.isin(error, (2, 3)) & many).any():
+        raise SimulationError("VECTOR SELECT: more than one value of the selection is not 0")
+    if not np.isin(action, range(11)).all():
+        raise SimulationError(f"VECTOR SELECT: numerical action {action.flat[0]!r} not in 0-10")
+    out = np.full(kept_shape, np.nan)
+    reduce = (np.nansum, np.nanprod, np.nanmin, np.nanmax, np.nanmean)
+    for code in np.unique(action):
+        code = int(code)
+        if code <= 4:
+            values = selection * expression
+        elif code == 5:
+            values = expression**selection
+        else:
+            values = expression
+        values = np.where(chosen, values, np.nan)
+        how = reduce[code if code <= 4 else {5: 1, 6: 0, 7: 1, 8: 2, 9: 3, 10: 4}[code]]
+        with warnings.catch_warnings():  # all-zero selections: replaced by ``missing`` below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            reduced = how(values, axis=axes)
+        out = np.where(action == code, reduced, out)
+    return np.where(zeros, missing, out)
+
+
+def _per_run(value, ndim: int):
+    """A scalar or per-run value shaped to broadcast against ``ndim`` axes."""
+    value = np.asarray(value, dtype=float)
+    return value.reshape(value.shape + (1,) * (ndim - value.ndim)) if value.ndim else value
+
+
 def vector_rank(vector, direction):
     """VECTOR RANK along the last subscript (1 = first in the sort order), as pysd."""
     return np.argsort(vector_sort_order(vector, direction), axis=-1) + 1.0
@@ -338,6 +391,7 @@ HELPERS = {
     "invert_matrix": invert_matrix,
     "vector_sort_order": vector_sort_order,
     "vector_rank": vector_rank,
+    "vector_select": vector_select,
     "vector_reorder": vector_reorder,
     "allocate_by_priority": allocate_by_priority,
     "data_table": data_table,

@@ -417,6 +417,34 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         self.dim_cache[call] = target
         return call
 
+    def vector_select(self, arguments, var: str):
+        """VECTOR SELECT(selection[dim!], expression[dim!], missing, action, error)."""
+        if len(arguments) != 5:
+            raise ModelFileError(f"VECTOR SELECT in {var!r} takes five arguments")
+        selection, expression, missing = (self.expr(a, var) for a in arguments[:3])
+        action, error = (self.expr(a, var) for a in arguments[3:])
+        if self.dims_of(action) or self.dims_of(error):
+            raise unsupported("VECTOR SELECT with a subscripted action", var)
+        union: list[str] = []
+        for d in (*self.dims_of(selection), *self.dims_of(expression)):
+            if d not in union:
+                union.append(d)
+        target = tuple(union)
+        selection = self.align(selection, self.dims_of(selection), target)
+        expression = self.align(expression, self.dims_of(expression), target)
+        axes = tuple(i for i, d in enumerate(target) if d.endswith("!"))
+        if not axes:
+            raise unsupported("VECTOR SELECT without a '!' subscript", var)
+        kept = tuple(d for d in target if not d.endswith("!"))
+        if self.dims_of(missing):
+            raise unsupported("VECTOR SELECT with a subscripted missing value", var)
+        call = Call(
+            "vector_select",
+            (selection, expression, Static(axes), missing, action, error),
+        )
+        self.dim_cache[call] = kept
+        return call
+
     def allocate_by_priority(self, ast, var: str):
         """ALLOCATE BY PRIORITY over the last subscript of the variable being defined."""
         target = self.context_dims
@@ -564,6 +592,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             return Mode(self.expr(ast.arguments[0], var), self.expr(ast.arguments[1], var))
         if key in ("invert_matrix", "vector_sort_order", "vector_rank", "vector_reorder"):
             return self.array_function(key, ast.arguments, var)
+        if key == "vector_select":
+            return self.vector_select(ast.arguments, var)
         if key == "elmcount":
             argument = ast.arguments[0] if len(ast.arguments) == 1 else None
             dim = self.range_of(getattr(argument, "reference", "") or "")
