@@ -24,9 +24,6 @@ from .reference import assert_matches_pysd, pysd_model
 
 ROOT = Path(os.environ.get("GVC_TEST_MODELS", "/nonexistent"))
 MODELS = sorted(ROOT.glob("*/*/*.mdl")) if ROOT.is_dir() else []
-#: Models where pysd's numbers follow Python's operator precedence for a
-#: negated base (``-2^2`` is -4 in pysd, 4 in Vensim); the engine keeps Vensim's.
-KNOWN_DIFFERENCES = {"exponentiation", "arithmetics_exp"}
 
 
 @pytest.mark.slow
@@ -39,8 +36,6 @@ def test_engine_equals_pysd_or_refuses(path):
             frame = pysd_model(path).run()
     except Exception as exc:  # pysd itself cannot run it: nothing to compare
         pytest.skip(f"pysd cannot run it: {type(exc).__name__}")
-    if path.parent.name in KNOWN_DIFFERENCES:
-        pytest.skip("documented difference from pysd")
     try:
         result = compile_model(path).run(return_columns="all", on_nonfinite="ignore")
     except UnsupportedConstructError as exc:

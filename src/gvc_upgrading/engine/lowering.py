@@ -468,10 +468,15 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         if ops == ["negative"]:
             return self.op("neg", (args[0],))
         if all(op == "^" for op in ops):
-            # pysd writes a**b**c, which Python groups from the right.
+            # pysd writes a**b**c, which Python groups from the right. A negative
+            # number as a base keeps its sign outside the power (-2^2 = -4), as
+            # in Vensim and in pysd's ``-2**2``.
             result = args[-1]
-            for left in reversed(args[:-1]):
-                result = self.op("pow", (left, result))
+            for raw, left in zip(reversed(ast.arguments[:-1]), reversed(args[:-1]), strict=True):
+                if is_number(raw) and raw < 0:
+                    result = self.op("neg", (self.op("pow", (Num(-float(raw)), result)),))
+                else:
+                    result = self.op("pow", (left, result))
             return result
         names = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
         result = args[0]

@@ -15,7 +15,7 @@ TIME STEP = 0.25 ~ Year [0,?] ~ |
 SAVEPER = TIME STEP ~ Year [0,?] ~ |
 """
 M = {
-    "arithmetic": "a = 3 ~ dmnl [1,5] ~ |\nx = (a + Time) * 2 - a / 4 + a ^ 2 - -Time ~ dmnl ~ |",
+    "arithmetic": "a = 3 ~ dmnl [1,5] ~ |\nx = (a + Time) * 2 - a / 4 + a ^ 2 - -Time ~ dmnl ~ |\ny = -2 ^ 2 + -3 ^ a + 2 ^ -a ^ 2 ~ dmnl ~ |",
     "logic": "a = 2 ~ dmnl [0,4] ~ |\nx = IF THEN ELSE(Time > a :AND: Time <= 3 :OR: :NOT: Time <> 1, 1, 0) ~ dmnl ~ |\ny = IF THEN ELSE(Time = 2, 5, IF THEN ELSE(Time >= a, 2, -1)) ~ dmnl ~ |",
     "min_max_abs": "a = 1.5 ~ dmnl [0,3] ~ |\nx = MIN(Time, a) + MAX(Time, a) + ABS(a - Time) ~ dmnl ~ |",
     "exp_ln_log_sqrt_power": "a = 2 ~ dmnl [1,3] ~ |\nx = EXP(Time / 10) + LN(Time + 1) + LOG(Time + 1, a) + SQRT(Time) + POWER(a, Time) ~ dmnl ~ |",
