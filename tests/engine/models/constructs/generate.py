@@ -96,3 +96,8 @@ SELECT = {
 }
 for name, eq in SELECT.items():
     (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
+ORDERS = {
+    "order_set_at_start": "t = 2 ~ Year [1,3] ~ |\norder = 2 + STEP(1, 2) ~ dmnl ~ |\nx = SMOOTH N(STEP(10, 1), t, 1, order) ~ dmnl ~ |\ny = DELAY N(Time, t, 0, order) ~ dmnl ~ |",
+}
+for name, eq in ORDERS.items():
+    (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
