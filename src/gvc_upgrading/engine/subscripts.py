@@ -20,7 +20,7 @@ from pysd.translators.structures.abstract_model import AbstractData
 from ..errors import ModelFileError
 from .expressions import fold, unsupported
 from .ir import Call, Input, Mode, Num, Ref, State, Static, Time
-from .tables import read_constants
+from .tables import read_constants, read_subscripts
 
 __all__ = ["SubscriptLowering"]
 
@@ -147,9 +147,11 @@ class SubscriptLowering:
             if isinstance(subscript_range.subscripts, str):  # DimB <-> DimA: a copy
                 copies.append(subscript_range)
                 continue
-            if not isinstance(subscript_range.subscripts, list):
-                raise unsupported("subscript range read with GET", subscript_range.name)
-            self.graph.ranges[subscript_range.name] = list(subscript_range.subscripts)
+            if isinstance(subscript_range.subscripts, dict):  # GET XLS/DIRECT SUBSCRIPT
+                members = read_subscripts(subscript_range.subscripts, subscript_range.name)
+            else:
+                members = list(subscript_range.subscripts)
+            self.graph.ranges[subscript_range.name] = members
             self.range_names[_range_key(subscript_range.name)] = subscript_range.name
 
         # a range may list other ranges among its members: expand them, as pysd does

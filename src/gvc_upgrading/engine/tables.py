@@ -19,12 +19,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from pysd.py_backend.external import ExtConstant, ExtData, ExtLookup
+from pysd.py_backend.external import ExtConstant, ExtData, ExtLookup, ExtSubscript
 from pysd.translators.structures import abstract_expressions as ae
 
 from ..errors import ModelFileError
 
-__all__ = ["EXTERNAL", "read_constants", "read_data", "read_lookup"]
+__all__ = ["EXTERNAL", "read_constants", "read_data", "read_lookup", "read_subscripts"]
 
 #: The external structures this module reads.
 EXTERNAL = (ae.GetConstantsStructure, ae.GetDataStructure, ae.GetLookupsStructure)
@@ -107,3 +107,23 @@ def read_lookup(components, dims, ranges, elements_of, name: str) -> tuple[np.nd
     """Read GET LOOKUPS: ``(x, y)``, y of shape ``(x, *sizes of dims)``."""
     data = _build("lookups", components, dims, ranges, elements_of, name)
     return np.asarray(data["lookup_dim"].values, dtype=float), _ordered(data, "lookup_dim", dims)
+
+
+def read_subscripts(spec: dict, name: str) -> list[str]:
+    """Read the elements of a range defined with GET XLS/DIRECT SUBSCRIPT."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            elements = ExtSubscript(
+                file_name=spec["file"],
+                tab=spec["tab"],
+                firstcell=spec["firstcell"],
+                lastcell=spec["lastcell"],
+                prefix=spec["prefix"],
+                root=Path("/"),
+            ).subscript
+    except Exception as exc:  # pysd raises bare exceptions for unreadable files
+        raise ModelFileError(f"cannot read the subscript range {name!r}: {exc}") from exc
+    if not elements:
+        raise ModelFileError(f"the subscript range {name!r} read from {spec['file']} is empty")
+    return list(elements)

@@ -101,3 +101,9 @@ ORDERS = {
 }
 for name, eq in ORDERS.items():
     (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
+SUBSCRIPT_FILES = {
+    "get_direct_subscript": "R: GET DIRECT SUBSCRIPT('names.csv', ',', 'A2', 'A4', '') ~~|\nb[R] = GET DIRECT CONSTANTS('names.csv', ',', 'B2*') ~ dmnl ~ |\nx[R] = b[R] * Time ~ dmnl ~ |",
+}
+for name, eq in SUBSCRIPT_FILES.items():
+    (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
+(out / "names.csv").write_text("region,value\nnorth,1.5\nsouth,2\neast,4\n")
