@@ -16,12 +16,7 @@ CASES = [
         "Picked",
         "Picked = VECTOR SELECT(a, b, 0, 0, 0) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\nb = 2 ~ dmnl ~ |",
     ),
-    (
-        "ALLOCATE AVAILABLE",
-        "Share",
-        "B: b1, b2 ~~|\nreq[B] = 1, 2 ~~|\npp[B] = 1, 1 ~~|\n"
-        "Share[B] = ALLOCATE AVAILABLE(req[B], pp[B], 2) ~ dmnl ~ |",
-    ),
+    ("RANDOM NORMAL", "Shock", "Shock = RANDOM NORMAL(-1, 1, 0, 0.5, 7) ~ dmnl ~ |"),
     ("non-constant control variable", "FINAL TIME", None),
     (
         "subscript mapping",

@@ -248,6 +248,33 @@ def vector_rank(vector, direction):
     return np.argsort(vector_sort_order(vector, direction), axis=-1) + 1.0
 
 
+def allocate_available(request, profiles, available):
+    """ALLOCATE AVAILABLE with pysd's own 1-D algorithm, run by run.
+
+    ``request`` has shape ``(run, *sizes, targets)``, ``profiles`` the same
+    plus the priority-profile axis (type, priority, width, extra), and
+    ``available`` ``(run, *sizes)``. Looped over runs and leading elements in
+    Python, like :func:`allocate_by_priority`.
+    """
+    from pysd.py_backend.allocation import _allocate_available_1d
+
+    from ..errors import SimulationError
+
+    n = max(np.shape(a)[0] if np.ndim(a) else 1 for a in (request, profiles, available))
+    shape = np.shape(request)[1:]
+    request = np.broadcast_to(request, (n, *shape))
+    profiles = np.broadcast_to(profiles, (n, *shape, np.shape(profiles)[-1]))
+    available = np.broadcast_to(available, (n, *shape[:-1]))
+    if (request < 0).any() or (available < 0).any():
+        raise SimulationError("ALLOCATE AVAILABLE needs requests and availability of at least 0")
+    out = np.empty((n, *shape))
+    for index in np.ndindex(n, *shape[:-1]):
+        out[index] = _allocate_available_1d(
+            request[index], profiles[index], float(available[index])
+        )
+    return out
+
+
 def lookup(x, xp, fp):
     """A lookup table evaluated at ``x``."""
     return interpolate(x, xp, fp)
@@ -394,6 +421,7 @@ HELPERS = {
     "vector_select": vector_select,
     "vector_reorder": vector_reorder,
     "allocate_by_priority": allocate_by_priority,
+    "allocate_available": allocate_available,
     "data_table": data_table,
     "assemble": assemble,
     "sum": _reduction(np.sum),

@@ -387,6 +387,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             return Ref(node)
         if isinstance(ast, ae.AllocateByPriorityStructure):
             return self.allocate_by_priority(ast, var)
+        if isinstance(ast, ae.AllocateAvailableStructure):
+            return self.allocate_available(ast, var)
         if isinstance(ast, ae.GameStructure):  # pysd ignores GAME too
             return self.expr(ast.expression, var)
         if isinstance(ast, str):
@@ -444,6 +446,45 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         )
         self.dim_cache[call] = kept
         return call
+
+    def allocate_available(self, ast, var: str):
+        """ALLOCATE AVAILABLE over the last subscript of the variable being defined."""
+        target = self.context_dims
+        if not target:
+            raise ModelFileError(
+                f"ALLOCATE AVAILABLE in {var!r}: the variable needs the targets' subscript"
+            )
+        profiles = self.expr(self._whole_profile(ast.pp, var), var)
+        extra = [d for d in self.dims_of(profiles) if d not in target]
+        if len(extra) != 1:
+            raise ModelFileError(
+                f"ALLOCATE AVAILABLE in {var!r}: the priority profiles need one subscript "
+                "for (type, priority, width, extra)"
+            )
+        args = (
+            self.conform(self.expr(ast.request, var), target, var),
+            self.conform(profiles, (*target, extra[0]), var),
+            self.conform(self.expr(ast.avail, var), target[:-1], var),
+        )
+        call = Call("allocate_available", args)
+        self.dim_cache[call] = target
+        return call
+
+    def _whole_profile(self, pp, var: str):
+        """``pp[..., ptype]`` names the profile by its first element: take the whole range."""
+        import dataclasses
+
+        subscripts = getattr(getattr(pp, "subscripts", None), "subscripts", None)
+        if not subscripts or self.range_of(subscripts[-1]) is not None:
+            return pp
+        key = reference_key(pp.reference)
+        if key not in self.keys or self.keys[key][0] != "node":
+            return pp
+        dims = self.graph.nodes[self.keys[key][1]].dims
+        if len(dims) != len(subscripts):
+            return pp
+        whole = dataclasses.replace(pp.subscripts, subscripts=[*subscripts[:-1], dims[-1]])
+        return dataclasses.replace(pp, subscripts=whole)
 
     def allocate_by_priority(self, ast, var: str):
         """ALLOCATE BY PRIORITY over the last subscript of the variable being defined."""

@@ -107,3 +107,8 @@ SUBSCRIPT_FILES = {
 for name, eq in SUBSCRIPT_FILES.items():
     (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
 (out / "names.csv").write_text("region,value\nnorth,1.5\nsouth,2\neast,4\n")
+ALLOCATE = {
+    "allocate_available": "B: b1, b2, b3 ~~|\nP: ptype, ppriority, pwidth, pextra ~~|\nrequest[B] = 3, 2, 4 ~ dmnl ~ |\nprofile[B, P] = 1, 5, 2, 0; 1, 3, 2, 0; 1, 4, 1, 0; ~ dmnl ~ |\navailable = 5 ~ dmnl [0,10] ~ |\nx[B] = ALLOCATE AVAILABLE(request[B] + Time, profile[B, ptype], available + Time) ~ dmnl ~ |",
+}
+for name, eq in ALLOCATE.items():
+    (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
