@@ -20,7 +20,7 @@ from pysd.translators.structures.abstract_model import AbstractData
 from ..errors import ModelFileError
 from .expressions import fold, unsupported
 from .ir import Call, Input, Mode, Num, Ref, State, Static, Time
-from .tables import read_constants, read_subscripts
+from .tables import read_constants, read_data, read_subscripts
 
 __all__ = ["SubscriptLowering"]
 
@@ -237,9 +237,10 @@ class SubscriptLowering:
             return
         # element-wise definition: each component fills its block of the array
         stocks = [isinstance(c.ast, ae.IntegStructure) for c in components]
-        if any(isinstance(c, AbstractData) for c in components) or (
-            any(stocks) and not all(stocks)
-        ):
+        if any(
+            isinstance(c, AbstractData) and not isinstance(c.ast, ae.GetDataStructure)
+            for c in components
+        ) or (any(stocks) and not all(stocks)):
             raise unsupported("element-wise data, or stock mixed with equations", element.name)
         if all(stocks):  # one stock over the whole array, its parts defined block by block
             node.kind = "stock"
@@ -274,6 +275,16 @@ class SubscriptLowering:
                     [component], node.dims, self.graph.ranges, self.elements, element.name, True
                 )
                 values.append(self.new_input(element.name, "array", table))
+                blocks.append((block, mask))
+                continue
+            if isinstance(part(component.ast), ae.GetDataStructure):
+                times, table = read_data(
+                    [component], node.dims, self.graph.ranges, self.elements, element.name, True
+                )
+                xi = self.new_input(f"{element.name} times", "array", times)
+                yi = self.new_input(f"{element.name} values", "array", table)
+                keyword = Static(component.keyword or "interpolate")
+                values.append(Call("data_table", (Time(), xi, yi, keyword)))
                 blocks.append((block, mask))
                 continue
             self.context_dims = cdims

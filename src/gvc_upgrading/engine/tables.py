@@ -97,9 +97,14 @@ def read_constants(
     return values.reshape((1, *values.shape))
 
 
-def read_data(components, dims, ranges, elements_of, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Read GET DATA: ``(times, values)``, values of shape ``(time, *sizes of dims)``."""
-    data = _build("data", components, dims, ranges, elements_of, name)
+def read_data(
+    components, dims, ranges, elements_of, name: str, block: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read GET DATA: ``(times, values)``, values of shape ``(time, *sizes of dims)``.
+
+    With ``block``, as :func:`read_constants`: one definition over its own elements.
+    """
+    data = _build("data", components, dims, ranges, elements_of, name, block)
     return np.asarray(data["time"].values, dtype=float), _ordered(data, "time", dims)
 
 

@@ -112,3 +112,8 @@ ALLOCATE = {
 }
 for name, eq in ALLOCATE.items():
     (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
+MIXED = {
+    "get_mixed_definitions": "R: r1, r2, r3 ~~|\nv[r1] := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~~|\nv[r2] = GET DIRECT CONSTANTS('constants.csv', ',', 'B2') ~~|\nv[r3] = Time * 2 ~ dmnl ~ |\nx[R] = v[R] + 1 ~ dmnl ~ |",
+}
+for name, eq in MIXED.items():
+    (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
