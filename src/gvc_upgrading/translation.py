@@ -19,6 +19,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,9 +135,12 @@ def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
     path = Path(path)
     _check_model_file(path)
     try:
-        vensim_file = VensimFile(path)
-        vensim_file.parse()
-        model = vensim_file.get_abstract_model()
+        with warnings.catch_warnings():
+            # a file without {UTF-8} is read as UTF-8, which pysd announces
+            warnings.filterwarnings("ignore", message="No encoding specified")
+            vensim_file = VensimFile(path)
+            vensim_file.parse()
+            model = vensim_file.get_abstract_model()
     except Exception as exc:  # pysd raises bare exceptions of many kinds
         raise ModelFileError(f"cannot parse Vensim model {path}: {exc}") from exc
     return absolute_data_paths(model, path.resolve().parent)
@@ -146,6 +150,11 @@ def _build(model: AbstractModel, folder: Path) -> Path:
     """Write pysd's Python translation of ``model`` into ``folder``; return the main file."""
     for section in model.sections:
         section.path = folder / Path(section.path).name
+        for subscript_range in section.subscripts:
+            # pysd's builder appends to these lists, and ranges without a mapping
+            # share one default list: give each its own, so that no other
+            # model parsed later in this process sees this one's mappings
+            subscript_range.mapping = list(subscript_range.mapping)
     return ModelBuilder(model).build_model()
 
 

@@ -169,15 +169,6 @@ class SubscriptLowering:
 
         for name in list(self.graph.ranges):
             self.graph.ranges[name] = expand(name, (name,))
-        for name, targets in self.mappings.items():
-            for target in targets:
-                found = self.range_of(target)
-                if found is None or len(self.graph.ranges[found]) != len(self.graph.ranges[name]):
-                    raise unsupported(
-                        "subscript mapping",
-                        name,
-                        f"{target!r} is not a range of the same size as {name!r}",
-                    )
         for subscript_range in copies:
             source = self.range_of(subscript_range.subscripts)
             if source is None:
@@ -187,6 +178,16 @@ class SubscriptLowering:
                 )
             self.graph.ranges[subscript_range.name] = list(self.graph.ranges[source])
             self.range_names[_range_key(subscript_range.name)] = subscript_range.name
+
+        for name, targets in self.mappings.items():
+            for target in targets:
+                found = self.range_of(target)
+                if found is None or len(self.graph.ranges[found]) != len(self.graph.ranges[name]):
+                    raise unsupported(
+                        "subscript mapping",
+                        name,
+                        f"{target!r} is not a range of the same size as {name!r}",
+                    )
 
     def _variable_dims(self, element) -> tuple[str, ...]:
         components = element.components
@@ -213,7 +214,14 @@ class SubscriptLowering:
                 raise ModelFileError(
                     f"{element.name!r}: no subscript range holds all of {sorted(wanted)}"
                 )
-            dims.append(min(candidates, key=lambda r: len(self.graph.ranges[r])))
+            named = {self.range_of(n) for n in names}
+            dims.append(
+                min(
+                    candidates,
+                    # a range named here first, then one not used yet, then the smallest
+                    key=lambda r: (r not in named, r in dims, len(self.graph.ranges[r])),
+                )
+            )
         return tuple(dims)
 
     def _define_element(self, element, node_id: int) -> None:
