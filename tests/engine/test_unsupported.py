@@ -78,3 +78,13 @@ def test_external_data_resolve_relative_to_the_model_not_the_working_directory(
     monkeypatch.chdir(tmp_path)  # neither the model's folder nor the repository
     result = compile_model(path).run()
     assert_matches_pysd(result, pysd_run(path))
+
+
+def test_translating_a_range_copy_leaves_later_models_alone(tmp_path):
+    from gvc_upgrading.translation import translate
+
+    # pysd's builder appends the copied range to a mapping list; it must not
+    # reach the ranges of a model parsed afterwards in the same process
+    translate(write_model(tmp_path, "A: a1, a2 ~~|\nB <-> A ~~|\nx[B] = 1 ~~|", name="copy"))
+    other = write_model(tmp_path, "C: c1, c2, c3 ~~|\nD <-> C ~~|\ny[D] = Time ~~|", name="other")
+    assert compile_model(other).run()["y"].shape[-1] == 3
