@@ -136,8 +136,10 @@ def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
     _check_model_file(path)
     try:
         with warnings.catch_warnings():
-            # a file without {UTF-8} is read as UTF-8, which pysd announces
+            # pysd announces what it does anyway: read a file without {UTF-8}
+            # as UTF-8, ignore reality checks (:CONSTRAINT:, :TEST INPUT:)
             warnings.filterwarnings("ignore", message="No encoding specified")
+            warnings.filterwarnings("ignore", message="':(CONSTRAINT|TEST INPUT):' detected")
             vensim_file = VensimFile(path)
             vensim_file.parse()
             model = vensim_file.get_abstract_model()

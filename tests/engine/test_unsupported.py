@@ -17,6 +17,11 @@ CASES = [
         "Picked = VECTOR SELECT(a, b, 0, 0, 0) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\nb = 2 ~ dmnl ~ |",
     ),
     ("RANDOM NORMAL", "Shock", "Shock = RANDOM NORMAL(-1, 1, 0, 0.5, 7) ~ dmnl ~ |"),
+    (
+        "the same subscript range twice in one variable",
+        "matrix",
+        "A: a1, a2 ~~|\nmatrix[A, A] = 1, 2; 3, 4; ~ dmnl ~ |",
+    ),
     ("non-constant control variable", "FINAL TIME", None),
     (
         "subscript mapping",

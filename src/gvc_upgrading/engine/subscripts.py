@@ -222,6 +222,12 @@ class SubscriptLowering:
                     key=lambda r: (r not in named, r in dims, len(self.graph.ranges[r])),
                 )
             )
+        if len(set(dims)) != len(dims):
+            raise unsupported(
+                "the same subscript range twice in one variable",
+                element.name,
+                f"its subscripts are {dims}; define a copy of the range (B <-> A) for one of them",
+            )
         return tuple(dims)
 
     def _define_element(self, element, node_id: int) -> None:

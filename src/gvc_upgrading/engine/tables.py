@@ -32,10 +32,12 @@ EXTERNAL = (ae.GetConstantsStructure, ae.GetDataStructure, ae.GetLookupsStructur
 
 def _coords(subscripts, dims, ranges, elements_of) -> dict[str, list[str]]:
     """pysd's ``coords`` of one definition: each of the variable's dims -> its elements here."""
-    return {
-        dim: [e for e in ranges[dim] if e.casefold() in set(elements_of(name))]
-        for dim, name in zip(dims, subscripts, strict=True)
-    }
+    coords = {}
+    for dim, name in zip(dims, subscripts, strict=True):
+        spelled = {e.casefold(): e for e in ranges[dim]}
+        # in the order of the subscript as written (a subrange may list them differently)
+        coords[dim] = [spelled[e] for e in elements_of(name) if e in spelled]
+    return coords
 
 
 def _read(reader, name: str) -> None:
