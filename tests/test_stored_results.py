@@ -20,10 +20,9 @@ STORED = sorted(
     [*ROOT.glob("calibration/fits/*/ensemble.nc"), *ROOT.glob("sensitivity/results/*/*.nc")]
 )
 REFRESH = {
-    "calibration": "gvc-upgrading calibrate calibration/cases --out calibration/fits "
-    "--holdout-from 2017 --bootstrap 200 --seed 0",
+    "calibration": "gvc-upgrading calibrate calibration/cases --joint --out calibration/fits",
     "sensitivity": "gvc-upgrading sensitivity sensitivity/studies/default.toml "
-    "--out sensitivity/results/default",
+    "--out sensitivity/results/default --figures",
 }
 
 

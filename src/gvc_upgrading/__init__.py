@@ -23,7 +23,9 @@ from .errors import (
     UnknownVariableError,
     UnsupportedConstructError,
 )
+from .factorial import effects, effects_table, run_factorial
 from .model import Model, load_model
+from .robustness import behaviour_shares
 from .scenarios import Scenario, compare, list_scenarios, load_scenario
 
 try:
@@ -46,8 +48,12 @@ __all__ = [
     "UnknownVariableError",
     "UnsupportedConstructError",
     "__version__",
+    "behaviour_shares",
     "compare",
+    "effects",
+    "effects_table",
     "list_scenarios",
     "load_model",
     "load_scenario",
+    "run_factorial",
 ]

@@ -427,6 +427,10 @@ def run_scenarios(
         compiled batch engine.
     progress : bool
         Show a progress bar over scenarios.
+    interactions : bool
+        Also run the 2^k factorial over the single paths
+        (:func:`gvc_upgrading.factorial.run_factorial`, at the model's values,
+        final year) and add its main effects and interactions.
 
     Returns
     -------
@@ -542,6 +546,7 @@ def compare(
     directory: str | os.PathLike[str] | None = None,
     engine: str = "pysd",
     progress: bool = False,
+    interactions: bool = False,
 ) -> xr.Dataset:
     """Run scenarios and compare them with baseline.
 
@@ -588,6 +593,10 @@ def compare(
         - ``synergy_ratio``: ``combined_gain / sum_single_gains`` (NaN where
           the sum is 0).
 
+        With ``interactions``, ``factorial_effect`` (effect, outcome): each main
+        effect and every interaction in the final year (factorial contrasts;
+        a positive interaction is synergy), with coordinate ``effect_order``.
+
         ``attrs`` carry provenance plus ``baseline``, ``combined`` and
         ``singles``.
 
@@ -618,8 +627,33 @@ def compare(
     runs = run_scenarios(
         model, [baseline, *names], directory=folder, engine=engine, progress=progress
     )
-    return compare_runs(
+    comparison = compare_runs(
         runs, baseline=baseline, combined=combined, singles=singles, outcomes=outcomes
+    )
+    if interactions:
+        comparison["factorial_effect"] = _interactions(model, singles, outcomes, folder)
+    return comparison
+
+
+def _interactions(
+    model: Model, singles: Sequence[str], outcomes: Sequence[str], folder: Path | None
+) -> xr.DataArray:
+    """Main effects and interactions of the single paths in the final year."""
+    from .factorial import effects, run_factorial
+
+    table = run_factorial(
+        model, paths=singles, outcomes=outcomes, year=model.final_time, directory=folder
+    )
+    frame = effects(table)
+    return xr.DataArray(
+        frame[list(outcomes)].to_numpy(),
+        dims=("effect", "outcome"),
+        coords={
+            "effect": frame.index.to_numpy(),
+            "effect_order": ("effect", frame["order"].to_numpy()),
+            "outcome": list(outcomes),
+        },
+        attrs={"description": "factorial main effects and interactions in the final year"},
     )
 
 

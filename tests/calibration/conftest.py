@@ -18,7 +18,9 @@ LOGISTIC_MDL = DATA / "logistic.mdl"
 class AnalyticSimulator:
     """Closed-form twin of ``data/logistic.mdl`` (exact logistic and exponential paths).
 
-    Fast enough for coverage studies: one call costs microseconds per run.
+    Fast enough for coverage studies: one call costs microseconds per run. The
+    wage is multiplied by the input ``Price index`` (1 unless an input series
+    drives it), so that exogenous drivers can be tested.
     """
 
     variable_names = frozenset({"Exports", "Wage"})
@@ -28,9 +30,9 @@ class AnalyticSimulator:
     def __init__(self) -> None:
         self.parameters = pd.DataFrame(
             {
-                "default": [0.2, 30.0, 1.0, 0.0, 0.05, 30.0],
-                "lower": [0.0, 1.0, 0.1, 0.0, 0.0, 5.0],
-                "upper": [1.0, 100.0, 10.0, 1.0, 0.2, 200.0],
+                "default": [0.2, 30.0, 1.0, 0.0, 0.05, 30.0, 1.0],
+                "lower": [0.0, 1.0, 0.1, 0.0, 0.0, 5.0, 0.1],
+                "upper": [1.0, 100.0, 10.0, 1.0, 0.2, 200.0, 20.0],
             },
             index=pd.Index(
                 [
@@ -40,6 +42,7 @@ class AnalyticSimulator:
                     "Shock",
                     "Wage growth",
                     "Initial wage",
+                    "Price index",
                 ],
                 name="name",
             ),
@@ -65,6 +68,9 @@ class AnalyticSimulator:
         k, r, x0 = value["Capacity"], value["Growth rate"], value["Initial exports"]
         exports = k / (1 + (k - x0) / x0 * np.exp(-r * t))
         wage = value["Initial wage"] * np.exp(value["Wage growth"] * t)
+        price = (inputs or {}).get("Price index")
+        if price is not None:
+            wage = wage * np.interp(t[0] + self.initial_time, price.index, price.to_numpy())
         data = {"Exports": exports, "Wage": wage}
         return xr.Dataset(
             {name: (("run", "time"), data[name]) for name in return_columns},

@@ -63,6 +63,11 @@ def test_calibrate_command_writes_every_file(case_folder, tmp_path, capsys):
         "us",
         "uc",
         "lag1",
+        "mape_rw",
+        "mape_trend",
+        "mape_ratio",
+        "u2",
+        "coverage",
     ]
     assert set(zip(stats["series"], stats["sample"], strict=True)) == {
         ("exports", "in"),
@@ -151,3 +156,30 @@ def test_scheduler_does_not_change_the_fit(case_folder):
     )
     np.testing.assert_array_equal(plain.estimate, threaded.estimate)
     np.testing.assert_array_equal(plain.bootstrap, threaded.bootstrap)
+
+
+def test_calibrate_command_joint_writes_each_cases_part(tmp_path, capsys):
+    for number in range(2):
+        rows = synthetic_rows(
+            AnalyticSimulator(), TRUTH, np.random.default_rng(number), noise=0.03
+        )
+        text = CASE_TOML.replace('name = "synthetic"', f'name = "c{number}"') + (
+            '\n[joint]\nshared = ["Growth rate"]\n[fit]\nholdout_from = 2020\nbootstrap = 4\n'
+        )
+        write_case(tmp_path / "cases" / f"c{number}", rows, text)
+    out = tmp_path / "fits"
+    arguments = ["calibrate", str(tmp_path / "cases"), "--joint", "--out", str(out)]
+    code = main([*arguments, "--n-starts", "2", "--no-profile", "--no-progress"])
+    assert code == 0
+    for number in range(2):
+        document = tomllib.loads((out / f"c{number}" / "parameters.toml").read_text())
+        assert document["joint_fit"] == "c0+c1"
+        with xr.open_dataset(out / f"c{number}" / "ensemble.nc") as stored:
+            assert stored.attrs["model_sha256"] == file_sha256(LOGISTIC_MDL)
+        assert document["holdout_from"] == 2020 and document["bootstrap"] == 4
+        assert set(document["estimates"]) == {"Growth rate", "Capacity", "Wage growth"}
+        stats = pd.read_csv(out / f"c{number}" / "fit_statistics.csv")
+        assert set(stats["series"]) == {"exports", "wage"}
+        assert stats.loc[stats["sample"] == "holdout", "mape_rw"].notna().all()
+    printed = capsys.readouterr().out
+    assert "random walk MAPE" in printed and "band coverage" in printed

@@ -74,3 +74,33 @@ def test_joint_fit_errors(two_cases):
         calibrate_joint(two_cases, shared=["Initial wage"], simulators=_simulators())
     with pytest.raises(CalibrationError, match="at least two cases"):
         calibrate_joint(two_cases[:1], shared=SHARED, simulators=_simulators())
+
+
+def test_for_case_extracts_one_case_of_a_joint_fit(two_cases):
+    result = calibrate_joint(
+        two_cases,
+        shared=SHARED,
+        simulators=_simulators(),
+        n_starts=2,
+        bootstrap=5,
+        holdout_from=2020,
+        profile_points=5,
+    )
+    part = result.for_case("case1")
+    assert part.case == "case1" and part.diagnostics["joint_fit"] == "case0+case1"
+    assert part.parameter_names == ("Growth rate", "Wage growth", "Capacity")
+    assert part.estimates["Capacity"] == result.estimates["case1: Capacity"]
+    assert part.bootstrap.shape == (5, 3)
+    assert set(part.statistics["series"]) == {"exports", "wage"}
+    assert set(part.observations["target"]) == {"exports", "wage"}
+    assert part.trajectory_names == ("Exports", "Wage")
+    assert part.params["Capacity"] == result.case_params["case1"]["Capacity"]
+    assert [p.parameter for p in part.profiles] == list(part.parameter_names)
+    assert len(part.status) == 3
+    # the case's statistics are the joint fit's rows for that case
+    joint = result.statistics.set_index(["series", "sample"])
+    own = part.statistics.set_index(["series", "sample"])
+    assert own.loc[("wage", "holdout"), "rmse"] == joint.loc[("case1: wage", "holdout"), "rmse"]
+    with pytest.raises(KeyError, match="case 'case9' is not in this fit"):
+        result.for_case("case9")
+    assert part.for_case("case1") is part

@@ -7,7 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from gvc_upgrading.calibration import fit_statistics, statistics_table, theil_decomposition
+from gvc_upgrading.calibration import (
+    fit_statistics,
+    naive_forecasts,
+    statistics_table,
+    theil_decomposition,
+)
 
 
 def test_theil_shares_sum_to_one_and_rebuild_the_mse():
@@ -91,6 +96,11 @@ def test_statistics_table_splits_in_sample_and_holdout_and_orders_by_time():
         "us",
         "uc",
         "lag1",
+        "mape_rw",
+        "mape_trend",
+        "mape_ratio",
+        "u2",
+        "coverage",
     ]
     assert list(zip(table["series"], table["sample"], strict=True)) == [
         ("a", "in"),
@@ -101,3 +111,33 @@ def test_statistics_table_splits_in_sample_and_holdout_and_orders_by_time():
     ordered = fit_statistics(np.array([1.1, 1.8, 3.3]), np.array([1.0, 2.0, 3.0]))
     assert first["lag1"] == pytest.approx(ordered["lag1"])
     assert table.iloc[1]["n"] == 1 and table.iloc[1]["rmse"] == pytest.approx(1.0)
+
+
+def test_naive_benchmarks_on_a_hand_made_series():
+    """Random walk = last in-sample value; trend = log-linear fit of the in-sample part."""
+    time = np.array([2001.0, 2000.0, 2002.0, 2003.0, 2004.0])
+    observed = np.array([2.0, 1.0, 4.0, 10.0, 12.0])  # doubling in-sample, then off-trend
+    in_sample = np.array([True, True, True, False, False])
+    rw, trend = naive_forecasts(time, observed, in_sample)
+    assert rw.tolist() == [4.0] * 5
+    np.testing.assert_allclose(trend, [2.0, 1.0, 4.0, 8.0, 16.0])
+    simulated = np.array([2.0, 1.0, 4.0, 9.0, 13.0])
+    band = (simulated - 1.5, simulated + 1.5)
+    table = statistics_table(["s"] * 5, time, simulated, observed, in_sample, band=band)
+    held = table[table["sample"] == "holdout"].iloc[0]
+    # by hand: random walk misses 6 and 8 -> MAPE (60% + 66.7%) / 2; trend 2 and 4
+    assert held["mape_rw"] == pytest.approx(100 * (6 / 10 + 8 / 12) / 2)
+    assert held["mape_trend"] == pytest.approx(100 * (2 / 10 + 4 / 12) / 2)
+    model_mape = 100 * (1 / 10 + 1 / 12) / 2
+    assert held["mape_ratio"] == pytest.approx(model_mape / held["mape_rw"])
+    assert held["u2"] == pytest.approx(1.0 / math.sqrt((36 + 64) / 2))
+    assert held["coverage"] == 1.0
+    narrow = (simulated - 0.5, simulated + 0.5)
+    table = statistics_table(["s"] * 5, time, simulated, observed, in_sample, band=narrow)
+    assert table[table["sample"] == "holdout"].iloc[0]["coverage"] == 0.0
+    assert math.isnan(table[table["sample"] == "in"].iloc[0]["mape_rw"])
+
+
+def test_naive_trend_falls_back_to_levels_with_non_positive_values():
+    rw, trend = naive_forecasts([0, 1, 2], [-1.0, 1.0, 0.0], [True, True, False])
+    assert rw[2] == 1.0 and trend[2] == pytest.approx(3.0)

@@ -49,9 +49,19 @@ def study_file(tmp_path):
     return path
 
 
-def test_cli_writes_netcdf_tables_and_figures(study_file, tmp_path, capsys):
+FIGURES = (
+    "figures/indices.png",
+    "figures/st_over_time.png",
+    "figures/group_interactions.png",
+    "figures/group_indices.png",
+    "figures/second_order_social_upgrading_2035.png",
+)
+
+
+def test_cli_writes_netcdf_tables_and_figures_on_request(study_file, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["sensitivity", str(study_file), "--out", str(out), "--no-progress"]) == 0
+    assert not (out / "figures").exists()  # figures are drawn only on request
     for name in (
         "sobol.nc",
         "sobol_groups.nc",
@@ -62,10 +72,6 @@ def test_cli_writes_netcdf_tables_and_figures(study_file, tmp_path, capsys):
         "tables/group_indices.csv",
         "tables/group_interactions.csv",
         "tables/scenario_synergy.csv",
-        "figures/indices.png",
-        "figures/st_over_time.png",
-        "figures/group_interactions.png",
-        "figures/second_order_social_upgrading_2035.png",
     ):
         assert (out / name).is_file(), name
     assert not (out / "checkpoint").exists()
@@ -95,6 +101,36 @@ def test_cli_writes_netcdf_tables_and_figures(study_file, tmp_path, capsys):
             stored["interaction_contrast"].sel(group="private_gvc", group_2="social_cluster")
         ).all()
 
+    netcdf = (out / "sobol.nc").stat().st_mtime_ns
+    assert main(["sensitivity", str(study_file), "--out", str(out), "--figures-only"]) == 0
+    for name in FIGURES:
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "sobol.nc").stat().st_mtime_ns == netcdf  # the study was not run again
+
+
+def test_figures_only_needs_results_of_the_same_study(study_file, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    arguments = ["sensitivity", str(study_file), "--figures-only", "--out"]
+    assert main([*arguments, str(empty)]) == 2
+    assert "holds no sobol.nc" in capsys.readouterr().err
+    assert main([*arguments, str(tmp_path / "missing")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    xr.Dataset(attrs={"study": "another"}).to_netcdf(empty / "sobol.nc", engine="h5netcdf")
+    assert main([*arguments, str(empty)]) == 2
+    assert "'another', not 'cli'" in capsys.readouterr().err
+    assert not (empty / "figures").exists()
+
+
+def test_cli_figures_flag_draws_with_the_study(study_file, tmp_path):
+    text = study_file.read_text(encoding="utf-8").replace("grouped = true", "grouped = false")
+    study_file.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    arguments = ["sensitivity", str(study_file), "--out", str(out), "--no-progress"]
+    assert main([*arguments, "--figures"]) == 0
+    for name in ("figures/indices.png", "figures/st_over_time.png"):
+        assert (out / name).stat().st_size > 0, name
+
 
 def test_cli_reports_bad_specs(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
@@ -113,7 +149,7 @@ def test_interrupted_cli_run_leaves_no_result_files(study_file, tmp_path, monkey
 
     monkeypatch.setattr(study_run, "plot_interaction_map", interrupted)
     out = tmp_path / "out"
-    arguments = ["--out", str(out), "--no-progress", "--no-scenario-contrast"]
+    arguments = ["--out", str(out), "--no-progress", "--no-scenario-contrast", "--figures"]
     assert main(["sensitivity", str(study_file), *arguments]) == 130
     assert not [p for p in out.rglob("*") if p.is_file() and "checkpoint" not in p.parts]
 

@@ -130,7 +130,7 @@ def test_default_study_fits_the_shipped_model(model):
             == (model.parameters.loc[name, "group"])
         )
     assert resolved.n == 4096 and resolved.second_order
-    assert resolved.n * (2 * len(resolved.parameters) + 2) == 212_992
+    assert resolved.n * (2 * len(resolved.parameters) + 2) == 237_568  # 28 parameters
 
 
 def test_grouped_model_study(model):
@@ -156,3 +156,22 @@ def test_morris_screening_of_the_model(model, small_result):
     leading = str(result["mu_star"].sel(output="social 2035").idxmax("parameter").values)
     assert leading == str(small_result["ST"].sel(output="social 2035").idxmax("parameter").values)
     assert bool(result["constant"].sel(output="world demand 2035"))
+
+
+def test_scheduler_splits_each_chunk_and_changes_no_result(small_result, model, monkeypatch):
+    from gvc_upgrading.engine import batch as engine_batch
+
+    engine_chunks = []
+    original = engine_batch._execute
+
+    def counting(job, chunks, scheduler, values):
+        engine_chunks.append((scheduler, len(chunks)))
+        return original(job, chunks, scheduler, values)
+
+    monkeypatch.setattr(engine_batch, "_execute", counting)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    threaded = sobol(SMALL, model, n=32, seed=3, scheduler="threads")
+    # every evaluation chunk reaches the scheduler as one engine chunk per core
+    assert engine_chunks and all(s == "threads" and n == 2 for s, n in engine_chunks[1:])
+    for name in ("S1", "ST", "S2_conf", "ST_time"):
+        np.testing.assert_allclose(threaded[name], small_result[name], rtol=1e-12)

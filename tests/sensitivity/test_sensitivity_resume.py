@@ -104,3 +104,41 @@ def test_killed_process_resumes_with_identical_indices(tmp_path):
     resumed = sobol(STUDY, functions.slow_ishigami, n=128, seed=9, checkpoint_dir=tmp_path)
     reference = sobol(STUDY, functions.ishigami, n=128, seed=9)
     xr.testing.assert_identical(_data(resumed), _data(reference))
+
+
+def test_large_outputs_stay_in_the_checkpoint_chunks(tmp_path, monkeypatch):
+    import importlib
+
+    from gvc_upgrading.sensitivity import checkpoint, estimation
+
+    sobol_module = importlib.import_module("gvc_upgrading.sensitivity.sobol")
+
+    study = {
+        "parameters": [{"name": f"x{i}", "lower": -np.pi, "upper": np.pi} for i in (1, 2, 3)],
+        "outputs": [{"name": "ishigami"}, {"name": "square"}, {"name": "first"}],
+        "chunk_size": 100,
+    }
+
+    def three(x):
+        y = functions.ishigami(x)
+        return np.column_stack([y, y**2, x[:, 0]])
+
+    in_memory = sobol(study, three, n=64, seed=2, second_order=True)
+    reads = []
+    original = checkpoint.StoredValues.columns
+
+    def counting(self, chosen):
+        reads.append(chosen)
+        return original(self, chosen)
+
+    monkeypatch.setattr(checkpoint.StoredValues, "columns", counting)
+    monkeypatch.setattr(sobol_module, "IN_MEMORY_BYTES", 0)
+    monkeypatch.setattr(sobol_module, "READ_BYTES", 1)  # one column per read
+    monkeypatch.setattr(estimation, "READ_BYTES", 1)
+    monkeypatch.setattr(estimation, "BLOCK_BYTES", 1)
+    stored = sobol(study, three, n=64, seed=2, second_order=True, checkpoint_dir=tmp_path / "c")
+    # read back column by column: summaries, then S1/ST, then S2
+    widths = [len(c) if isinstance(c, list) else len(range(3)[c]) for c in reads]
+    assert widths == [1] * 9
+    for name in ("S1", "S1_conf", "ST", "ST_conf", "S2", "S2_conf", "variance"):
+        np.testing.assert_allclose(stored[name], in_memory[name], rtol=1e-12, atol=1e-15)

@@ -178,3 +178,15 @@ def test_non_finite_function_output_is_an_error():
     spec = {"parameters": [{"name": "x", "lower": 0, "upper": 1}]}
     with pytest.raises(SimulationError, match="output 'y' is not finite"):
         sobol(spec, lambda x: np.where(x[:, 0] > 0.5, np.nan, x[:, 0]), n=8, second_order=False)
+
+
+def test_scheduler_with_a_function_target_is_refused():
+    import numpy as np
+
+    from gvc_upgrading.errors import SpecError
+    from gvc_upgrading.sensitivity import sobol
+
+    study = {"parameters": [{"name": "a", "lower": 0, "upper": 1}]}
+    with pytest.raises(SpecError, match="no effect on a function"):
+        sobol(study, lambda x: x[:, 0], n=8, scheduler="threads")
+    assert np.isfinite(sobol(study, lambda x: x[:, 0], n=8)["ST"]).all()

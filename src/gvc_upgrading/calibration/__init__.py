@@ -9,14 +9,15 @@ how well shared parameters transfer.
 
 from __future__ import annotations
 
-from .case import Case, check_case, load_case, shipped_cases
+from .case import Case, Constraint, Driver, Prior, check_case, load_case, shipped_cases
 from .data import read_case_data
-from .fit import METHODS, calibrate
+from .fit import METHODS, calibrate, check_budget
 from .joint import JointObjective, LeaveOneCaseOut, calibrate_joint, leave_one_case_out
 from .objective import Objective, build_observations
 from .result import CalibrationResult
+from .settings import FitSettings
 from .simulator import BatchSimulator, PysdSimulator, Simulator
-from .statistics import fit_statistics, statistics_table, theil_decomposition
+from .statistics import fit_statistics, naive_forecasts, statistics_table, theil_decomposition
 from .uncertainty import Profile
 
 __all__ = [
@@ -24,19 +25,25 @@ __all__ = [
     "BatchSimulator",
     "CalibrationResult",
     "Case",
+    "Constraint",
+    "Driver",
+    "FitSettings",
     "JointObjective",
     "LeaveOneCaseOut",
     "Objective",
+    "Prior",
     "Profile",
     "PysdSimulator",
     "Simulator",
     "build_observations",
     "calibrate",
     "calibrate_joint",
+    "check_budget",
     "check_case",
     "fit_statistics",
     "leave_one_case_out",
     "load_case",
+    "naive_forecasts",
     "read_case_data",
     "shipped_cases",
     "statistics_table",

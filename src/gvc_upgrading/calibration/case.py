@@ -28,10 +28,13 @@ import pandas as pd
 from ..errors import DataError, SpecError, UnknownParameterError, UnknownVariableError
 from ..resources import shipped_path
 from .data import read_case_data
+from .settings import parse_fit_table
 
 __all__ = [
     "TRANSFORMS",
     "Case",
+    "Constraint",
+    "Driver",
     "ErrorModel",
     "Event",
     "FreeParameter",
@@ -52,7 +55,11 @@ _PRIORS = ("normal", "lognormal", "uniform")
 
 @dataclass(frozen=True)
 class Prior:
-    """A prior density on a free parameter (used by MCMC only).
+    """A prior density on a free parameter.
+
+    The fit minimises the data's sum of squares plus the prior penalty
+    (:meth:`residual` squared), so the point estimate is the posterior mode;
+    MCMC uses :meth:`logpdf`.
 
     Attributes
     ----------
@@ -77,6 +84,21 @@ class Prior:
                 value = -0.5 * ((logx - self.a) / self.b) ** 2 - logx
             return np.where(x > 0, value, -np.inf)
         return np.where((x >= self.a) & (x <= self.b), 0.0, -np.inf)
+
+    def residual(self, x: np.ndarray) -> np.ndarray:
+        """Prior residual whose square is ``-2 log density`` up to a constant.
+
+        ``(x - mean) / sd`` for normal, ``(log x - mu) / sigma`` for lognormal
+        (the mode of the log, so the Jacobian term is left out), 0 for uniform
+        (the search bounds already confine it).
+        """
+        x = np.asarray(x, dtype=float)
+        if self.dist == "normal":
+            return (x - self.a) / self.b
+        if self.dist == "lognormal":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return (np.log(np.maximum(x, 1e-300)) - self.a) / self.b
+        return np.zeros_like(x)
 
 
 @dataclass(frozen=True)
@@ -179,6 +201,65 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Driver:
+    """An exogenous driver series (prices, exchange rate, world demand) fed to a model input.
+
+    Model value ``= value(t) / value(base_year)``: an index equal to 1 in the
+    base year (default: the case's start), interpolated linearly between
+    readings and held flat beyond them. A driver whose ``input`` the model
+    does not define is skipped and reported (``diagnostics["drivers_ignored"]``),
+    so that a case runs on models before and after the inputs were added.
+    """
+
+    input: str
+    variable: str
+    base_year: float | None = None
+    interpolation: str = "linear"
+
+    def series(self, data: pd.DataFrame, times: np.ndarray, start: float) -> pd.Series:
+        """The driver as an index on ``times``."""
+        rows = data[data["variable"] == self.variable]
+        years = rows["year"].to_numpy(float)
+        values = rows["value"].to_numpy(float)
+        base = float(
+            np.interp(self.base_year if self.base_year is not None else start, years, values)
+        )
+        if self.interpolation == "step":
+            index = np.clip(np.searchsorted(years, times, side="right") - 1, 0, None)
+            tabulated = values[index]
+        else:
+            tabulated = np.interp(times, years, values)
+        return pd.Series(tabulated / base, index=pd.Index(times, name="time"))
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A plausibility constraint on model trajectories, e.g. living wage >= minimum wage.
+
+    ``left op factor * right`` must hold on the yearly grid from ``start`` to
+    ``end`` (default: the case's span), where ``right`` is a model variable
+    or, when ``value`` is given, a number. The fit adds a penalty residual
+    ``PENALTY_WEIGHT * sqrt(sum(v**2))`` where ``v`` is the relative
+    violation at each year; the result reports the largest violation at the
+    estimate and whether the constraint binds.
+    """
+
+    name: str
+    left: str
+    op: str
+    right: str | None = None
+    value: float | None = None
+    factor: float = 1.0
+    start: float | None = None
+    end: float | None = None
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The model variables the constraint reads."""
+        return (self.left,) if self.right is None else (self.left, self.right)
+
+
+@dataclass(frozen=True)
 class Case:
     """A calibration case: specification plus observed data.
 
@@ -199,9 +280,18 @@ class Case:
     shared: tuple[str, ...] = ()
     unverified_weight: float = 0.0
     description: str = ""
+    drivers: tuple[Driver, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    fit: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+        object.__setattr__(self, "fit", MappingProxyType(dict(self.fit)))
+
+    @property
+    def holdout_from(self) -> float | None:
+        """The hold-out year the case declares in ``[fit]`` (None when it declares none)."""
+        return self.fit.get("holdout_from")
 
     @property
     def free_names(self) -> tuple[str, ...]:
@@ -467,12 +557,66 @@ def _parse_targets(items: Any, where: str) -> tuple[Target, ...]:
     return tuple(targets)
 
 
+def _parse_drivers(items: Any, where: str) -> tuple[Driver, ...]:
+    if not isinstance(items, list):
+        raise SpecError(f"{where}: [[inputs.drivers]] must be an array of tables")
+    drivers = []
+    for number, spec in enumerate(items, start=1):
+        here = f"{where} [[inputs.drivers]] #{number}"
+        if not isinstance(spec, Mapping):
+            raise SpecError(f"{here}: must be a table")
+        _check_keys(spec, {"input", "data", "base_year", "interpolation"}, here)
+        interpolation = _string(spec, "interpolation", here, "linear")
+        if interpolation not in ("step", "linear"):
+            raise SpecError(f"{here}: interpolation must be 'step' or 'linear'")
+        base = _number(spec, "base_year", here) if "base_year" in spec else None
+        drivers.append(
+            Driver(_string(spec, "input", here), _string(spec, "data", here), base, interpolation)
+        )
+    inputs = [d.input for d in drivers]
+    if len(set(inputs)) != len(inputs):
+        raise SpecError(f"{where}: two drivers feed the same input ({inputs})")
+    return tuple(drivers)
+
+
+def _parse_constraints(items: Any, where: str) -> tuple[Constraint, ...]:
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise SpecError(f"{where}: [[constraints]] must be an array of tables")
+    out = []
+    for number, spec in enumerate(items, start=1):
+        here = f"{where} [[constraints]] #{number}"
+        if not isinstance(spec, Mapping):
+            raise SpecError(f"{here}: must be a table")
+        _check_keys(spec, {"name", "left", "op", "right", "value", "factor", "start", "end"}, here)
+        op = _string(spec, "op", here)
+        if op not in ("<=", ">="):
+            raise SpecError(f"{here}: op must be '<=' or '>=', got {op!r}")
+        right = _string(spec, "right", here, None)
+        value = _number(spec, "value", here) if "value" in spec else None
+        if (right is None) == (value is None):
+            raise SpecError(f"{here}: give exactly one of 'right' (a variable) or 'value'")
+        factor = _number(spec, "factor", here, 1.0)
+        if factor <= 0:
+            raise SpecError(f"{here}: factor must be positive")
+        start = _number(spec, "start", here) if "start" in spec else None
+        end = _number(spec, "end", here) if "end" in spec else None
+        if start is not None and end is not None and start >= end:
+            raise SpecError(f"{here}: start must be before end")
+        left = _string(spec, "left", here)
+        name = _string(spec, "name", here, f"{left} {op} {right or value}")
+        out.append(Constraint(name, left, op, right, value, factor, start, end))
+    return tuple(out)
+
+
 def _parse_inputs(table: Any, where: str):
     if table is None:
-        return {}, (), ()
+        return {}, (), (), ()
     if not isinstance(table, Mapping):
         raise SpecError(f"{where}: [inputs] must be a table")
-    _check_keys(table, {"parameters", "series", "events"}, f"{where} [inputs]")
+    _check_keys(table, {"parameters", "series", "events", "drivers"}, f"{where} [inputs]")
+    drivers = _parse_drivers(table.get("drivers", []), where)
     overrides = {}
     for name, value in dict(table.get("parameters", {})).items():
         overrides[name] = _number({name: value}, name, f"{where} [inputs.parameters]")
@@ -517,7 +661,7 @@ def _parse_inputs(table: Any, where: str):
         if event.duration <= 0:
             raise SpecError(f"{here}: duration must be positive")
         events.append(event)
-    return overrides, tuple(series), tuple(events)
+    return overrides, tuple(series), tuple(events), drivers
 
 
 def load_case(case: str | os.PathLike[str]) -> Case:
@@ -553,7 +697,19 @@ def load_case(case: str | os.PathLike[str]) -> Case:
     where = str(spec_path)
     _check_keys(
         spec,
-        {"name", "description", "model", "time", "options", "inputs", "targets", "free", "joint"},
+        {
+            "name",
+            "description",
+            "model",
+            "time",
+            "options",
+            "inputs",
+            "targets",
+            "free",
+            "joint",
+            "fit",
+            "constraints",
+        },
         where,
     )
     data = read_case_data(folder / "data.csv")
@@ -591,7 +747,9 @@ def build_case(
     unverified_weight = _number(options, "unverified_weight", f"{where} [options]", 0.0)
     if not 0 <= unverified_weight <= 1:
         raise SpecError(f"{where} [options]: unverified_weight must lie in [0, 1]")
-    overrides, series, events = _parse_inputs(spec.get("inputs"), where)
+    overrides, series, events, drivers = _parse_inputs(spec.get("inputs"), where)
+    fit = parse_fit_table(spec.get("fit"), where)
+    constraints = _parse_constraints(spec.get("constraints"), where)
     targets = _parse_targets(spec.get("targets"), where)
     free = _parse_free(spec.get("free", {}), where)
     if not free:
@@ -614,6 +772,9 @@ def build_case(
         shared=shared,
         unverified_weight=unverified_weight,
         description=str(spec.get("description", "")),
+        drivers=drivers,
+        constraints=constraints,
+        fit=fit,
     )
     _check_references(case, where)
     return case
@@ -659,6 +820,22 @@ def _check_references(case: Case, where: str) -> None:
                     f"{where}: input series for {spec.parameter!r} uses data variable "
                     f"{variable!r}, which data.csv does not hold"
                 )
+    for driver in case.drivers:
+        if driver.variable not in known:
+            raise SpecError(
+                f"{where}: driver for {driver.input!r} uses data variable "
+                f"{driver.variable!r}, which data.csv does not hold"
+            )
+        rows = case.data[case.data["variable"] == driver.variable]
+        values = rows["value"].to_numpy(float)
+        if (values <= 0).any():
+            raise DataError(f"{where}: driver {driver.variable!r} must be positive (an index)")
+        base = driver.base_year if driver.base_year is not None else case.start
+        if not rows["year"].min() - 1e-9 <= base <= rows["year"].max() + 1e-9:
+            raise DataError(
+                f"{where}: driver {driver.variable!r} has no reading around its base year "
+                f"{base:g} (data {rows['year'].min():g}-{rows['year'].max():g})"
+            )
     fixed = case.fixed_parameters()
     clash = sorted(set(fixed) & set(free))
     if clash:
@@ -701,6 +878,13 @@ def check_case(case: Case, parameters: pd.DataFrame, variables: set[str] | froze
                 f"case {case.name!r}: target {target.name!r} names model variable "
                 f"{target.model_variable!r}, which the model does not define"
             )
+    for constraint in case.constraints:
+        for variable in constraint.variables:
+            if variable not in variables:
+                raise UnknownVariableError(
+                    f"case {case.name!r}: constraint {constraint.name!r} names model variable "
+                    f"{variable!r}, which the model does not define"
+                )
     names = set(parameters.index)
     used = [(p.name, "free parameter") for p in case.free if not p.nuisance]
     used += [(n, "override") for n in case.overrides]

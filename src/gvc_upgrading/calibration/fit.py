@@ -12,18 +12,25 @@ from typing import Any
 import numpy as np
 
 from ..errors import CalibrationError
+from .bands import identifiability_status, predictive_band
 from .case import Case, load_case
 from .objective import Objective
 from .optimize import OptimizerReport, fit_differential_evolution, fit_multistart
 from .result import CalibrationResult
-from .simulator import Simulator, simulator_for
+from .settings import METHODS, FitSettings
+from .simulator import BatchSimulator, Simulator, simulator_for
 from .statistics import statistics_table
 from .uncertainty import bootstrap_refits, percentile_intervals, profile_likelihood, run_mcmc
 
-__all__ = ["METHODS", "calibrate", "fit_objective", "get_simulator"]
-
-#: Optimization methods of :func:`calibrate`.
-METHODS: tuple[str, ...] = ("multistart", "differential_evolution")
+__all__ = [
+    "METHODS",
+    "calibrate",
+    "calibrate_objective",
+    "check_budget",
+    "fit_objective",
+    "get_simulator",
+    "resolve_settings",
+]
 
 _SIMULATORS: dict[str, Simulator] = {}
 
@@ -37,7 +44,15 @@ def get_simulator(case: Case) -> Simulator:
 
 
 def _model_attribute(objective: Any, name: str) -> str:
-    """``sha256`` or ``path`` of the model the objective simulates ("" when it has none)."""
+    """``sha256`` or ``path`` of the model the objective simulates ("" when it has none).
+
+    A joint objective reports its cases' model when they share one, else the
+    distinct values joined by ``";"``.
+    """
+    parts = getattr(objective, "objectives", None)
+    if parts is not None:
+        values = dict.fromkeys(_model_attribute(part, name) for part in parts)
+        return ";".join(v for v in values if v)
     model = getattr(getattr(objective, "simulator", None), "model", None)
     return str(getattr(model, name, ""))
 
@@ -102,61 +117,76 @@ def fit_objective(
     raise CalibrationError(f"unknown method {method!r}; choose one of {list(METHODS)}")
 
 
+def resolve_settings(
+    case_fit: dict[str, Any] | None, settings: FitSettings | None, options: dict[str, Any]
+) -> FitSettings:
+    """The settings of a fit: ``settings`` (or the case's ``[fit]`` table), then ``options``."""
+    base = settings if settings is not None else FitSettings(**(case_fit or {}))
+    return base.updated(**options)
+
+
+def check_budget(objective: Any, settings: FitSettings, label: str) -> dict[str, Any]:
+    """Refuse a fit that frees more than one parameter per ``observations_per_parameter``.
+
+    Returns
+    -------
+    dict
+        ``n_parameters``, ``n_in_sample``, ``max_parameters``.
+
+    Raises
+    ------
+    CalibrationError
+        Naming the counts and the ways out (fix parameters, give them
+        priors and fix them, or share them across cases in a joint fit).
+    """
+    n_in = int(np.asarray(objective.fit).sum())
+    p = int(objective.n_params)
+    allowed = int(n_in // settings.observations_per_parameter)
+    if p > allowed:
+        raise CalibrationError(
+            f"{label}: {p} free parameters for {n_in} in-sample observations exceeds the "
+            f"parameter budget of {allowed} (one per {settings.observations_per_parameter:g} "
+            "observations); fix some parameters in case.toml, or fit several cases jointly "
+            "with structural parameters shared (calibrate_joint / calibrate --joint)"
+        )
+    return {"n_parameters": p, "n_in_sample": n_in, "max_parameters": allowed}
+
+
 def calibrate(
     case: Case | str | os.PathLike[str],
+    model: Any = None,
     *,
-    method: str = "multistart",
-    n_starts: int = 8,
-    seed: int = 0,
+    settings: FitSettings | None = None,
+    seed: int | None = None,
     holdout_from: float | None = None,
-    bootstrap: int = 0,
-    bootstrap_kind: str = "residual",
-    block_length: int | None = None,
-    level: float = 0.9,
-    profile: bool = True,
-    profile_points: int = 13,
-    mcmc: bool = False,
-    mcmc_steps: int = 2000,
     scheduler: Any = None,
     progress: bool | None = None,
     simulator: Simulator | None = None,
+    **options: Any,
 ) -> CalibrationResult:
-    """Calibrate a model to a case's data.
+    """Calibrate a model to a case's data (posterior mode under the case's priors).
 
     Parameters
     ----------
     case : Case, str or path-like
         A loaded case, a shipped case name or a case folder.
-    method : {"multistart", "differential_evolution"}
-        Multi-start bounded least squares from Latin-hypercube starts, or
-        differential evolution (whole population as one batch) polished by
-        least squares.
-    n_starts : int
-        Latin-hypercube starts (multistart).
-    seed : int
-        Seed of every random choice (starts, bootstrap resampling, MCMC).
+    model : path-like or gvc_upgrading.model.Model, optional
+        The model to fit (default: the case's ``model`` entry, the shipped model).
+    settings : FitSettings, optional
+        How to fit (default: the case's ``[fit]`` table over the defaults).
+    seed : int, optional
+        Seed of every random choice (default: ``settings.seed``).
     holdout_from : float, optional
-        Fit only observations before this year; later ones are scored as hold-out.
-    bootstrap : int
-        Number of bootstrap refits (0 = none).
-    bootstrap_kind : {"residual", "block"}
-    block_length : int, optional
-        Block length of the block bootstrap.
-    level : float
-        Coverage of the reported intervals.
-    profile : bool
-        Compute the profile likelihood of every free parameter.
-    profile_points : int
-        Grid points per profile.
-    mcmc : bool
-        Also sample the posterior with emcee (optional dependency).
-    mcmc_steps : int
+        Observations from this year on are held out: never seen by the fit,
+        scored once afterwards (default: ``settings.holdout_from``).
     scheduler : optional
         Dask scheduler for the batch engine (see ``BatchModel.run``).
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
     simulator : Simulator, optional
-        Use this simulator instead of compiling the case's model.
+        Use this simulator instead of compiling a model.
+    **options
+        Individual :class:`FitSettings` fields (``bootstrap=200``, ``n_starts=4``, ...).
 
     Returns
     -------
@@ -167,61 +197,45 @@ def calibrate(
     SpecError, DataError, UnknownParameterError, UnknownVariableError
         On a malformed or inconsistent case.
     CalibrationError
-        On an unknown method or bad options.
+        On bad settings, or more free parameters than the budget allows
+        (:func:`check_budget`), before any simulation.
     """
-    if not 0 < level < 1:
-        raise CalibrationError(f"level must lie strictly between 0 and 1, got {level}")
-    if bootstrap < 0 or n_starts < 1:
-        raise CalibrationError("bootstrap must be >= 0 and n_starts >= 1")
-    if method not in METHODS:
-        raise CalibrationError(f"unknown method {method!r}; choose one of {list(METHODS)}")
     loaded = case if isinstance(case, Case) else load_case(case)
-    sim = simulator if simulator is not None else get_simulator(loaded)
-    objective = Objective(loaded, sim, holdout_from=holdout_from, scheduler=scheduler)
-    return calibrate_objective(
-        objective,
-        label=loaded.name,
-        method=method,
-        n_starts=n_starts,
-        seed=seed,
-        bootstrap=bootstrap,
-        bootstrap_kind=bootstrap_kind,
-        block_length=block_length,
-        level=level,
-        profile=profile,
-        profile_points=profile_points,
-        mcmc=mcmc,
-        mcmc_steps=mcmc_steps,
-        progress=progress,
-    )
+    chosen = resolve_settings(dict(loaded.fit), settings, options)
+    if seed is not None:
+        chosen = chosen.updated(seed=seed)
+    if holdout_from is not None:
+        chosen = chosen.updated(holdout_from=holdout_from)
+    if simulator is not None:
+        sim = simulator
+    elif model is not None:
+        sim = BatchSimulator(model)
+    else:
+        sim = get_simulator(loaded)
+    objective = Objective(loaded, sim, holdout_from=chosen.holdout_from, scheduler=scheduler)
+    return calibrate_objective(objective, label=loaded.name, settings=chosen, progress=progress)
 
 
 def calibrate_objective(
     objective: Any,
     *,
     label: str,
-    method: str,
-    n_starts: int,
-    seed: int,
-    bootstrap: int,
-    bootstrap_kind: str,
-    block_length: int | None,
-    level: float,
-    profile: bool,
-    profile_points: int,
-    mcmc: bool,
-    mcmc_steps: int,
-    progress: bool | None,
+    settings: FitSettings,
+    progress: bool | None = None,
+    enforce_budget: bool = True,
 ) -> CalibrationResult:
     """The part of :func:`calibrate` after the objective is built (shared with joint fits)."""
+    budget = check_budget(objective, settings, label) if enforce_budget else {}
     started = time.perf_counter()
-    fit_rng, boot_rng, mcmc_rng = np.random.default_rng(seed).spawn(3)
-    total = n_starts + (
+    seed = settings.seed
+    fit_rng, boot_rng, mcmc_rng, band_rng = np.random.default_rng(seed).spawn(4)
+    method, bootstrap = settings.method, settings.bootstrap
+    total = settings.n_starts + (
         1 if method == "multistart" and _initial_unit(objective) is not None else 0
     )
     with _progress_bar(progress, total + bootstrap, f"calibrate {label}") as update:
         report = fit_objective(
-            objective, method=method, n_starts=n_starts, rng=fit_rng, progress=update
+            objective, method=method, n_starts=settings.n_starts, rng=fit_rng, progress=update
         )
         unit_hat = report.unit
         theta_hat = objective.to_theta(unit_hat)
@@ -233,19 +247,29 @@ def calibrate_objective(
                 unit_hat,
                 n=bootstrap,
                 rng=boot_rng,
-                kind=bootstrap_kind,
-                block_length=block_length,
+                kind=settings.bootstrap_kind,
+                block_length=settings.block_length,
                 progress=update,
             )
             boot = objective.to_theta(units)
-    profiles = profile_likelihood(objective, unit_hat, n_points=profile_points) if profile else ()
+    profiles = (
+        profile_likelihood(objective, unit_hat, n_points=settings.profile_points)
+        if settings.profile
+        else ()
+    )
     draws = (
-        run_mcmc(objective, unit_hat, n_steps=mcmc_steps, burn=mcmc_steps // 4, rng=mcmc_rng)
-        if mcmc
+        run_mcmc(
+            objective,
+            unit_hat,
+            n_steps=settings.mcmc_steps,
+            burn=settings.mcmc_steps // 4,
+            rng=mcmc_rng,
+        )
+        if settings.mcmc
         else np.empty((0, objective.n_params))
     )
     if bootstrap:
-        interval, interval_method = percentile_intervals(boot, level), "bootstrap"
+        interval, interval_method = percentile_intervals(boot, settings.level), "bootstrap"
     elif profiles:
         interval = np.array([pr.interval for pr in profiles])
         interval_method = "profile"
@@ -254,8 +278,15 @@ def calibrate_objective(
         interval_method = "none"
     obs = objective.observations
     fitted = objective.predict_levels(theta_hat[None, :])[0]
+    lower, upper = predictive_band(
+        objective, fitted, boot, level=settings.band_level, rng=band_rng
+    )
     table = obs.to_frame()
     table["fitted"] = fitted
+    table["band_lower"] = lower
+    table["band_upper"] = upper
+    # Scoring happens here, once, after every fitting step: the only place that
+    # reads hold-out values (obs.level) against the model.
     stats = statistics_table(
         obs.target,
         obs.time,
@@ -263,15 +294,22 @@ def calibrate_objective(
         obs.level,
         obs.in_sample,
         order=list(dict.fromkeys(obs.target)),
+        band=(lower, upper),
     )
     thetas = np.vstack([theta_hat[None, :], boot])
     times, names, paths = objective.trajectories(thetas)
     cost = float(objective.cost(theta_hat[None, :])[0])
+    prior_part = objective.prior_residuals(theta_hat[None, :])[0]
+    constraints = (
+        objective.constraint_report(theta_hat) if hasattr(objective, "constraint_report") else []
+    )
+    status = identifiability_status(objective, unit_hat, profiles)
     diagnostics = {
         "method": report.method,
         "success": bool(report.success),
         "message": report.message,
         "optimizer_cost": float(report.cost),
+        "prior_penalty": float(0.5 * prior_part @ prior_part),
         "start_costs": [float(f.cost) for f in report.starts],
         "start_messages": [f.message for f in report.starts],
         "n_runs": int(objective.n_runs),
@@ -285,9 +323,20 @@ def calibrate_objective(
         "holdout_from": float("nan")
         if objective.holdout_from is None
         else float(objective.holdout_from),
+        "holdout_locked": True,
         "bootstrap": int(bootstrap),
-        "bootstrap_kind": bootstrap_kind,
+        "bootstrap_kind": settings.bootstrap_kind,
         "bootstrap_converged": float(converged.mean()) if bootstrap else float("nan"),
+        "band_level": float(settings.band_level),
+        "budget": budget,
+        "priors": {
+            name: f"{prior.dist}({prior.a:g}, {prior.b:g})"
+            for name, prior in (getattr(objective, "priors", {}) or {}).items()
+        },
+        "constraints": constraints,
+        "drivers_used": list(getattr(objective, "drivers_used", ())),
+        "drivers_ignored": list(getattr(objective, "drivers_ignored", ())),
+        "settings": {k: v for k, v in vars(settings).items() if v is not None},
         **{k: v for k, v in report.extra.items()},
     }
     return CalibrationResult(
@@ -297,7 +346,7 @@ def calibrate_objective(
         estimate=theta_hat,
         search_lower=objective.lower,
         search_upper=objective.upper,
-        level=level,
+        level=settings.level,
         interval=interval,
         interval_method=interval_method,
         objective=cost,
@@ -313,4 +362,5 @@ def calibrate_objective(
         trajectories=paths[0],
         ensemble=paths[1:] if bootstrap else np.empty((0, len(names), len(times))),
         series_info=objective.series_info(),
+        status=status,
     )

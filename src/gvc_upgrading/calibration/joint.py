@@ -18,9 +18,10 @@ import pandas as pd
 
 from ..errors import CalibrationError, SpecError
 from .case import Case, load_case
-from .fit import calibrate_objective, get_simulator
+from .fit import calibrate_objective, get_simulator, resolve_settings
 from .objective import Objective, Observations, ResidualsMixin
 from .result import CalibrationResult
+from .settings import FitSettings
 from .simulator import Simulator
 from .statistics import statistics_table
 
@@ -135,6 +136,30 @@ class JointObjective(ResidualsMixin):
             [o.predict_levels(t) for o, t in zip(self.objectives, self._split(theta), strict=True)]
         )
 
+    def predict_full(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Transformed predictions and constraint penalties of every case, stacked."""
+        parts = [
+            o.predict_full(t) for o, t in zip(self.objectives, self._split(theta), strict=True)
+        ]
+        return np.hstack([a for a, _ in parts]), np.hstack([b for _, b in parts])
+
+    def constraint_report(self, theta: np.ndarray) -> list[dict]:
+        """Per case and constraint: largest relative violation at ``theta``; does it bind."""
+        out: list[dict] = []
+        for objective, part in zip(self.objectives, self._split(theta), strict=True):
+            out += objective.constraint_report(part)
+        return out
+
+    @property
+    def drivers_used(self) -> tuple[str, ...]:
+        """``"<case>: <input>"`` for every driver the model takes."""
+        return tuple(f"{o.case.name}: {d}" for o in self.objectives for d in o.drivers_used)
+
+    @property
+    def drivers_ignored(self) -> tuple[str, ...]:
+        """``"<case>: <input>"`` for every driver the model lacks."""
+        return tuple(f"{o.case.name}: {d}" for o in self.objectives for d in o.drivers_ignored)
+
     def predict(self, theta: np.ndarray) -> np.ndarray:
         """Transformed predictions of every case, stacked, ``(k, m)``."""
         return np.hstack(
@@ -203,21 +228,31 @@ def _objectives(
     return out
 
 
+def _joint_settings(
+    cases: Sequence[Case], settings: FitSettings | None, options: dict[str, Any]
+) -> FitSettings:
+    if settings is None:
+        tables = [dict(c.fit) for c in cases]
+        holdouts = {t.get("holdout_from") for t in tables}
+        if len(holdouts) > 1:
+            raise CalibrationError(
+                "the cases declare different holdout_from years in [fit] "
+                f"({sorted(map(str, holdouts))}); give holdout_from explicitly"
+            )
+    return resolve_settings(dict(cases[0].fit), settings, options)
+
+
 def calibrate_joint(
     cases: Sequence[Case | str | os.PathLike[str]],
     *,
     shared: Sequence[str] | None = None,
-    method: str = "multistart",
-    n_starts: int = 8,
-    seed: int = 0,
+    settings: FitSettings | None = None,
+    seed: int | None = None,
     holdout_from: float | None = None,
-    bootstrap: int = 0,
-    bootstrap_kind: str = "residual",
-    level: float = 0.9,
-    profile: bool = False,
     scheduler: Any = None,
     progress: bool | None = None,
     simulators: Mapping[str, Simulator] | None = None,
+    **options: Any,
 ) -> CalibrationResult:
     """Fit several cases at once with shared structural parameters.
 
@@ -227,9 +262,12 @@ def calibrate_joint(
         At least two cases.
     shared : sequence of str, optional
         Shared parameters (default: those every case lists in ``[joint] shared``).
+    settings : FitSettings, optional
+        Default: the first case's ``[fit]`` table (the cases must agree on
+        ``holdout_from``).
     simulators : mapping of case name to Simulator, optional
         Override the simulator of some cases (default: the batch engine).
-    Other parameters
+    seed, holdout_from, scheduler, progress, **options
         As :func:`~gvc_upgrading.calibration.calibrate`.
 
     Returns
@@ -237,26 +275,27 @@ def calibrate_joint(
     CalibrationResult
         ``case`` is the case names joined by ``"+"``; series and local
         parameters are prefixed with ``"<case>: "``; ``case_params`` holds one
-        parameter set per case.
+        parameter set per case; :meth:`CalibrationResult.for_case` extracts one.
+
+    Raises
+    ------
+    CalibrationError
+        When the joint parameter vector exceeds the parameter budget (one
+        free parameter per ``observations_per_parameter`` in-sample
+        observations over all cases), before any simulation.
     """
     loaded = _load(cases)
+    chosen = _joint_settings(loaded, settings, options)
+    if seed is not None:
+        chosen = chosen.updated(seed=seed)
+    if holdout_from is not None:
+        chosen = chosen.updated(holdout_from=holdout_from)
     names = tuple(shared) if shared is not None else _default_shared(loaded)
-    objective = JointObjective(_objectives(loaded, simulators, holdout_from, scheduler), names)
+    objective = JointObjective(
+        _objectives(loaded, simulators, chosen.holdout_from, scheduler), names
+    )
     return calibrate_objective(
-        objective,
-        label="+".join(c.name for c in loaded),
-        method=method,
-        n_starts=n_starts,
-        seed=seed,
-        bootstrap=bootstrap,
-        bootstrap_kind=bootstrap_kind,
-        block_length=None,
-        level=level,
-        profile=profile,
-        profile_points=9,
-        mcmc=False,
-        mcmc_steps=0,
-        progress=progress,
+        objective, label="+".join(c.name for c in loaded), settings=chosen, progress=progress
     )
 
 
@@ -303,25 +342,18 @@ def leave_one_case_out(
     names = tuple(shared) if shared is not None else _default_shared(loaded)
     if not names:
         raise CalibrationError("the cases share no parameter; nothing to leave out")
-    options = dict(
-        method="multistart",
-        n_starts=n_starts,
-        seed=seed,
-        bootstrap=0,
-        bootstrap_kind="residual",
-        block_length=None,
-        level=0.9,
-        profile=False,
-        profile_points=9,
-        mcmc=False,
-        mcmc_steps=0,
-        progress=progress,
-    )
+    options = FitSettings(n_starts=n_starts, seed=seed, profile=False)
 
     def fit(subset: list[Case]) -> dict[str, float]:
         objectives = _objectives(subset, simulators, holdout_from, scheduler)
         objective = objectives[0] if len(subset) == 1 else JointObjective(objectives, names)
-        result = calibrate_objective(objective, label="+".join(c.name for c in subset), **options)
+        result = calibrate_objective(
+            objective,
+            label="+".join(c.name for c in subset),
+            settings=options,
+            progress=progress,
+            enforce_budget=False,
+        )
         return {n: float(result.estimates[n]) for n in names}
 
     rows = {"none": fit(loaded)}
@@ -334,7 +366,9 @@ def leave_one_case_out(
         local = Objective(
             case, objective.simulator, holdout_from=holdout_from, scheduler=scheduler, fixed=held
         )
-        result = calibrate_objective(local, label=case.name, **options)
+        result = calibrate_objective(
+            local, label=case.name, settings=options, progress=progress, enforce_budget=False
+        )
         obs = local.observations
         fitted = local.predict_levels(result.estimate[None, :])[0]
         table = statistics_table(obs.target, obs.time, fitted, obs.level, obs.in_sample)

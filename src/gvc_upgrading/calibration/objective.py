@@ -26,10 +26,22 @@ from ..errors import CalibrationError, DataError, SimulationError, SpecError
 from .case import Case, check_case, interpolate_data
 from .simulator import Simulator
 
-__all__ = ["PENALTY", "Objective", "Observations", "ResidualsMixin", "build_observations"]
+__all__ = [
+    "CONSTRAINT_WEIGHT",
+    "PENALTY",
+    "Objective",
+    "Observations",
+    "ResidualsMixin",
+    "build_observations",
+]
 
 #: Residual given to a prediction that is not finite (a failed run).
 PENALTY = 1e6
+#: Weight of a plausibility constraint's penalty residual: a relative violation of
+#: 10% in one year costs as much as one observation missed by one standard deviation
+#: (modelling choice: soft enough for the optimizer's gradient, strong enough that a
+#: fit does not trade a visible violation for a small gain in the data).
+CONSTRAINT_WEIGHT = 10.0
 
 
 @dataclass(frozen=True)
@@ -206,12 +218,42 @@ class ResidualsMixin:
         r = np.where(np.isfinite(r), r, PENALTY)
         return r[..., mask]
 
+    def predict_full(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Transformed predictions ``(k, m)`` and constraint penalties ``(k, c)``."""
+        predicted = self.predict(theta)
+        return predicted, np.zeros((predicted.shape[0], 0))
+
+    def prior_residuals(self, theta: np.ndarray) -> np.ndarray:
+        """Prior residuals ``(k, q)`` of the parameters that carry an informative prior."""
+        theta = np.atleast_2d(np.asarray(theta, float))
+        priors = getattr(self, "priors", {}) or {}
+        columns = [
+            priors[name].residual(theta[:, j])
+            for j, name in enumerate(self.names)
+            if priors.get(name) is not None and priors[name].dist != "uniform"
+        ]
+        if not columns:
+            return np.zeros((theta.shape[0], 0))
+        return np.stack(columns, axis=1)
+
+    def data_residuals(self, theta: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+        """In-sample data residuals and constraint penalties (no prior), ``(k, m + c)``."""
+        predicted, penalty = self.predict_full(theta)
+        return np.hstack([self.residuals_from(predicted, y), penalty])
+
     def residuals(self, theta: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
-        """Normalised in-sample residuals for parameter sets ``theta`` ``(k, p)``."""
-        return self.residuals_from(self.predict(theta), y)
+        """Residuals the fit minimises for parameter sets ``theta`` ``(k, p)``.
+
+        In-sample data residuals, then the prior residuals (the posterior
+        mode is the least-squares solution), then constraint penalties.
+        ``y`` replaces the in-sample observations (bootstrap).
+        """
+        theta = np.atleast_2d(np.asarray(theta, float))
+        predicted, penalty = self.predict_full(theta)
+        return np.hstack([self.residuals_from(predicted, y), self.prior_residuals(theta), penalty])
 
     def cost(self, theta: np.ndarray) -> np.ndarray:
-        """Half the sum of squared normalised in-sample residuals, per parameter set."""
+        """Half the sum of squared residuals (data + prior + constraints), per parameter set."""
         r = self.residuals(theta)
         return 0.5 * np.sum(r * r, axis=-1)
 
@@ -279,16 +321,27 @@ class Objective(ResidualsMixin):
         )
         self.observations = build_observations(case, holdout_from=holdout_from)
         self.fixed = case.fixed_parameters()
-        self.inputs = case.input_series(
-            np.arange(simulator.initial_time, simulator.final_time + 1e-9, 1.0 / 32)
-        )
+        grid = np.arange(simulator.initial_time, simulator.final_time + 1e-9, 1.0 / 32)
+        self.inputs = case.input_series(grid)
+        known = set(simulator.parameters.index)
+        self.drivers_used = tuple(d.input for d in case.drivers if d.input in known)
+        self.drivers_ignored = tuple(d.input for d in case.drivers if d.input not in known)
+        for driver in case.drivers:
+            if driver.input in known:
+                self.inputs[driver.input] = driver.series(case.data, grid, case.start)
         self.final_time = float(min(np.ceil(case.end), simulator.final_time))
         self.columns = tuple(dict.fromkeys(t.model_variable for t in case.targets))
+        self.constraint_columns = tuple(
+            dict.fromkeys(v for c in case.constraints for v in c.variables)
+        )
         self._targets = {t.name: t for t in case.targets}
         obs = self.observations
         self._transform = np.array([self._targets[t].transform == "log" for t in obs.target])
-        self.y = self.transform(obs.level[None, :])[0]
-        self.sd = np.array([self._sd(i) for i in range(len(obs))])
+        # The hold-out is locked: its values never enter the arrays the fit, the
+        # bootstrap or the profiles read (NaN here), only the scoring after the fit.
+        held = ~obs.in_sample
+        self.y = np.where(held, np.nan, self.transform(obs.level[None, :])[0])
+        self.sd = np.array([np.nan if held[i] else self._sd(i) for i in range(len(obs))])
         self.factor = np.sqrt(obs.weight) / self.sd
         self.fit = obs.in_sample.copy()
         self.n_runs = 0
@@ -327,9 +380,10 @@ class Objective(ResidualsMixin):
         theta = np.atleast_2d(np.asarray(theta, float))
         self.n_calls += 1
         self.n_runs += theta.shape[0]
+        wanted = list(columns or dict.fromkeys(self.columns + self.constraint_columns))
         return self.simulator.run(
             self.samples(theta),
-            return_columns=list(columns or self.columns),
+            return_columns=wanted,
             inputs=self.inputs,
             scheduler=self.scheduler,
             final_time=self.final_time,
@@ -351,22 +405,84 @@ class Objective(ResidualsMixin):
                 out[:, mask] = values[:, i] * (1 - frac[mask]) + values[:, i + 1] * frac[mask]
         return out
 
+    def _penalties(self, dataset: xr.Dataset, k: int) -> np.ndarray:
+        """Constraint penalty residuals ``(k, c)`` from a simulation."""
+        constraints = self.case.constraints
+        out = np.zeros((k, len(constraints)))
+        if not constraints:
+            return out
+        times = dataset["time"].to_numpy().astype(float)
+        for j, c in enumerate(constraints):
+            start = self.case.start if c.start is None else c.start
+            end = self.case.end if c.end is None else c.end
+            pick = (times >= start - 1e-9) & (times <= end + 1e-9)
+            left = dataset[c.left].transpose("run", "time").to_numpy().reshape(k, -1)[:, pick]
+            if c.right is None:
+                right = np.full_like(left, c.value)
+            else:
+                right = dataset[c.right].transpose("run", "time").to_numpy().reshape(k, -1)
+                right = right[:, pick]
+            right = c.factor * right
+            gap = right - left if c.op == ">=" else left - right
+            with np.errstate(divide="ignore", invalid="ignore"):
+                violation = np.maximum(gap, 0.0) / np.maximum(np.abs(right), 1e-12)
+            value = CONSTRAINT_WEIGHT * np.sqrt(np.sum(violation * violation, axis=1))
+            out[:, j] = np.where(np.isfinite(value), value, PENALTY)
+        return out
+
+    def constraint_report(self, theta: np.ndarray) -> list[dict[str, Any]]:
+        """Per constraint at ``theta`` (one set): largest relative violation; does it bind."""
+        theta = np.atleast_2d(np.asarray(theta, float))[:1]
+        _, penalty = self.levels_and_penalties(theta)
+        report = []
+        for j, c in enumerate(self.case.constraints):
+            size = float(penalty[0, j]) / CONSTRAINT_WEIGHT
+            report.append(
+                {
+                    "case": self.case.name,
+                    "name": c.name,
+                    "violation": size,
+                    "binding": bool(size > 1e-4),
+                }
+            )
+        return report
+
+    def levels_and_penalties(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Level predictions ``(k, m)`` and constraint penalties ``(k, c)`` from one batch.
+
+        Runs that fail (non-finite values) give NaN rows and zero penalties
+        (their data residuals already carry :data:`PENALTY`).
+        """
+        theta = np.atleast_2d(np.asarray(theta, float))
+        k = theta.shape[0]
+        try:
+            dataset = self.simulate(theta)
+            levels = self._interpolate(dataset, k)
+            penalties = self._penalties(dataset, k)
+        except SimulationError:
+            if k == 1:
+                return (
+                    np.full((1, len(self.observations)), np.nan),
+                    np.zeros((1, len(self.case.constraints))),
+                )
+            half = k // 2
+            a, b = self.levels_and_penalties(theta[:half]), self.levels_and_penalties(theta[half:])
+            return np.vstack([a[0], b[0]]), np.vstack([a[1], b[1]])
+        return self._scaled(theta, levels), penalties
+
     def predict_levels(self, theta: np.ndarray) -> np.ndarray:
         """Model predictions on the level scale at every observation, ``(k, m)``.
 
         Runs that fail (non-finite values) give NaN rows.
         """
-        theta = np.atleast_2d(np.asarray(theta, float))
-        k = theta.shape[0]
-        try:
-            levels = self._interpolate(self.simulate(theta), k)
-        except SimulationError:
-            if k == 1:
-                return np.full((1, len(self.observations)), np.nan)
-            half = k // 2
-            return np.vstack(
-                [self.predict_levels(theta[:half]), self.predict_levels(theta[half:])]
-            )
+        return self.levels_and_penalties(theta)[0]
+
+    def predict_full(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Transformed predictions ``(k, m)`` and constraint penalties ``(k, c)``."""
+        levels, penalties = self.levels_and_penalties(theta)
+        return self.transform(levels), penalties
+
+    def _scaled(self, theta: np.ndarray, levels: np.ndarray) -> np.ndarray:
         obs = self.observations
         for j, name in enumerate(self.names):
             for target in self.case.targets:
@@ -393,7 +509,7 @@ class Objective(ResidualsMixin):
             ``(k, variable, time)``.
         """
         theta = np.atleast_2d(np.asarray(theta, float))
-        dataset = self.simulate(theta)
+        dataset = self.simulate(theta, columns=self.columns)
         names = list(self.columns)
         paths = np.stack([dataset[n].transpose("run", "time").to_numpy() for n in names], axis=1)
         return dataset["time"].to_numpy().astype(float), names, paths

@@ -2,10 +2,14 @@
 
 Files (they appear together when complete, or not at all):
 
-- ``parameters.toml``: estimates, intervals and identifiability verdicts, and
-  the scalar model parameters that reproduce the fit;
+- ``parameters.toml``: estimates, intervals, identifiability verdicts and
+  status (on a bound, moves no target, ...), priors, the parameter budget,
+  plausibility constraints (and whether they bind), drivers used, and the
+  scalar model parameters that reproduce the fit;
 - ``fit_statistics.csv``: columns ``series, sample, n, rmse, mae, mape, r2,
-  um, us, uc, lag1`` (``sample`` is ``in`` or ``holdout``, ``mape`` in percent);
+  um, us, uc, lag1`` (``sample`` is ``in`` or ``holdout``, ``mape`` in percent)
+  and the naive benchmarks ``mape_rw, mape_trend, mape_ratio, u2`` and the
+  predictive band's ``coverage``;
 - ``ensemble.nc``: :meth:`CalibrationResult.to_dataset` (estimates, bootstrap
   parameters and trajectories, observations, statistics, profiles);
 - ``fit.png``: data against the fitted paths with the bootstrap 5-95% band.
@@ -51,9 +55,22 @@ def parameters_document(result: CalibrationResult) -> dict:
                 "lower": _number(row.lower),
                 "upper": _number(row.upper),
                 "identifiability": row.identifiability,
+                "status": row.status,
+                "prior": str(result.diagnostics.get("priors", {}).get(name, "")),
             }
             for name, row in intervals.iterrows()
         },
+    }
+    diagnostics = result.diagnostics
+    if diagnostics.get("budget"):
+        document["budget"] = {k: int(v) for k, v in diagnostics["budget"].items()}
+    if "joint_fit" in diagnostics:
+        document["joint_fit"] = str(diagnostics["joint_fit"])
+    document["drivers_used"] = [str(d) for d in diagnostics.get("drivers_used", ())]
+    document["drivers_ignored"] = [str(d) for d in diagnostics.get("drivers_ignored", ())]
+    document["constraints"] = {
+        str(c["name"]): {"violation": float(c["violation"]), "binding": bool(c["binding"])}
+        for c in diagnostics.get("constraints", ())
     }
     params: dict = {}
     for case, values in result.case_params.items():
@@ -71,6 +88,7 @@ def fit_figure(result: CalibrationResult, *, columns: int = 2) -> Figure:
     rows = math.ceil(len(series) / columns)
     figure = Figure(figsize=(5.0 * columns, 3.2 * rows), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    band_level = float(result.diagnostics.get("band_level", 0.9))
     for ax, name in zip(axes, series, strict=False):
         fitted, band = result.series_band(name)
         ax.plot(result.times, fitted, color="C0", label="fit")
@@ -88,6 +106,16 @@ def fit_figure(result: CalibrationResult, *, columns: int = 2) -> Figure:
         fitted_rows = mine[mine["in_sample"]]
         held = mine[~mine["in_sample"]]
         ax.plot(fitted_rows["time"], fitted_rows["level"], "o", color="k", ms=4, label="data")
+        if "band_lower" in mine and np.isfinite(mine["band_lower"].to_numpy(float)).any():
+            ax.vlines(
+                mine["time"],
+                mine["band_lower"],
+                mine["band_upper"],
+                color="C1",
+                lw=2,
+                alpha=0.6,
+                label=f"{100 * band_level:.0f}% predictive band",
+            )
         if len(held):
             ax.plot(
                 held["time"], held["level"], "o", mfc="none", color="k", ms=4, label="hold-out"

@@ -82,6 +82,12 @@ class CalibrationResult:
     series_info : Mapping
         Per fitted series: ``variable`` (its trajectory name) and
         ``scale_parameter`` (free scale factor applied to it, or ``""``).
+    status : tuple of str
+        Per parameter, what the estimate means (see
+        :func:`~gvc_upgrading.calibration.bands.identifiability_status`):
+        ``identifiable``, ``practically non-identifiable``, ``moves no
+        target``, ``on bound, pushed there by the data``, ``on bound, not
+        determined by the data`` or ``not profiled``.
     """
 
     case: str
@@ -106,6 +112,7 @@ class CalibrationResult:
     trajectories: np.ndarray = field(default=None, repr=False)
     ensemble: np.ndarray = field(default=None, repr=False)
     series_info: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
+    status: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -130,6 +137,7 @@ class CalibrationResult:
         object.__setattr__(self, "series_info", _freeze_mapping(dict(self.series_info)))
         object.__setattr__(self, "observations_table", self.observations_table.copy())
         object.__setattr__(self, "statistics_table", self.statistics_table.copy())
+        object.__setattr__(self, "status", tuple(self.status))
 
     # ------------------------------------------------------------------ views
     @property
@@ -149,6 +157,7 @@ class CalibrationResult:
                 "search_lower": self.search_lower,
                 "search_upper": self.search_upper,
                 "identifiability": [verdicts.get(n, "") for n in self.parameter_names],
+                "status": list(self.status) or [""] * len(self.parameter_names),
             },
             index=pd.Index(self.parameter_names, name="parameter"),
         )
@@ -259,6 +268,16 @@ class CalibrationResult:
                 "parameter",
                 np.array([pr.verdict for pr in self.profiles], dtype=str),
             )
+            data["profile_threshold"] = (
+                "parameter",
+                np.array([pr.threshold for pr in self.profiles], dtype=float),
+            )
+            data["profile_interval"] = (
+                ("parameter", "bound"),
+                np.array([pr.interval for pr in self.profiles], dtype=float).reshape(p, 2),
+            )
+        if self.status:
+            data["status"] = ("parameter", np.array(self.status, dtype=str))
         attrs = {
             "case": self.case,
             "method": self.method,
@@ -275,6 +294,218 @@ class CalibrationResult:
             ),
         }
         return xr.Dataset(data, coords=coords, attrs=attrs)
+
+    # ------------------------------------------------------------------ import
+    @classmethod
+    def from_dataset(cls, dataset: xr.Dataset) -> CalibrationResult:
+        """Rebuild a result from :meth:`to_dataset` (e.g. a stored ``ensemble.nc``).
+
+        Columns a dataset written by an older version lacks (benchmarks,
+        bands, status) come back as NaN or empty.
+        """
+        ds = dataset
+        names = tuple(str(n) for n in ds["parameter"].to_numpy())
+        p = len(names)
+
+        def get(name: str, default: Any) -> np.ndarray:
+            return ds[name].to_numpy() if name in ds else default
+
+        obs = pd.DataFrame(
+            {str(v)[4:]: ds[v].to_numpy() for v in ds.data_vars if str(v).startswith("obs_")}
+        )
+        for column in ("target", "variable"):
+            if column in obs:
+                obs[column] = obs[column].astype(str)
+        for column in ("in_sample", "verified"):
+            if column in obs:
+                obs[column] = obs[column].astype(bool)
+        stats = pd.DataFrame(
+            {
+                column: (
+                    ds[f"stat_{column}"].to_numpy()
+                    if f"stat_{column}" in ds
+                    else np.full(ds.sizes.get("stat", 0), np.nan)
+                )
+                for column in STATISTIC_COLUMNS
+            }
+        )
+        for column in ("series", "sample"):
+            stats[column] = stats[column].astype(str)
+        stats["n"] = stats["n"].astype(int)
+        profiles: tuple[Profile, ...] = ()
+        if "profile_value" in ds:
+            threshold = get("profile_threshold", np.full(p, np.nan))
+            bounds = get("profile_interval", np.full((p, 2), np.nan))
+            items = []
+            for j, name in enumerate(names):
+                values = ds["profile_value"].to_numpy()[j]
+                keep = np.isfinite(values)
+                items.append(
+                    Profile(
+                        name,
+                        values[keep],
+                        ds["profile_deviance"].to_numpy()[j][keep],
+                        float(threshold[j]),
+                        (float(bounds[j, 0]), float(bounds[j, 1])),
+                        str(ds["profile_verdict"].to_numpy()[j]),
+                    )
+                )
+            profiles = tuple(items)
+        variables = tuple(str(v) for v in ds["variable"].to_numpy()) if "variable" in ds else ()
+        times = ds["time"].to_numpy().astype(float) if "time" in ds else np.empty(0)
+        params = {
+            case: {k: _from_json(v) for k, v in values.items()}
+            for case, values in json.loads(ds.attrs.get("params", "{}")).items()
+        }
+        return cls(
+            case=str(ds.attrs["case"]),
+            method=str(ds.attrs["method"]),
+            parameter_names=names,
+            estimate=ds["estimate"].to_numpy(),
+            search_lower=ds["search_lower"].to_numpy(),
+            search_upper=ds["search_upper"].to_numpy(),
+            level=float(ds.attrs["level"]),
+            interval=ds["interval"].to_numpy(),
+            interval_method=str(ds.attrs["interval_method"]),
+            objective=float(ds.attrs["objective"]),
+            bootstrap=get("bootstrap", np.empty((0, p))),
+            mcmc=get("mcmc", np.empty((0, p))),
+            profiles=profiles,
+            diagnostics=_nan_back(json.loads(ds.attrs.get("diagnostics", "{}"))),
+            case_params=params,
+            observations_table=obs,
+            statistics_table=stats,
+            times=times,
+            trajectory_names=variables,
+            trajectories=get("trajectory", np.empty((len(variables), len(times)))),
+            ensemble=get("ensemble", np.empty((0, len(variables), len(times)))),
+            series_info=json.loads(ds.attrs.get("series_info", "{}")),
+            status=tuple(str(x) for x in get("status", ())),
+        )
+
+    # ------------------------------------------------------------------ joint fits
+    @property
+    def cases(self) -> tuple[str, ...]:
+        """The cases this result covers (one for a single-case fit)."""
+        return tuple(self.case_params) or (self.case,)
+
+    def for_case(self, name: str) -> CalibrationResult:
+        """The part of a joint fit that concerns one case, as a single-case result.
+
+        Shared parameters keep their names; the case's own parameters lose
+        their ``"<case>: "`` prefix; observations, statistics, trajectories,
+        profiles and constraint reports are those of the case. A single-case
+        result returns itself for its own name.
+
+        Raises
+        ------
+        KeyError
+            If ``name`` is not one of :attr:`cases`.
+        """
+        if name not in self.cases:
+            raise KeyError(f"case {name!r} is not in this fit; it covers {list(self.cases)}")
+        if len(self.cases) == 1:
+            return self
+        prefix = f"{name}: "
+        others = tuple(f"{c}: " for c in self.cases if c != name)
+        keep = [
+            j
+            for j, n in enumerate(self.parameter_names)
+            if n.startswith(prefix) or not n.startswith(others)
+        ]
+        rename = [self.parameter_names[j].removeprefix(prefix) for j in keep]
+        obs = self.observations_table
+        obs = obs[obs["target"].str.startswith(prefix)].copy()
+        obs["target"] = obs["target"].str.removeprefix(prefix)
+        stats = self.statistics_table
+        stats = stats[stats["series"].str.startswith(prefix)].copy()
+        stats["series"] = stats["series"].str.removeprefix(prefix)
+        rows = [j for j, v in enumerate(self.trajectory_names) if v.startswith(prefix)]
+        paths = self.trajectories[rows]
+        finite = np.flatnonzero(np.isfinite(paths).any(axis=0)) if paths.size else []
+        last = int(finite[-1]) + 1 if len(finite) else len(self.times)
+        ensemble = self.ensemble[:, rows, :last] if self.ensemble.size else self.ensemble
+        profiles = tuple(
+            Profile(
+                pr.parameter.removeprefix(prefix),
+                pr.values,
+                pr.deviance,
+                pr.threshold,
+                pr.interval,
+                pr.verdict,
+            )
+            for pr in self.profiles
+            if pr.parameter in {self.parameter_names[j] for j in keep}
+        )
+        info = {
+            key.removeprefix(prefix): {
+                "variable": value["variable"].removeprefix(prefix),
+                "scale_parameter": value["scale_parameter"].removeprefix(prefix),
+            }
+            for key, value in self.series_info.items()
+            if key.startswith(prefix)
+        }
+        diagnostics = dict(self.diagnostics)
+        diagnostics["joint_fit"] = self.case
+        diagnostics["constraints"] = [
+            c for c in diagnostics.get("constraints", ()) if c.get("case") == name
+        ]
+        for key in ("drivers_used", "drivers_ignored"):
+            diagnostics[key] = [
+                str(d).removeprefix(prefix)
+                for d in diagnostics.get(key, ())
+                if str(d).startswith(prefix)
+            ]
+        diagnostics["n_observations"] = len(obs)
+        diagnostics["n_in_sample"] = int(obs["in_sample"].sum()) if len(obs) else 0
+        return CalibrationResult(
+            case=name,
+            method=self.method,
+            parameter_names=tuple(rename),
+            estimate=self.estimate[keep],
+            search_lower=self.search_lower[keep],
+            search_upper=self.search_upper[keep],
+            level=self.level,
+            interval=self.interval[keep] if self.interval.size else self.interval,
+            interval_method=self.interval_method,
+            objective=self.objective,
+            bootstrap=self.bootstrap[:, keep] if self.bootstrap.size else np.empty((0, len(keep))),
+            mcmc=self.mcmc[:, keep] if self.mcmc.size else np.empty((0, len(keep))),
+            profiles=profiles,
+            diagnostics=diagnostics,
+            case_params={name: dict(self.case_params[name])},
+            observations_table=obs.reset_index(drop=True),
+            statistics_table=stats.reset_index(drop=True),
+            times=self.times[:last],
+            trajectory_names=tuple(self.trajectory_names[j].removeprefix(prefix) for j in rows),
+            trajectories=paths[:, :last],
+            ensemble=ensemble,
+            series_info=info,
+            status=tuple(self.status[j] for j in keep) if self.status else (),
+        )
+
+    def figure(self, *, columns: int = 2):
+        """The fit figure: data, fit, bootstrap band and predictive band per series."""
+        from .outputs import fit_figure
+
+        return fit_figure(self, columns=columns)
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, Mapping) and set(value) == {"time", "value"}:
+        return pd.Series(
+            np.asarray(value["value"], float),
+            index=pd.Index(np.asarray(value["time"], float), name="time"),
+        )
+    return value
+
+
+def _nan_back(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _nan_back(v) for k, v in value.items()}
+    if value is None:
+        return float("nan")
+    return value
 
 
 def _jsonable(value: Any) -> Any:

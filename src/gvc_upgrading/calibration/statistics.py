@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["STATISTIC_COLUMNS", "fit_statistics", "statistics_table", "theil_decomposition"]
+__all__ = [
+    "BENCHMARK_COLUMNS",
+    "STATISTIC_COLUMNS",
+    "fit_statistics",
+    "naive_forecasts",
+    "statistics_table",
+    "theil_decomposition",
+]
 
 #: Columns of the statistics table (and of ``fit_statistics.csv``).
 STATISTIC_COLUMNS: tuple[str, ...] = (
@@ -30,7 +37,19 @@ STATISTIC_COLUMNS: tuple[str, ...] = (
     "us",
     "uc",
     "lag1",
+    "mape_rw",
+    "mape_trend",
+    "mape_ratio",
+    "u2",
+    "coverage",
 )
+
+#: Benchmark and coverage columns (hold-out rows; NaN on in-sample rows except ``coverage``):
+#: MAPE of the random walk (last in-sample value carried forward) and of a log-linear
+#: trend fitted to the in-sample data, the model's MAPE over the random walk's, Theil's
+#: U2 (model RMSE over random-walk RMSE on the hold-out) and the share of observations
+#: inside the predictive band.
+BENCHMARK_COLUMNS: tuple[str, ...] = STATISTIC_COLUMNS[-5:]
 
 #: Observations smaller than this fraction of the series' largest magnitude are
 #: left out of the MAPE (a percentage error near zero is meaningless).
@@ -117,6 +136,59 @@ def fit_statistics(simulated: np.ndarray, observed: np.ndarray) -> dict[str, flo
     return dict(n=n, rmse=rmse, mae=mae, mape=mape, r2=r2, um=um, us=us, uc=uc, lag1=lag1)
 
 
+def naive_forecasts(
+    time: np.ndarray, observed: np.ndarray, in_sample: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random-walk and trend forecasts of one series from its in-sample part only.
+
+    Parameters
+    ----------
+    time, observed : array_like
+        The series' observation times and values (levels).
+    in_sample : array_like of bool
+
+    Returns
+    -------
+    random_walk : numpy.ndarray
+        At every observation: the last in-sample value (by time) carried forward.
+    trend : numpy.ndarray
+        A least-squares line in ``log(value)`` against time over the in-sample
+        points (in levels when some value is not positive), extrapolated; the
+        random walk when fewer than two in-sample points.
+
+    Examples
+    --------
+    >>> rw, trend = naive_forecasts([0, 1, 2, 3], [1.0, 2.0, 4.0, 0.0], [True, True, True, False])
+    >>> float(rw[3]), round(float(trend[3]), 6)
+    (4.0, 8.0)
+    """
+    t = np.asarray(time, float)
+    a = np.asarray(observed, float)
+    fit = np.asarray(in_sample, bool)
+    if not fit.any():
+        nan = np.full_like(a, np.nan)
+        return nan, nan
+    last = np.flatnonzero(fit)[np.argmax(t[fit])]
+    random_walk = np.full_like(a, a[last])
+    if fit.sum() < 2 or np.ptp(t[fit]) == 0:
+        return random_walk, random_walk.copy()
+    if (a[fit] > 0).all():
+        slope, intercept = np.polyfit(t[fit], np.log(a[fit]), 1)
+        trend = np.exp(intercept + slope * t)
+    else:
+        slope, intercept = np.polyfit(t[fit], a[fit], 1)
+        trend = intercept + slope * t
+    return random_walk, trend
+
+
+def _mape(forecast: np.ndarray, observed: np.ndarray) -> float:
+    magnitude = np.abs(observed)
+    usable = magnitude > 0
+    if not usable.any():
+        return float("nan")
+    return float(100.0 * np.mean(np.abs(forecast[usable] - observed[usable]) / magnitude[usable]))
+
+
 def statistics_table(
     series: np.ndarray,
     time: np.ndarray,
@@ -125,6 +197,7 @@ def statistics_table(
     in_sample: np.ndarray,
     *,
     order: list[str] | None = None,
+    band: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Statistics per series and sample (``in`` / ``holdout``).
 
@@ -139,23 +212,49 @@ def statistics_table(
     in_sample : array of bool
     order : list of str, optional
         Series order of the table (default: first appearance).
+    band : tuple of arrays, optional
+        Lower and upper predictive band at each observation; gives ``coverage``.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`STATISTIC_COLUMNS`; a hold-out row only for series
-        that have hold-out observations.
+        that have hold-out observations. The benchmark columns
+        (:data:`BENCHMARK_COLUMNS`) are computed on hold-out rows from the
+        in-sample observations only.
     """
     series = np.asarray(series).astype(str)
+    time = np.asarray(time, float)
+    simulated = np.asarray(simulated, float)
+    observed = np.asarray(observed, float)
+    in_sample = np.asarray(in_sample, bool)
+    nan = float("nan")
     rows = []
     for name in order or list(dict.fromkeys(series)):
-        for sample, mask in (("in", in_sample), ("holdout", ~np.asarray(in_sample, bool))):
-            pick = (series == name) & mask
+        mine = series == name
+        rw, trend = naive_forecasts(time[mine], observed[mine], in_sample[mine])
+        for sample, mask in (("in", in_sample), ("holdout", ~in_sample)):
+            pick = mine & mask
             if sample == "holdout" and not pick.any():
                 continue
-            sort = np.argsort(np.asarray(time)[pick], kind="stable")
-            stats = fit_statistics(
-                np.asarray(simulated)[pick][sort], np.asarray(observed)[pick][sort]
-            )
-            rows.append({"series": name, "sample": sample, **stats})
+            sort = np.argsort(time[pick], kind="stable")
+            s, a = simulated[pick][sort], observed[pick][sort]
+            stats = fit_statistics(s, a)
+            extra = dict(mape_rw=nan, mape_trend=nan, mape_ratio=nan, u2=nan, coverage=nan)
+            if sample == "holdout":
+                held = mask[mine]
+                rw_h, trend_h = rw[held][sort], trend[held][sort]
+                extra["mape_rw"] = _mape(rw_h, a)
+                extra["mape_trend"] = _mape(trend_h, a)
+                rmse_rw = float(np.sqrt(np.mean((rw_h - a) ** 2)))
+                extra["u2"] = stats["rmse"] / rmse_rw if rmse_rw > 0 else nan
+                extra["mape_ratio"] = (
+                    stats["mape"] / extra["mape_rw"] if extra["mape_rw"] > 0 else nan
+                )
+            if band is not None:
+                low = np.asarray(band[0], float)[pick][sort]
+                high = np.asarray(band[1], float)[pick][sort]
+                if np.isfinite(low).all() and np.isfinite(high).all() and len(a):
+                    extra["coverage"] = float(np.mean((a >= low) & (a <= high)))
+            rows.append({"series": name, "sample": sample, **stats, **extra})
     return pd.DataFrame(rows, columns=list(STATISTIC_COLUMNS))

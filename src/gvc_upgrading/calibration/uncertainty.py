@@ -120,8 +120,7 @@ def bootstrap_refits(
         y = data[rows]
 
         def residuals(points, problem, y=y):
-            predicted = objective.predict(objective.to_theta(points))
-            return objective.residuals_from(predicted, y[problem])
+            return objective.residuals(objective.to_theta(points), y[problem])
 
         start = np.tile(unit_hat, (len(rows), 1))
         units[rows], costs[rows], iterations[rows] = batched_levenberg_marquardt(
@@ -284,7 +283,7 @@ def run_mcmc(
     walkers = n_walkers or max(2 * p + 2, 16)
     m = int(objective.fit.sum())
     theta_hat = objective.to_theta(unit_hat)
-    r0 = objective.residuals(theta_hat[None, :])[0]
+    r0 = objective.data_residuals(theta_hat[None, :])[0]
     s2 = max(float(r0 @ r0) / max(m - p, 1), 1e-12)
     priors = objective.priors
 
@@ -293,7 +292,7 @@ def run_mcmc(
         inside = np.all((theta >= objective.lower) & (theta <= objective.upper), axis=1)
         out = np.full(theta.shape[0], -np.inf)
         if inside.any():
-            r = objective.residuals(theta[inside])
+            r = objective.data_residuals(theta[inside])
             value = -0.5 * np.sum(r * r, axis=1) / s2
             for j, name in enumerate(objective.names):
                 if priors.get(name) is not None:

@@ -17,7 +17,7 @@ from ..errors import GvcError
 __all__ = ["build_parser", "main"]
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "scenarios", "sensitivity", "calibrate", "report")
+COMMANDS: tuple[str, ...] = ("run", "scenarios", "sensitivity", "explore", "calibrate", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,10 @@
 For each case the files of :mod:`gvc_upgrading.calibration.outputs`
 (``parameters.toml``, ``fit_statistics.csv``, ``ensemble.nc``, ``fit.png``)
 are written to ``--out/<case>/``; they appear together or not at all, and a
-case that fails to load writes nothing.
+case that fails to load writes nothing. With ``--joint`` the cases are fitted
+together (structural parameters shared, see ``[joint]`` in ``case.toml``) and
+each case's part of the joint fit is written to its folder. Options not given
+on the command line come from each case's ``[fit]`` table.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..calibration import METHODS, calibrate, load_case
+from ..calibration import METHODS, calibrate, calibrate_joint, load_case
 from ..calibration.outputs import write_result
 from ..errors import SpecError
 from ..io import check_output_dir
 
-__all__ = ["calibrate_command", "case_folders", "register"]
+__all__ = ["DEFAULT_BOOTSTRAP", "calibrate_command", "case_folders", "register"]
+
+#: Bootstrap refits when neither the command line nor the case's [fit] table gives a number.
+DEFAULT_BOOTSTRAP = 200
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,23 +48,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="output folder, created if its parent exists (default: ./fits)",
     )
     parser.add_argument(
+        "--joint",
+        action="store_true",
+        help="fit all cases together with shared structural parameters ([joint] in case.toml)",
+    )
+    parser.add_argument(
         "--holdout-from",
         type=float,
         default=None,
         metavar="YEAR",
-        help="fit only observations before YEAR; score later ones as hold-out",
+        help="fit only observations before YEAR; score later ones as hold-out "
+        "(default: holdout_from in the case's [fit] table)",
     )
     parser.add_argument(
         "--bootstrap",
         type=int,
-        default=200,
+        default=None,
         metavar="N",
-        help="bootstrap refits for the intervals and uncertainty bands (default: 200)",
+        help="bootstrap refits for the intervals and predictive bands "
+        f"(default: [fit] bootstrap, else {DEFAULT_BOOTSTRAP})",
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    parser.add_argument("--method", choices=METHODS, default="multistart", help="optimizer")
     parser.add_argument(
-        "--n-starts", type=int, default=8, metavar="K", help="Latin-hypercube starts (default 8)"
+        "--seed", type=int, default=None, metavar="S", help="random seed (default: [fit], else 0)"
+    )
+    parser.add_argument("--method", choices=METHODS, default=None, help="optimizer")
+    parser.add_argument(
+        "--n-starts",
+        type=int,
+        default=None,
+        metavar="K",
+        help="Latin-hypercube starts (default: [fit], else 8)",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the profile likelihood")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -76,30 +95,57 @@ def case_folders(target: str) -> list[str | Path]:
     return [target]
 
 
+def _options(args: argparse.Namespace, case_fit: dict) -> dict:
+    options = {
+        "method": args.method,
+        "n_starts": args.n_starts,
+        "bootstrap": args.bootstrap,
+        "holdout_from": args.holdout_from,
+        "seed": args.seed,
+    }
+    if args.bootstrap is None and "bootstrap" not in case_fit:
+        options["bootstrap"] = DEFAULT_BOOTSTRAP
+    if args.no_profile:
+        options["profile"] = False
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _summary(name: str, result) -> None:
+    for row in result.statistics.itertuples():
+        line = (
+            f"{name}: {row.series} ({row.sample}): n={row.n} R2={row.r2:.3f} "
+            f"MAPE={row.mape:.1f}% UM={row.um:.2f} US={row.us:.2f} UC={row.uc:.2f}"
+        )
+        if row.sample == "holdout":
+            line += (
+                f" | random walk MAPE={row.mape_rw:.1f}% trend MAPE={row.mape_trend:.1f}% "
+                f"U2={row.u2:.2f} band coverage={row.coverage:.0%}"
+            )
+        print(line)
+
+
 def calibrate_command(args: argparse.Namespace) -> int:
     """Calibrate the case(s) named on the command line and write the result files."""
     cases = [load_case(c) for c in case_folders(args.case)]  # every case checked first
-    if args.bootstrap < 0:
+    if args.bootstrap is not None and args.bootstrap < 0:
         raise SpecError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    if args.joint and len(cases) < 2:
+        raise SpecError("--joint needs a folder holding at least two cases")
     out = check_output_dir(args.out, create=False)
+    progress = False if args.no_progress else None
+    if args.joint:
+        result = calibrate_joint(cases, progress=progress, **_options(args, dict(cases[0].fit)))
+        check_output_dir(out)
+        for case in cases:
+            part = result.for_case(case.name)
+            for path in write_result(part, out / case.name):
+                print(f"wrote {path}")
+            _summary(case.name, part)
+        return 0
     for case in cases:
-        result = calibrate(
-            case,
-            method=args.method,
-            n_starts=args.n_starts,
-            seed=args.seed,
-            holdout_from=args.holdout_from,
-            bootstrap=args.bootstrap,
-            profile=not args.no_profile,
-            progress=False if args.no_progress else None,
-        )
+        result = calibrate(case, progress=progress, **_options(args, dict(case.fit)))
         check_output_dir(out)
         for path in write_result(result, out / case.name):
             print(f"wrote {path}")
-        stats = result.statistics
-        for row in stats.itertuples():
-            print(
-                f"{case.name}: {row.series} ({row.sample}): n={row.n} R2={row.r2:.3f} "
-                f"MAPE={row.mape:.1f}% UM={row.um:.2f} US={row.us:.2f} UC={row.uc:.2f}"
-            )
+        _summary(case.name, result)
     return 0

@@ -1,4 +1,4 @@
-"""``gvc-upgrading sensitivity``: run a Sobol' study and write netCDF, CSV tables and figures.
+"""``gvc-upgrading sensitivity``: run a Sobol' study and write netCDF, CSV tables (and figures).
 
 Files written to ``--out`` (all appear together, or none on failure):
 
@@ -8,8 +8,10 @@ Files written to ``--out`` (all appear together, or none on failure):
 - ``tables/*.csv``: indices, second order, indices over time, group indices,
   group interactions (read as synergy / displacement), convergence, scenario
   synergy;
-- ``figures/*.png``: S1/ST bars with confidence intervals, ST heat map over
-  time, S2 matrices, the group interaction map.
+- ``figures/*.png`` only with ``--figures`` (or later with ``--figures-only``,
+  which draws them from the files already in ``--out`` without running the
+  study): S1/ST bars with confidence intervals, ST heat map over time, S2
+  matrices, the group interaction map.
 
 Model runs are checkpointed in ``--out/checkpoint`` while the study runs;
 ``--resume`` continues an interrupted run from there. The folder is removed
@@ -24,11 +26,13 @@ from pathlib import Path
 
 from ..errors import SpecError
 from ..io import check_output_dir
+from ..sensitivity.spec import load_study
 from ..sensitivity.study_run import (
     CHECKPOINT_FOLDER,
     clear_checkpoints,
     run_study,
     stderr_log,
+    write_figures,
     write_study,
 )
 
@@ -49,12 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sensitivity`` sub-command."""
     parser = subparsers.add_parser(
         "sensitivity",
-        help="run a Sobol' sensitivity study; write netCDF, CSV tables and figures",
+        help="run a Sobol' sensitivity study; write netCDF, CSV tables (and figures)",
         description=(
             "Run the Sobol' sensitivity study STUDY.toml (see sensitivity/studies/README.md) "
-            "against its model through the batch engine and write sobol.nc, tables/*.csv and "
-            "figures/*.png to --out. Grouped studies also write sobol_groups.nc and "
-            "interactions.nc (group interactions read as synergy or displacement)."
+            "against its model through the batch engine and write sobol.nc and tables/*.csv "
+            "to --out (figures/*.png too with --figures). Grouped studies also write "
+            "sobol_groups.nc and interactions.nc (group interactions read as synergy or "
+            "displacement)."
         ),
     )
     parser.add_argument("study", type=Path, metavar="STUDY.toml", help="the study spec")
@@ -77,7 +82,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--scheduler",
         default=None,
         metavar="ADDR",
-        help="dask scheduler: threads, processes, synchronous, or a dask.distributed address",
+        help="run the model chunks on dask: threads, processes, synchronous, or a"
+        " dask.distributed address (default: in this process)",
+    )
+    drawing = parser.add_mutually_exclusive_group()
+    drawing.add_argument(
+        "--figures",
+        action="store_true",
+        help="also draw figures/*.png (S1/ST bars, ST over time, S2 matrices, group map)",
+    )
+    drawing.add_argument(
+        "--figures-only",
+        action="store_true",
+        help="do not run the study: draw figures/*.png from the results already in --out",
     )
     parser.add_argument(
         "--resume",
@@ -103,6 +120,12 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     """Run the study named on the command line and write the result files."""
     if not args.study.is_file():
         raise SpecError(f"study file {args.study} does not exist")
+    if args.figures_only:
+        if not args.out.is_dir():
+            raise SpecError(f"--figures-only draws from the results in {args.out}: no such folder")
+        for path in write_figures(args.out, study=load_study(args.study).name):
+            print(f"wrote {path}")
+        return 0
     out = check_output_dir(args.out)
     checkpoints = out / CHECKPOINT_FOLDER
     if not args.resume:
@@ -118,7 +141,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         progress=progress,
         log=stderr_log,
     )
-    written = write_study(results, out)
+    written = write_study(results, out, figures=args.figures)
     clear_checkpoints(checkpoints)
     indices = results.indices
     print(

@@ -14,7 +14,7 @@ from .interactions import interaction_map, lever_contrast
 from .morris import morris
 from .sobol import sobol
 from .spec import OutputSpec, ParameterSpec, Study, load_study
-from .study_run import StudyResults, run_study, write_study
+from .study_run import StudyResults, run_study, write_figures, write_study
 
 __all__ = [
     "OutputSpec",
@@ -29,5 +29,6 @@ __all__ = [
     "run_study",
     "sobol",
     "sobol_convergence",
+    "write_figures",
     "write_study",
 ]

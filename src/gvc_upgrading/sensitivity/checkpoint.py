@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -22,7 +23,14 @@ from tqdm import tqdm
 from ..errors import SpecError
 from ..io import atomic_path
 
-__all__ = ["ChunkStore", "evaluate_in_chunks", "progress_enabled"]
+__all__ = [
+    "ChunkStore",
+    "RowSource",
+    "StoredValues",
+    "column_block",
+    "evaluate_in_chunks",
+    "progress_enabled",
+]
 
 
 def progress_enabled(progress: bool | None) -> bool:
@@ -77,6 +85,54 @@ class ChunkStore:
             np.save(handle, np.ascontiguousarray(values, dtype=float), allow_pickle=False)
 
 
+class StoredValues:
+    """The outputs of a design left in its :class:`ChunkStore`, read a block of columns at a time.
+
+    The estimators need whole columns (every run of an output), never the
+    whole ``(rows, K)`` array at once; reading column blocks back from the
+    chunk files keeps the memory of a large study to one block.
+
+    Parameters
+    ----------
+    store : ChunkStore
+        Where the chunks are.
+    bounds : list of (int, int)
+        Row ranges of the chunks, in order, covering rows ``0`` to ``rows``.
+    width : int
+        Number of output columns.
+    """
+
+    def __init__(self, store: ChunkStore, bounds: list[tuple[int, int]], width: int) -> None:
+        self.store = store
+        self.bounds = bounds
+        self.shape = (bounds[-1][1] if bounds else 0, width)
+
+    def columns(self, chosen: slice | list[int]) -> np.ndarray:
+        """Rows of every chunk, columns ``chosen``: ``(rows, len(chosen))``."""
+        count = (
+            len(range(*chosen.indices(self.shape[1])))
+            if isinstance(chosen, slice)
+            else len(chosen)
+        )
+        out = np.empty((self.shape[0], count))
+        for start, stop in self.bounds:
+            chunk = self.store.load(start, stop)
+            if chunk is None:
+                raise SpecError(
+                    f"checkpoint chunk of rows {start}-{stop} disappeared from"
+                    f" {self.store.directory} while the study was being estimated"
+                )
+            out[start:stop] = chunk[:, chosen]
+        return out
+
+
+def column_block(values: np.ndarray | StoredValues, chosen: slice | list[int]) -> np.ndarray:
+    """Columns ``chosen`` of in-memory or stored outputs, as an ``(rows, k)`` array."""
+    if isinstance(values, StoredValues):
+        return values.columns(chosen)
+    return values[:, chosen]
+
+
 def _chunks(first: int, rows: int, size: int) -> Iterator[tuple[int, int]]:
     start = first
     while start < rows:
@@ -85,26 +141,51 @@ def _chunks(first: int, rows: int, size: int) -> Iterator[tuple[int, int]]:
         start = stop
 
 
+class RowSource(Protocol):
+    """A design whose rows are built on demand (see :class:`.sampling.SaltelliDesign`)."""
+
+    @property
+    def rows(self) -> int:
+        """Number of rows."""
+        ...
+
+    def rows_between(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``[start, stop)``."""
+        ...
+
+
+def _row_count(samples: np.ndarray | RowSource) -> int:
+    return samples.shape[0] if isinstance(samples, np.ndarray) else samples.rows
+
+
+def _rows(samples: np.ndarray | RowSource, start: int, stop: int) -> np.ndarray:
+    if isinstance(samples, np.ndarray):
+        return samples[start:stop]
+    return samples.rows_between(start, stop)
+
+
 def evaluate_in_chunks(
     evaluate: Callable[[np.ndarray], np.ndarray],
-    samples: np.ndarray,
+    samples: np.ndarray | RowSource,
     *,
     chunk_size: int,
     store: ChunkStore | None = None,
     first_row: int = 0,
     progress: bool | None = None,
     description: str = "runs",
-) -> np.ndarray:
+    in_memory: bool = True,
+) -> np.ndarray | StoredValues:
     """Evaluate ``samples[first_row:]`` chunk by chunk; return their ``(m, K)`` outputs.
 
     Parameters
     ----------
     evaluate : callable
         Maps an ``(m, D)`` array to ``(m, K)``.
-    samples : numpy.ndarray
-        The whole design, ``(rows, D)``; chunk boundaries are multiples of
-        ``chunk_size`` counted from row 0, so designs that share a prefix share
-        chunks.
+    samples : numpy.ndarray or RowSource
+        The whole design, ``(rows, D)``, or a design that builds its rows
+        chunk by chunk (so that the design is never held in memory at once);
+        chunk boundaries are multiples of ``chunk_size`` counted from row 0,
+        so designs that share a prefix share chunks.
     chunk_size : int
         Rows per chunk.
     store : ChunkStore, optional
@@ -115,9 +196,22 @@ def evaluate_in_chunks(
         Show a tqdm bar (default: when stderr is a terminal).
     description : str
         Label of the bar.
+    in_memory : bool, default True
+        Return the outputs as one array. ``False`` (needs a ``store`` and
+        ``first_row`` 0) leaves them in the store and returns a
+        :class:`StoredValues`, so that memory does not grow with the design.
+
+    Notes
+    -----
+    Each chunk's outputs go straight into one preallocated result array (no
+    list of pieces concatenated at the end, which held every output twice).
     """
-    rows = samples.shape[0]
-    pieces: list[np.ndarray] = []
+    rows = _row_count(samples)
+    if not in_memory and (store is None or first_row):
+        raise SpecError("outputs can stay on disk only with a checkpoint store, from row 0")
+    values: np.ndarray | None = None
+    bounds: list[tuple[int, int]] = []
+    width: int | None = None
     with tqdm(
         total=rows - first_row,
         desc=description,
@@ -127,19 +221,27 @@ def evaluate_in_chunks(
         leave=False,
     ) as bar:
         for start, stop in _chunks(first_row, rows, chunk_size):
-            values = store.load(start, stop) if store is not None else None
-            if values is None:
-                values = np.asarray(evaluate(samples[start:stop]), dtype=float)
+            chunk = store.load(start, stop) if store is not None else None
+            if chunk is None:
+                chunk = np.asarray(evaluate(_rows(samples, start, stop)), dtype=float)
                 if store is not None:
-                    store.save(start, stop, values)
-            pieces.append(values)
+                    store.save(start, stop, chunk)
+            if width is None:
+                width = chunk.shape[1]
+            elif chunk.shape[1] != width:
+                raise SpecError(
+                    "stored checkpoint chunks disagree in their number of output columns;"
+                    " delete the checkpoint directory and run again"
+                )
+            if in_memory:
+                if values is None:
+                    values = np.empty((rows - first_row, width))
+                values[start - first_row : stop - first_row] = chunk
+            bounds.append((start, stop))
             bar.update(stop - start)
-    if not pieces:
+    if width is None:
         return np.empty((0, 0))
-    widths = {p.shape[1] for p in pieces}
-    if len(widths) != 1:
-        raise SpecError(
-            "stored checkpoint chunks disagree in their number of output columns;"
-            " delete the checkpoint directory and run again"
-        )
-    return np.concatenate(pieces, axis=0)
+    if not in_memory:
+        assert store is not None  # checked above
+        return StoredValues(store, bounds, width)
+    return values

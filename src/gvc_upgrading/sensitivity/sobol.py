@@ -3,25 +3,30 @@
 :func:`sobol` samples the study's parameters with SALib's scrambled Sobol'
 sequence in Saltelli's scheme, evaluates the target in chunks (optionally
 checkpointed), and estimates first-order, total and second-order indices with
-SALib, returning them as a labelled :class:`xarray.Dataset`.
+SALib's estimators, computed for all output columns at once by
+:mod:`.estimation` (equal to ``SALib.analyze.sobol.analyze`` to round-off),
+returning them as a labelled :class:`xarray.Dataset`.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
-from SALib.analyze import sobol as salib_sobol_analyze
-from SALib.sample import sobol as salib_sobol_sample
 from tqdm import tqdm
 
-from .checkpoint import ChunkStore, evaluate_in_chunks, progress_enabled
+from ..errors import SpecError
+from .checkpoint import (
+    ChunkStore,
+    StoredValues,
+    column_block,
+    evaluate_in_chunks,
+    progress_enabled,
+)
 from .design import (
     analysis_seed,
     common_attrs,
@@ -31,6 +36,8 @@ from .design import (
     resolve_groups,
     result_coords,
 )
+from .estimation import READ_BYTES, estimate_sobol
+from .sampling import SaltelliDesign
 from .spec import Study, load_study
 from .targets import FunctionTarget, OutputColumns, Target, make_target
 
@@ -73,19 +80,20 @@ class SobolDesign:
         per_point = 2 * self.num_factors + 2 if self.study.second_order else self.num_factors + 2
         return n * per_point
 
-    def sample(self, n: int) -> np.ndarray:
-        """Return the Saltelli design for ``n`` (SALib, scrambled Sobol', the study's seed).
-
-        The design for ``n`` is the first ``rows(n)`` rows of the design for any
-        larger power of two.
-        """
-        return salib_sobol_sample.sample(
-            self.problem,
-            n,
-            calc_second_order=self.study.second_order,
-            scramble=True,
-            seed=self.study.seed,
+    def saltelli(self, n: int) -> SaltelliDesign:
+        """The Saltelli design for ``n``, whose rows can be built range by range."""
+        return SaltelliDesign(
+            self.problem, n, second_order=self.study.second_order, seed=self.study.seed
         )
+
+    def sample(self, n: int) -> np.ndarray:
+        """Return the Saltelli design for ``n`` (scrambled Sobol', the study's seed).
+
+        Equal to SALib's ``sobol.sample`` with the same settings (built by
+        :class:`.sampling.SaltelliDesign`). The design for ``n`` is the first
+        ``rows(n)`` rows of the design for any larger power of two.
+        """
+        return self.saltelli(n).sample()
 
     def checkpoint_key(self) -> str:
         """Hash of everything that determines the evaluations (N excluded)."""
@@ -95,13 +103,20 @@ class SobolDesign:
 
     def evaluate(
         self,
-        samples: np.ndarray,
+        samples: np.ndarray | SaltelliDesign,
         *,
         first_row: int = 0,
         progress: bool | None = None,
         checkpoint_dir: str | os.PathLike[str] | None = None,
-    ) -> np.ndarray:
-        """Evaluate the design from ``first_row`` on, chunk by chunk (checkpointed if asked)."""
+        in_memory: bool = True,
+    ) -> np.ndarray | StoredValues:
+        """Evaluate the design from ``first_row`` on, chunk by chunk (checkpointed if asked).
+
+        ``samples`` is the design's array, or its :class:`SaltelliDesign`
+        (then each chunk's rows are built only when it is evaluated). With
+        ``in_memory=False`` (needs ``checkpoint_dir``) the outputs stay in the
+        checkpoint chunks and are read back a block of columns at a time.
+        """
         store = None
         if checkpoint_dir is not None:
             store = ChunkStore(
@@ -121,8 +136,9 @@ class SobolDesign:
             first_row=first_row,
             progress=progress,
             description=f"sobol {self.study.name}",
+            in_memory=in_memory,
         )
-        if isinstance(self.target, FunctionTarget) and values.size:
+        if isinstance(self.target, FunctionTarget) and values.shape[0]:
             self.target.settle_layout(values.shape[1])
         return values
 
@@ -191,7 +207,9 @@ def sobol(
         parameter table), a mapping gives them explicitly.
     scheduler : optional
         Passed on to ``BatchModel.run`` for a model target (``"threads"``,
-        ``"processes"``, ``"synchronous"`` or a dask.distributed address).
+        ``"processes"``, ``"synchronous"`` or a dask.distributed address);
+        each evaluation chunk is then split into one engine chunk per core.
+        Refused for a function target, where it would have no effect.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
     checkpoint_dir : path-like, optional
@@ -223,9 +241,12 @@ def sobol(
 
     Notes
     -----
-    Sampling is SALib's ``sobol.sample`` (scrambled Sobol' sequence seeded
-    with ``seed``, Saltelli's cross-sampling); estimation is SALib's
-    ``sobol.analyze`` with a bootstrap seeded from ``seed``. S1 and ST are
+    Sampling equals SALib's ``sobol.sample`` (scrambled Sobol' sequence seeded
+    with ``seed``, Saltelli's cross-sampling; built chunk by chunk by
+    :class:`.sampling.SaltelliDesign`); estimation is SALib's
+    ``sobol.analyze`` (computed by :func:`.estimation.estimate_sobol`, which
+    equals it to round-off, for all columns at once) with a bootstrap seeded
+    from ``seed``. S1 and ST are
     estimated from the A, B and AB_j runs (calling SALib without second
     order), S2 from the whole design; so a trajectory output's indices in a
     year equal those of the same value taken as a scalar output.
@@ -248,66 +269,89 @@ def sobol(
         groups=groups,
         scheduler=scheduler,
     )
-    samples = design.sample(design.study.n)
-    values = design.evaluate(samples, progress=progress, checkpoint_dir=checkpoint_dir)
+    # rows are built chunk by chunk: the whole design is never held in memory;
+    # large outputs stay in the checkpoint chunks (see IN_MEMORY_BYTES)
+    values = design.evaluate(
+        design.saltelli(design.study.n),
+        progress=progress,
+        checkpoint_dir=checkpoint_dir,
+        in_memory=checkpoint_dir is None or _fits_in_memory(design),
+    )
     return analyse_sobol(design, values, progress=progress)
 
 
-def _drop_second_order_rows(values: np.ndarray, num_factors: int) -> np.ndarray:
-    """Keep the A, AB_j and B rows of a second-order design (drop BA_j)."""
-    blocks = values.reshape(-1, 2 * num_factors + 2)
-    keep = np.r_[0 : num_factors + 1, 2 * num_factors + 1]
-    return blocks[:, keep].reshape(-1)
+#: Outputs of a design up to this size are kept in memory; larger ones (with a
+#: checkpoint folder) stay in the checkpoint chunks and are read back by column.
+IN_MEMORY_BYTES = 64 * 2**20
 
 
-def _salib_analysis(design: SobolDesign, values: np.ndarray, *, second_order: bool):
-    study = design.study
-    return salib_sobol_analyze.analyze(
-        design.problem,
-        values,
-        calc_second_order=second_order,
-        num_resamples=study.num_resamples,
-        conf_level=study.conf_level,
-        seed=analysis_seed(study.seed),
-    )
+def _fits_in_memory(design: SobolDesign) -> bool:
+    try:
+        width = sum(c.width for c in design.target.layout)
+    except SpecError:  # a function whose outputs are not known yet
+        return True
+    return 8 * design.rows(design.study.n) * width <= IN_MEMORY_BYTES
 
 
-def _indices_of(
-    design: SobolDesign, values: np.ndarray, *, second_order: bool
+def _column_summaries(values: np.ndarray | StoredValues) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each column is constant, and its variance (read a block at a time)."""
+    rows, columns = values.shape
+    width = columns if isinstance(values, np.ndarray) else max(1, READ_BYTES // (8 * rows))
+    constant, variance = np.empty(columns, dtype=bool), np.empty(columns)
+    for start in range(0, columns, width):
+        block = column_block(values, slice(start, start + width))
+        for j in range(block.shape[1]):
+            constant[start + j] = is_constant(block[:, j])
+        variance[start : start + block.shape[1]] = block.var(axis=0)
+    return constant, variance
+
+
+def _symmetric(upper: np.ndarray) -> np.ndarray:
+    """Mirror SALib's upper-triangle S2 layout ``(..., D, D)``; NaN on the diagonal."""
+    mirrored = np.where(np.isnan(upper), np.swapaxes(upper, -1, -2), upper)
+    diagonal = np.arange(upper.shape[-1])
+    mirrored[..., diagonal, diagonal] = np.nan
+    return mirrored
+
+
+def _estimate_columns(
+    design: SobolDesign, values: np.ndarray | StoredValues, pair_columns: list[int]
 ) -> dict[str, np.ndarray]:
-    """Indices of one output column.
+    """Indices of every column at once (see :mod:`.estimation`); constant columns get 0.
 
     S1 and ST always come from the A, AB_j and B runs alone (the BA_j runs of a
     second-order design only serve S2), so a trajectory output's indices in a
     year equal those of the same value taken as a scalar output.
     """
-    factors = design.num_factors
-    if is_constant(values):
-        result = {name: np.zeros(factors) for name in _INDEX_NAMES}
-        if second_order:
-            pairs = np.zeros((factors, factors))
-            np.fill_diagonal(pairs, np.nan)
-            result["S2"] = pairs
-            result["S2_conf"] = pairs.copy()
-        return result
-    first_and_total = (
-        _drop_second_order_rows(values, factors) if design.study.second_order else values
+    study = design.study
+    constant, variance = _column_summaries(values)
+    estimate = estimate_sobol(
+        values,
+        design.num_factors,
+        second_order_design=study.second_order,
+        second_order_columns=pair_columns,
+        num_resamples=study.num_resamples,
+        conf_level=study.conf_level,
+        seed=analysis_seed(study.seed),
     )
-    estimate = _salib_analysis(design, first_and_total, second_order=False)
-    result = {name: np.asarray(estimate[name], dtype=float) for name in _INDEX_NAMES}
-    if second_order:
-        pairs = _salib_analysis(design, values, second_order=True)
+    result = {name: getattr(estimate, name).copy() for name in _INDEX_NAMES}
+    for name in _INDEX_NAMES:
+        result[name][constant] = 0.0
+    if pair_columns:
         for name in ("S2", "S2_conf"):
-            upper = np.asarray(pairs[name], dtype=float)
-            symmetric = np.where(np.isnan(upper), upper.T, upper)
-            np.fill_diagonal(symmetric, np.nan)
-            result[name] = symmetric
+            pairs = _symmetric(getattr(estimate, name))
+            zeros = np.zeros((design.num_factors, design.num_factors))
+            np.fill_diagonal(zeros, np.nan)
+            pairs[constant[pair_columns]] = zeros
+            result[name] = pairs
+    result["constant"] = constant
+    result["variance"] = variance
     return result
 
 
 def analyse_sobol(
     design: SobolDesign,
-    values: np.ndarray,
+    values: np.ndarray | StoredValues,
     *,
     second_order: bool | None = None,
     progress: bool | None = False,
@@ -318,8 +362,9 @@ def analyse_sobol(
     ----------
     design : SobolDesign
         The design the values come from.
-    values : numpy.ndarray
-        ``(rows, K)`` evaluations of ``design.sample(n)``.
+    values : numpy.ndarray or StoredValues
+        ``(rows, K)`` evaluations of ``design.sample(n)`` (in memory, or left
+        in the checkpoint chunks).
     second_order : bool, optional
         Estimate S2 (default: when the design allows it). ``False`` on a
         second-order design skips the costly S2 bootstrap.
@@ -345,7 +390,10 @@ def analyse_sobol(
         {
             "second_order": int(with_s2),
             "sampler": "SALib.sample.sobol.sample (scrambled Sobol', Saltelli scheme)",
-            "estimator": "SALib.analyze.sobol.analyze (Saltelli 2010, Jansen; Saltelli 2002 S2)",
+            "estimator": (
+                "gvc_upgrading.sensitivity.estimation, vectorised; equal to"
+                " SALib.analyze.sobol.analyze (Saltelli 2010, Jansen; Saltelli 2002 S2)"
+            ),
             "bootstrap_seed": analysis_seed(study.seed),
             "factor_dim": factor_dim,
         }
@@ -355,63 +403,40 @@ def analyse_sobol(
     pair_dim = f"{factor_dim}_2"
     scalars = [c for c in layout if c.times is None]
     trajectories = [c for c in layout if c.times is not None]
-    jobs = [(c.start, with_s2) for c in scalars]
-    jobs += [(j, False) for c in trajectories for j in range(c.start, c.start + c.width)]
-    estimates: dict[int, dict[str, np.ndarray]] = {}
-
-    def estimate(job: tuple[int, bool]) -> tuple[int, dict[str, np.ndarray]]:
-        column, pairs = job
-        return column, _indices_of(design, values[:, column], second_order=pairs)
-
-    # Columns are independent (each SALib call seeds its own bootstrap), so they
-    # are estimated on a thread pool; NumPy releases the GIL in the heavy parts.
-    # The warnings filter is set once here: catch_warnings is not thread-safe.
-    workers = max(1, min(os.cpu_count() or 1, len(jobs)))
-    with (
-        warnings.catch_warnings(),
-        ThreadPoolExecutor(max_workers=workers) as pool,
-        tqdm(
-            total=len(jobs),
-            desc="estimating indices",
-            unit="column",
-            disable=not progress_enabled(progress),
-            leave=False,
-        ) as bar,
-    ):
-        # SALib warns when a bootstrap resample happens to be constant; the
-        # interval is then computed from the other resamples.
-        warnings.filterwarnings("ignore", message="Constant values encountered")
-        for column, indices in pool.map(estimate, jobs):
-            estimates[column] = indices
-            bar.update()
+    scalar_columns = [c.start for c in scalars]
+    with tqdm(
+        total=1,
+        desc="estimating indices",
+        unit="pass",
+        disable=not progress_enabled(progress),
+        leave=False,
+    ) as bar:
+        estimates = _estimate_columns(design, values, scalar_columns if with_s2 else [])
+        bar.update()
+    constant = estimates["constant"]
+    variance = estimates["variance"]
     if scalars:
-        per_output = [estimates[c.start] for c in scalars]
         for name in _INDEX_NAMES:
-            dataset[name] = (("output", factor_dim), np.stack([r[name] for r in per_output]))
+            dataset[name] = (("output", factor_dim), estimates[name][scalar_columns])
         if with_s2:
             dataset = dataset.assign_coords({pair_dim: factors})
             for name in ("S2", "S2_conf"):
-                dataset[name] = (
-                    ("output", factor_dim, pair_dim),
-                    np.stack([r[name] for r in per_output]),
-                )
-        dataset["constant"] = ("output", [is_constant(values[:, c.start]) for c in scalars])
-        dataset["variance"] = ("output", [float(np.var(values[:, c.start])) for c in scalars])
+                dataset[name] = (("output", factor_dim, pair_dim), estimates[name])
+        dataset["constant"] = ("output", constant[scalar_columns])
+        dataset["variance"] = ("output", variance[scalar_columns])
     if trajectories:
-        stacked = {name: [] for name in _INDEX_NAMES}
-        constant, variance = [], []
-        for c in trajectories:
-            columns = range(c.start, c.start + c.width)
-            per_time = [estimates[j] for j in columns]
-            for name in _INDEX_NAMES:
-                stacked[name].append(np.stack([r[name] for r in per_time], axis=-1))
-            constant.append([is_constant(values[:, j]) for j in columns])
-            variance.append([float(np.var(values[:, j])) for j in columns])
         for name in _INDEX_NAMES:
             label = name.replace("S1", "S1_time").replace("ST", "ST_time")
-            dataset[label] = (("trajectory", factor_dim, "time"), np.stack(stacked[name]))
-        dataset["constant_time"] = (("trajectory", "time"), np.array(constant, dtype=bool))
-        dataset["variance_time"] = (("trajectory", "time"), np.array(variance))
+            stacked = np.stack([estimates[name][c.columns].T for c in trajectories])
+            dataset[label] = (("trajectory", factor_dim, "time"), stacked)
+        dataset["constant_time"] = (
+            ("trajectory", "time"),
+            np.stack([constant[c.columns] for c in trajectories]),
+        )
+        dataset["variance_time"] = (
+            ("trajectory", "time"),
+            np.stack([variance[c.columns] for c in trajectories]),
+        )
     _describe(dataset)
     return dataset
 

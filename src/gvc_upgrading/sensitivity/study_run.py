@@ -2,8 +2,10 @@
 
 :func:`run_study` runs the Sobol' study (at fixed N, or doubling N until
 convergence), the grouped study and the group interaction map when the study
-asks for them, and :func:`write_study` writes netCDF, CSV tables and figures
-to a folder, all appearing together (or none on failure).
+asks for them, and :func:`write_study` writes netCDF and CSV tables to a folder,
+all appearing together (or none on failure); figures are drawn only on request
+(``write_study(..., figures=True)``, or :func:`write_figures` from a written
+folder).
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ from .sobol import sobol
 from .spec import Study, load_study
 from .tables import indices_table, interaction_table, second_order_table, time_indices_table
 
-__all__ = ["StudyResults", "run_study", "study_model", "write_study"]
+__all__ = ["StudyResults", "run_study", "study_model", "write_figures", "write_study"]
 
 CHECKPOINT_FOLDER = "checkpoint"
+SOBOL_FILE = "sobol.nc"
+GROUPS_FILE = "sobol_groups.nc"
+INTERACTIONS_FILE = "interactions.nc"
 
 
 @dataclass(frozen=True)
@@ -198,14 +203,16 @@ def _with_scenario_contrast(interactions: xr.Dataset, synergy: pd.DataFrame | No
     return merged
 
 
-def write_study(results: StudyResults, out: str | os.PathLike[str]) -> list[Path]:
+def write_study(
+    results: StudyResults, out: str | os.PathLike[str], *, figures: bool = False
+) -> list[Path]:
     """Write a study's results to ``out``; every file appears together, or none.
 
-    Files: ``sobol.nc`` (and ``sobol_groups.nc``, ``interactions.nc``),
+    Files: ``sobol.nc`` (and ``sobol_groups.nc``, ``interactions.nc``) and
     ``tables/*.csv`` (indices, second order, indices over time, group
-    indices, group interactions, convergence, scenario synergy) and
-    ``figures/*.png`` (S1/ST bars, ST heat map over time, S2 matrix, group
-    interaction map).
+    indices, group interactions, convergence, scenario synergy). With
+    ``figures``, also ``figures/*.png`` (see :func:`write_figures`); drawing
+    them takes longer than the rest, so it is only done on request.
 
     Returns
     -------
@@ -214,22 +221,23 @@ def write_study(results: StudyResults, out: str | os.PathLike[str]) -> list[Path
     """
     directory = check_output_dir(out)
     (directory / "tables").mkdir(exist_ok=True)
-    (directory / "figures").mkdir(exist_ok=True)
+    if figures:
+        (directory / "figures").mkdir(exist_ok=True)
     indices = results.indices
     with AtomicFiles(directory) as files:
-        write_netcdf(indices, files.path("sobol.nc"), atomic=False)
+        write_netcdf(indices, files.path(SOBOL_FILE), atomic=False)
         tables: dict[str, pd.DataFrame] = {
             "indices": indices_table(indices),
             "second_order": second_order_table(indices),
             "indices_over_time": time_indices_table(indices),
         }
         if results.grouped is not None:
-            write_netcdf(results.grouped, files.path("sobol_groups.nc"), atomic=False)
+            write_netcdf(results.grouped, files.path(GROUPS_FILE), atomic=False)
             tables["group_indices"] = indices_table(results.grouped)
         if results.interactions is not None:
             write_netcdf(
                 _with_scenario_contrast(results.interactions, results.scenario_synergy),
-                files.path("interactions.nc"),
+                files.path(INTERACTIONS_FILE),
                 atomic=False,
             )
             tables["group_interactions"] = interaction_table(results.interactions)
@@ -240,22 +248,83 @@ def write_study(results: StudyResults, out: str | os.PathLike[str]) -> list[Path
         for name, frame in tables.items():
             if not frame.empty:
                 write_csv(frame, files.path(f"tables/{name}.csv"), atomic=False)
-        figures = []
-        if "ST" in indices:
-            figures.append(("indices", plot_indices(indices)))
-        if "ST_time" in indices:
-            figures.append(("st_over_time", plot_st_over_time(indices)))
-        if "S2" in indices:
-            for output in indices["output"].values:
-                figures.append(
-                    (f"second_order_{_slug(str(output))}", plot_second_order(indices, output))
+        if figures:
+            _draw_figures(files, indices, results.grouped, results.interactions)
+        written = files.targets
+    return written
+
+
+def _draw_figures(
+    files: AtomicFiles,
+    indices: xr.Dataset,
+    grouped: xr.Dataset | None,
+    interactions: xr.Dataset | None,
+) -> None:
+    """Stage every figure of a study's results in ``files`` (under ``figures/``)."""
+    drawn = []
+    if "ST" in indices:
+        drawn.append(("indices", lambda: plot_indices(indices)))
+    if "ST_time" in indices:
+        drawn.append(("st_over_time", lambda: plot_st_over_time(indices)))
+    if "S2" in indices:
+        for output in indices["output"].values:
+            drawn.append(
+                (
+                    f"second_order_{_slug(str(output))}",
+                    lambda output=output: plot_second_order(indices, output),
                 )
-        if results.grouped is not None and "ST" in results.grouped:
-            figures.append(("group_indices", plot_indices(results.grouped)))
-        if results.interactions is not None:
-            figures.append(("group_interactions", plot_interaction_map(results.interactions)))
-        for name, figure in figures:
-            write_figure(figure, files.path(f"figures/{name}.png"), atomic=False)
+            )
+    if grouped is not None and "ST" in grouped:
+        drawn.append(("group_indices", lambda: plot_indices(grouped)))
+    if interactions is not None:
+        drawn.append(("group_interactions", lambda: plot_interaction_map(interactions)))
+    for name, draw in drawn:
+        # one figure at a time: each is saved and released before the next is drawn
+        write_figure(draw(), files.path(f"figures/{name}.png"), atomic=False)
+
+
+def write_figures(out: str | os.PathLike[str], *, study: str | None = None) -> list[Path]:
+    """Draw the figures of a study already written to ``out`` (by :func:`write_study`).
+
+    Reads ``sobol.nc`` (and ``sobol_groups.nc``, ``interactions.nc`` when
+    present) and writes ``figures/*.png``: S1/ST bars with confidence
+    intervals, the ST heat map over time, S2 matrices, group indices and the
+    group interaction map. Every figure appears together, or none.
+
+    Parameters
+    ----------
+    out : path-like
+        The results folder.
+    study : str, optional
+        The name of the study the results must come from.
+
+    Raises
+    ------
+    SpecError
+        If ``out`` holds no ``sobol.nc``, or results of another study.
+    """
+    directory = Path(out)
+    if not (directory / SOBOL_FILE).is_file():
+        raise SpecError(
+            f"{directory} holds no {SOBOL_FILE}: run the study first (figures are drawn"
+            " from its results)"
+        )
+    loaded = {}
+    for name in (SOBOL_FILE, GROUPS_FILE, INTERACTIONS_FILE):
+        path = directory / name
+        if path.is_file():
+            with xr.open_dataset(path, engine="h5netcdf") as stored:
+                loaded[name] = stored.load()
+    recorded = loaded[SOBOL_FILE].attrs.get("study")
+    if study is not None and recorded != study:
+        raise SpecError(
+            f"{directory / SOBOL_FILE} holds results of study {recorded!r}, not {study!r}"
+        )
+    (directory / "figures").mkdir(exist_ok=True)
+    with AtomicFiles(directory) as files:
+        _draw_figures(
+            files, loaded[SOBOL_FILE], loaded.get(GROUPS_FILE), loaded.get(INTERACTIONS_FILE)
+        )
         written = files.targets
     return written
 

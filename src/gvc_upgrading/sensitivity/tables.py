@@ -80,10 +80,9 @@ def time_indices_table(result: xr.Dataset) -> pd.DataFrame:
     frame = result[names].to_dataframe().reset_index()
     frame = frame[["trajectory", factor, "time", *names]]
     frame.columns = ["output", factor, "time", "S1", "S1_conf", "ST", "ST_conf"]
-    frame["constant"] = [
-        bool(result["constant_time"].sel(trajectory=o, time=t))
-        for o, t in zip(frame["output"], frame["time"], strict=True)
-    ]
+    constant = result["constant_time"].to_series()
+    keys = pd.MultiIndex.from_arrays([frame["output"], frame["time"]])
+    frame["constant"] = constant.reindex(keys).to_numpy(dtype=bool)
     return frame
 
 

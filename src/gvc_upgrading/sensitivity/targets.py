@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -142,6 +144,41 @@ class FunctionTarget:
         return self.provenance()["target"]
 
 
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def compiled(model: Any) -> Any:
+    """The model's batch engine, compiled once per model object (and model file hash).
+
+    A study compiles the same model for the Sobol' design, the grouped design
+    and the lever contrast; compiling (generating the engine's code) takes
+    seconds, so the compiled engine is kept as long as the model object lives.
+    """
+    key = str(getattr(model, "sha256", ""))
+    try:
+        cached = _COMPILED.get(model)
+    except TypeError:  # not weak-referenceable: compile every time
+        return model.compile()
+    if cached is None or cached[0] != key:
+        cached = (key, model.compile())
+        _COMPILED[model] = cached
+    return cached[1]
+
+
+def engine_chunk_size(runs: int, scheduler: Any) -> int | None:
+    """Runs per engine chunk for one evaluation chunk of ``runs`` rows.
+
+    In process (no scheduler) the engine's default applies. With a dask
+    scheduler the rows are split into one engine chunk per worker thread or
+    process, so that the scheduler has chunks to run side by side (the
+    study's own chunks are evaluated one after the other).
+    """
+    if scheduler is None:
+        return None
+    workers = os.cpu_count() or 1
+    return max(1, -(-runs // workers))
+
+
 class ModelTarget:
     """A gvc-upgrading :class:`~gvc_upgrading.model.Model` run through its batch engine.
 
@@ -159,7 +196,7 @@ class ModelTarget:
         self.study = study
         self.model = model
         self.scheduler = scheduler
-        self.batch = model.compile()
+        self.batch = compiled(model)
         self._variables = list(dict.fromkeys(o.variable for o in study.outputs))
         probe = self._run({p.name: np.array([_midpoint(p)]) for p in study.parameters})
         self.times = tuple(float(t) for t in probe["time"].values)
@@ -196,11 +233,13 @@ class ModelTarget:
         return any(math.isclose(year, t, abs_tol=1e-9) for t in self.times)
 
     def _run(self, samples: dict[str, np.ndarray]):
+        runs = len(next(iter(samples.values()))) if samples else 1
         return self.batch.run(
             samples=samples,
             scenario=self.study.scenario,
             return_columns=self._variables,
             scheduler=self.scheduler,
+            chunk_size=engine_chunk_size(runs, self.scheduler),
             progress=False,
         )
 
@@ -281,6 +320,11 @@ def make_target(study: Study, target: Any, *, scheduler: Any = None) -> tuple[St
         )
         return resolved, ModelTarget(resolved, target, scheduler)
     if callable(target):
+        if scheduler is not None:
+            raise SpecError(
+                "scheduler= runs a model's chunks on dask; it has no effect on a function"
+                " target (vectorise the function instead)"
+            )
         study.require_bounds()
         return study, FunctionTarget(study, target)
     raise SpecError(

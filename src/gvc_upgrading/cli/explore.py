@@ -1,0 +1,147 @@
+"""``gvc-upgrading explore``: run an exploration study; write netCDF, tables, figures, findings.
+
+Files written to ``--out`` (all appear together, or none on failure):
+
+- ``exploration.nc``: every run over ``(run, time)`` with its policy, future,
+  sampled inputs, levers, changes and outcome class (skipped with ``--no-netcdf``);
+- ``tables/robustness.csv``: per policy, the share of futures in each class,
+  median and 10th percentile of each index's change, regret, rank;
+- ``tables/feature_scores.csv``, ``tables/prim_trajectory.csv``, ``tables/prim_box.csv``;
+- ``figures/class_shares.png``, ``figures/prim_tradeoff.png``;
+- ``findings.json``: the findings in numbers and words.
+
+Model runs are checkpointed in ``--out/checkpoint`` while the study runs;
+``--resume`` continues an interrupted run from there. The folder is removed
+when the study finishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from ..errors import SpecError
+from ..io import check_output_dir
+from .options import add_model_option, add_scenario_dir_option
+
+__all__ = ["explore_command", "register"]
+
+#: Checkpoint folder inside ``--out``.
+CHECKPOINT_FOLDER = "checkpoint"
+
+
+def _at_least_two(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"N must be an integer, got {text!r}") from exc
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"N must be at least 2, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"seed must be an integer, got {text!r}") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must be ≥ 0, got {value}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``explore`` sub-command."""
+    parser = subparsers.add_parser(
+        "explore",
+        help="explore policies × uncertain futures: outcome classes, PRIM, robustness",
+        description=(
+            "Run every policy of the exploration study SPEC.toml (see "
+            "sensitivity/exploration/README.md) in every sampled future through the batch "
+            "engine; sort runs into outcome classes (both upgrade, economic only, social only, "
+            "displacement, neither); find the conditions of both upgrades with PRIM and "
+            "feature scores; rank policies by robustness and regret. Writes exploration.nc, "
+            "tables/*.csv, figures/*.png and findings.json to --out."
+        ),
+    )
+    parser.add_argument("spec", type=Path, metavar="SPEC.toml", help="the exploration study")
+    parser.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        default=Path("exploration-results"),
+        metavar="DIR",
+        help="output folder, created if its parent exists (default: ./exploration-results)",
+    )
+    parser.add_argument(
+        "--n", type=_at_least_two, default=None, metavar="N", help="futures (default: the spec's)"
+    )
+    parser.add_argument(
+        "--seed", type=_seed, default=None, metavar="S", help="sampling seed (default: the spec's)"
+    )
+    add_model_option(parser, help="Vensim .mdl file (default: the spec's, else the shipped one)")
+    add_scenario_dir_option(parser)
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDR",
+        help="dask scheduler: threads, processes, synchronous, or a dask.distributed address",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run from the checkpoints in DIR/checkpoint",
+    )
+    parser.add_argument(
+        "--no-netcdf",
+        action="store_true",
+        help="do not write exploration.nc (tables, figures and findings only)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(handler=explore_command)
+
+
+def explore_command(args: argparse.Namespace) -> int:
+    """Run the study named on the command line and write the result files."""
+    from ..exploration import analyse, explore, load_spec, summarise, write_exploration
+    from ..exploration._ema import ema_analysis
+
+    if not args.spec.is_file():
+        raise SpecError(f"exploration spec {args.spec} does not exist")
+    spec = load_spec(args.spec)
+    out = check_output_dir(args.out)
+    ema_analysis()  # the explore extra is missing: say so before any run
+    checkpoints = out / CHECKPOINT_FOLDER
+    if not args.resume and checkpoints.is_dir():
+        shutil.rmtree(checkpoints)
+    result = explore(
+        spec,
+        args.model,
+        n=args.n,
+        seed=args.seed,
+        scheduler=args.scheduler,
+        scenario_dir=args.scenario_dir,
+        checkpoint_dir=checkpoints,
+        progress=False if args.no_progress else None,
+    )
+    analysis = analyse(result)
+    findings = summarise(result, analysis)
+    written = write_exploration(result, analysis, findings, out, runs=not args.no_netcdf)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    print(
+        f"study {findings.study!r}: {findings.n} futures × {len(findings.shares)} policies "
+        f"= {findings.runs} runs"
+    )
+    for sentence in findings.sentences:
+        print(sentence)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from . import main
+
+    sys.exit(main(["explore", *sys.argv[1:]]))
