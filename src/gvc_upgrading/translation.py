@@ -153,9 +153,10 @@ def _build(model: AbstractModel, folder: Path) -> Path:
     for section in model.sections:
         section.path = folder / Path(section.path).name
         for subscript_range in section.subscripts:
-            # pysd's builder appends to these lists, and ranges without a mapping
-            # share one default list: give each its own, so that no other
-            # model parsed later in this process sees this one's mappings
+            # pysd's builder appends to these lists, and every range copy
+            # (B <-> A) shares one default list (a mutable default argument of
+            # pysd's SubscriptRange): give each its own, so that no model parsed
+            # later in this process inherits this one's mappings
             subscript_range.mapping = list(subscript_range.mapping)
     return ModelBuilder(model).build_model()
 
