@@ -187,7 +187,10 @@ def write_figure(
     figure: Any, path: str | os.PathLike[str], *, atomic: bool = True, dpi: int = 150
 ) -> Path:
     """Save a matplotlib figure (format from the suffix, e.g. PNG or SVG), atomically."""
-    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    name = Path(path).name
+    if name.endswith(".part"):  # a ``<name>.<pid>.part`` staging file (see outdir)
+        name = name.rsplit(".", 2)[0]
+    fmt = Path(name).suffix.lstrip(".").lower() or "png"
     return _write(
         path,
         lambda target: figure.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight"),

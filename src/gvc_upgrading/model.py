@@ -15,6 +15,7 @@ import math
 import os
 import warnings
 from collections.abc import Mapping
+from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +25,13 @@ import xarray as xr
 from pysd.translators.structures.abstract_model import AbstractModel
 
 from . import resources
-from .errors import ModelFileError, ParameterRangeError, SimulationError
+from .errors import GvcError, ModelFileError, ParameterRangeError, SimulationError
+from .limits import check_time_settings
 from .parameters import CONTROL_VARIABLES, parameter_table, variable_table
 from .provenance import provenance_attrs
+from .run_checks import as_floats, check_finite, check_seed, random_functions, seeded
 from .translation import Translation, translate
-from .validation import ParameterValue, check_mapping, validate_params
+from .validation import ParameterValue, check_mapping, check_parameter_table, validate_params
 
 if TYPE_CHECKING:
     from .scenarios import Scenario
@@ -99,6 +102,7 @@ class Model:
         self.sha256: str = translation.sha256
         self.abstract_model: AbstractModel = translation.abstract_model
         self.parameters: pd.DataFrame = parameter_table(translation.abstract_model)
+        check_parameter_table(self.parameters, str(self.path))  # empty ranges, stray defaults
         self.variables: pd.DataFrame = variable_table(translation.abstract_model)
         self.stocks: tuple[str, ...] = tuple(
             self.variables.index[self.variables["kind"] == "stock"]
@@ -179,6 +183,8 @@ class Model:
         final_time: float | None = None,
         time_step: float | None = None,
         check_bounds: bool = True,
+        on_nonfinite: str = "raise",
+        seed: int | None = None,
     ) -> xr.Dataset:
         """Simulate the model with pysd and return every variable over time.
 
@@ -196,6 +202,12 @@ class Model:
             Integration step (years) instead of the model's TIME STEP.
         check_bounds : bool, default True
             Refuse ``params`` values outside their ``[lower, upper]`` range.
+        on_nonfinite : {"raise", "keep"}, default "raise"
+            A non-finite value in the run raises :class:`SimulationError`
+            naming the variable and time, as the batch engine does; ``"keep"``
+            returns it (see :mod:`gvc_upgrading.run_checks`).
+        seed : int, optional
+            Seed of RANDOM functions; required when the model uses them.
 
         Returns
         -------
@@ -231,7 +243,10 @@ class Model:
             params, scenario=scenario, check_bounds=check_bounds
         )
         self._check_time_settings(final_time, time_step)
-        frame, notes = self._simulate(overrides, final_time=final_time, time_step=time_step)
+        seed = check_seed(seed, random_functions(self.abstract_model), self.path.name)
+        with seeded(seed):
+            frame, notes = self._simulate(overrides, final_time=final_time, time_step=time_step)
+        check_finite(frame, on_nonfinite, self.path.name)
         dataset = self._to_dataset(frame)
         dataset.attrs.update(
             provenance_attrs(
@@ -255,6 +270,9 @@ class Model:
         return compile_model(self, **kwargs)
 
     def _check_time_settings(self, final_time: float | None, time_step: float | None) -> None:
+        for label, value in (("final_time", final_time), ("time_step", time_step)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, Real)):
+                raise ParameterRangeError(f"{label} must be a number, got {value!r}")
         if final_time is not None and not (
             math.isfinite(final_time) and final_time > self.initial_time
         ):
@@ -266,6 +284,20 @@ class Model:
             raise ParameterRangeError(
                 f"time_step must be a positive finite number of years, got {time_step!r}"
             )
+        try:
+            controls = (
+                self.initial_time,
+                self.final_time if final_time is None else final_time,
+                self.time_step if time_step is None else time_step,
+                None if time_step is not None else self._pysd.components.saveper(),
+            )
+        except Exception as exc:  # pysd evaluates the controls as generated Python
+            raise ModelFileError(
+                f"{self.path.name}: cannot evaluate INITIAL TIME, FINAL TIME, TIME STEP and"
+                f" SAVEPER ({type(exc).__name__}: {exc})"
+            ) from exc
+        # the model's own values too, and the step cap (gvc_upgrading.limits)
+        check_time_settings(*controls, source=self.path.name)
 
     def _simulate(
         self,
@@ -284,8 +316,21 @@ class Model:
                     time_step=time_step,
                     progress=False,
                 )
-            except FloatingPointError as exc:
+            except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
                 raise SimulationError(f"simulation of {self.path.name} failed: {exc}") from exc
+            except GvcError:
+                raise
+            except RecursionError as exc:
+                raise SimulationError(
+                    f"pysd cannot simulate {self.path.name}: its equations refer to each other"
+                    " in a loop (an algebraic loop); --engine batch names the variables"
+                ) from exc
+            except Exception as exc:  # pysd raises bare exceptions of many kinds
+                raise SimulationError(
+                    f"pysd cannot simulate {self.path.name}: {type(exc).__name__}: {exc}"
+                    " (e.g. an unsupported function or a duplicate definition; --engine batch"
+                    " names the construct)"
+                ) from exc
         return frame, _sort_warnings(caught)
 
     def _to_dataset(self, frame: pd.DataFrame) -> xr.Dataset:
@@ -300,7 +345,7 @@ class Model:
             info = self.variables.loc[name]
             data_vars[name] = xr.Variable(
                 "time",
-                pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float),
+                as_floats(frame[name]),
                 attrs={"units": info["unit"], "description": info["description"]},
             )
         return xr.Dataset(

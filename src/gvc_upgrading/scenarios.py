@@ -24,7 +24,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from . import resources
 from .errors import GvcError, ScenarioError, UnknownVariableError
 from .outcomes import KEY_OUTCOMES
 from .provenance import overrides_json, provenance_attrs
+from .spec_checks import read_toml
 from .validation import check_known, check_value, close_matches
 
 if TYPE_CHECKING:
@@ -177,13 +177,7 @@ def _resolve(name_or_path: str | os.PathLike[str], directory: Path | None) -> Pa
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: TOML syntax error: {exc}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read scenario file: {exc}") from exc
+    return read_toml(path, ScenarioError, "scenario file")  # the shared strict reader
 
 
 def _is_number(value: object) -> bool:

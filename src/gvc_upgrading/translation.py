@@ -30,10 +30,12 @@ from pysd.translators.structures.abstract_model import AbstractModel
 from pysd.translators.vensim.vensim_file import VensimFile
 
 from .errors import ModelFileError
+from .model_text import check_model_text
 
 __all__ = ["Translation", "cache_root", "file_sha256", "parse_abstract_model", "translate"]
 
 _CACHE_ENV = "GVC_UPGRADING_CACHE"
+_STAGED_NAME = "model"
 
 
 def cache_root() -> Path:
@@ -151,7 +153,9 @@ def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
 def _build(model: AbstractModel, folder: Path) -> Path:
     """Write pysd's Python translation of ``model`` into ``folder``; return the main file."""
     for section in model.sections:
-        section.path = folder / Path(section.path).name
+        # the main file is always _STAGED_NAME.py (the cache entry depends on the bytes only)
+        name = _STAGED_NAME + ".py" if section.type == "main" else Path(section.path).name
+        section.path = folder / name
         for subscript_range in section.subscripts:
             # pysd's builder appends to these lists, and every range copy
             # (B <-> A) shares one default list (a mutable default argument of
@@ -182,14 +186,18 @@ def translate(path: str | os.PathLike[str]) -> Translation:
     _check_model_file(path)
     digest = file_sha256(path)
     abstract_model = parse_abstract_model(path)
-    key = f"{digest[:20]}-pysd{pysd.__version__}"
+    check_model_text(abstract_model, path)  # before pysd generates any Python from it
+    # The entry depends on the bytes only: the staged copy always has the same name, so
+    # two files with the same content (under different names) share one complete entry.
+    key = f"{digest[:20]}-pysd{pysd.__version__}-v2"
     target = cache_root() / key
-    python_file = target / (path.stem + ".py")
+    python_file = target / (_STAGED_NAME + ".py")
     if not python_file.exists():
         cache_root().mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache_root()))
         try:
-            shutil.copyfile(path, staging / path.name)
+            staged_mdl = staging / (_STAGED_NAME + ".mdl")
+            shutil.copyfile(path, staged_mdl)
             try:
                 _build(parse_abstract_model(path), staging)
             except Exception as exc:

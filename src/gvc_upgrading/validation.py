@@ -17,23 +17,26 @@ import difflib
 import math
 import numbers
 from collections.abc import Iterable, Mapping
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterRangeError, UnknownParameterError
+from .errors import ModelFileError, ParameterRangeError, UnknownParameterError
 
 __all__ = [
+    "ParameterTable",
     "ParameterValue",
     "check_known",
     "check_mapping",
+    "check_parameter_table",
     "check_value",
     "close_matches",
     "validate_params",
 ]
 
 #: A parameter override: a number, or a series of numbers indexed by year.
-ParameterValue = float | pd.Series
+ParameterValue: TypeAlias = float | pd.Series
 
 
 def close_matches(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
@@ -191,7 +194,12 @@ def check_value(
             f"parameter {name!r}: expected a number or a pandas Series indexed by year,"
             f" got {type(value).__name__} {value!r}"
         )
-    number = float(value)
+    try:
+        number = float(value)  # type: ignore[arg-type]  # a real number, checked above
+    except OverflowError:
+        raise ParameterRangeError(
+            f"parameter {name!r}: value {value!r} is too large for a floating-point number"
+        ) from None
     _check_number(name, number, lower, upper, check_bounds)
     return number
 
@@ -252,3 +260,92 @@ def validate_params(
         name: check_value(name, value, parameters, check_bounds=check_bounds)
         for name, value in params.items()
     }
+
+
+def check_parameter_table(parameters: pd.DataFrame, source: str = "the model") -> None:
+    """Refuse a parameter table whose ranges are empty or whose defaults lie outside them.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the model, the parameter, its range and its default.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame(
+    ...     {"default": [0.5], "lower": [1.0], "upper": [0.0]},
+    ...     index=pd.Index(["Buyer support"], name="name"),
+    ... )
+    >>> check_parameter_table(table, "m.mdl")
+    Traceback (most recent call last):
+    ...
+    gvc_upgrading.errors.ModelFileError: m.mdl: parameter 'Buyer support' has the empty range [1, 0] (lower above upper)
+    """  # noqa: E501
+    for name, row in parameters.iterrows():
+        lower, upper, default = float(row["lower"]), float(row["upper"]), float(row["default"])
+        if not math.isfinite(default):
+            raise ModelFileError(
+                f"{source}: parameter {name!r} has the non-finite value {default}"
+            )
+        if not math.isnan(lower) and not math.isnan(upper) and lower > upper:
+            raise ModelFileError(
+                f"{source}: parameter {name!r} has the empty range [{lower:g}, {upper:g}]"
+                " (lower above upper)"
+            )
+        below = not math.isnan(lower) and default < lower
+        above = not math.isnan(upper) and default > upper
+        if below or above:
+            raise ModelFileError(
+                f"{source}: the value {default:g} of parameter {name!r} is outside its range"
+                f" [{lower:g}, {upper:g}]"
+            )
+
+
+class ParameterTable:
+    """A model's parameters (name, default, range, unit, group) with ``check`` and ``suggest``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Indexed by name with columns ``default, lower, upper`` (and ``unit``,
+        ``group`` when known), as :func:`gvc_upgrading.parameters.parameter_table`.
+    source : str
+        The model, for messages.
+
+    Examples
+    --------
+    >>> table = ParameterTable(pd.DataFrame(
+    ...     {"default": [0.3], "lower": [0.0], "upper": [1.0]},
+    ...     index=pd.Index(["Buyer support"], name="name"),
+    ... ))
+    >>> table.check({"Buyer support": 0.5})
+    {'Buyer support': 0.5}
+    >>> table.suggest("buyer suport")
+    ['Buyer support']
+    """
+
+    def __init__(self, frame: pd.DataFrame, source: str = "the model") -> None:
+        check_parameter_table(frame, source)
+        self.frame = frame
+        self.source = source
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.frame.index
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def names(self) -> list[str]:
+        """The parameter names, in model order."""
+        return [str(name) for name in self.frame.index]
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        """Up to ``n`` parameter names that look like ``name``."""
+        return close_matches(name, self.names, n=n)
+
+    def check(
+        self, params: Mapping[str, object] | None, *, check_bounds: bool = True
+    ) -> dict[str, ParameterValue]:
+        """Validate overrides (see :func:`validate_params`)."""
+        return validate_params(params, self.frame, check_bounds=check_bounds)

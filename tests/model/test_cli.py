@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 from gvc_upgrading.cli import main
+from gvc_upgrading.outdir import MARKER
 
 from .paths import TINY_MODEL, TINY_SCENARIOS
 
@@ -33,7 +34,7 @@ def test_run_all_writes_netcdf_csv_and_figure(
 ) -> None:
     out = tmp_path / "results"
     assert run_cli("--all", "--out", str(out)) == 0
-    assert {p.name for p in out.iterdir()} == OUTPUTS
+    assert {p.name for p in out.iterdir()} == {*OUTPUTS, MARKER}
     with xr.open_dataset(out / "scenarios.nc", engine="h5netcdf") as results:
         assert list(results["scenario"].values) == [
             "baseline", "market", "csr", "multi_stakeholder", "labour", "cluster", "public",
@@ -95,7 +96,7 @@ def test_interrupted_run_leaves_no_half_written_file(
     else:
         with pytest.raises(RuntimeError, match="disk full"):
             run_cli("--out", str(out))
-    assert list(out.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == [MARKER]  # the folder is marked as ours, no file
 
 
 def test_interrupted_rerun_keeps_the_previous_complete_files(

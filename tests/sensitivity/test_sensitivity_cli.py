@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from gvc_upgrading.cli import main
+from gvc_upgrading.outdir import MARKER
 from gvc_upgrading.sensitivity import study_run
 
 STUDY = """
@@ -151,7 +152,8 @@ def test_interrupted_cli_run_leaves_no_result_files(study_file, tmp_path, monkey
     out = tmp_path / "out"
     arguments = ["--out", str(out), "--no-progress", "--no-scenario-contrast", "--figures"]
     assert main(["sensitivity", str(study_file), *arguments]) == 130
-    assert not [p for p in out.rglob("*") if p.is_file() and "checkpoint" not in p.parts]
+    written = [p for p in out.rglob("*") if p.is_file() and "checkpoint" not in p.parts]
+    assert [p.name for p in written] == [MARKER]  # the folder's marker, no result file
 
 
 def test_cli_convergence_writes_the_table(study_file, tmp_path):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ import pandas as pd
 
 from ..errors import DataError, SpecError, UnknownParameterError, UnknownVariableError
 from ..resources import shipped_path
+from ..spec_checks import read_toml
 from .data import read_case_data
 from .settings import parse_fit_table
 
@@ -690,10 +690,7 @@ def load_case(case: str | os.PathLike[str]) -> Case:
     spec_path = folder / "case.toml"
     if not spec_path.is_file():
         raise SpecError(f"case folder {str(folder)!r} has no case.toml")
-    try:
-        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{spec_path}: not valid TOML: {exc}") from exc
+    spec = read_toml(spec_path, SpecError, "case file")  # the shared strict reader
     where = str(spec_path)
     _check_keys(
         spec,

@@ -51,7 +51,7 @@ def read_case_data(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise DataError(f"case data file {str(path)!r} does not exist")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, comment=None)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"case data file {str(path)!r} is not valid CSV: {exc}") from exc
     return validate_case_data(frame, origin=str(path))
 

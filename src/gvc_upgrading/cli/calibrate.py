@@ -12,12 +12,13 @@ on the command line come from each case's ``[fit]`` table.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from ..calibration import METHODS, calibrate, calibrate_joint, load_case
 from ..calibration.outputs import write_result
 from ..errors import SpecError
-from ..io import check_output_dir
+from ..outdir import OutputFolder, check_slug
 
 __all__ = ["DEFAULT_BOOTSTRAP", "calibrate_command", "case_folders", "register"]
 
@@ -88,7 +89,9 @@ def case_folders(target: str) -> list[str | Path]:
     """Cases named by ``CASE_OR_DIR``: the case itself, or every case folder inside it."""
     path = Path(target)
     if path.is_dir() and not (path / "case.toml").is_file():
-        folders = sorted(p for p in path.iterdir() if (p / "case.toml").is_file())
+        folders: list[str | Path] = sorted(
+            p for p in path.iterdir() if (p / "case.toml").is_file()
+        )
         if not folders:
             raise SpecError(f"folder {target!r} holds no case folder (no */case.toml)")
         return folders
@@ -124,28 +127,61 @@ def _summary(name: str, result) -> None:
         print(line)
 
 
+def _check_arguments(args: argparse.Namespace, cases: list) -> None:
+    if args.bootstrap is not None and args.bootstrap < 0:
+        raise SpecError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        raise SpecError(f"--seed must be between 0 and 2**32 - 1, got {args.seed}")
+    if args.n_starts is not None and args.n_starts < 1:
+        raise SpecError(f"--n-starts must be >= 1, got {args.n_starts}")
+    if args.holdout_from is None:
+        return
+    if not math.isfinite(args.holdout_from):
+        raise SpecError(f"--holdout-from must be a finite year, got {args.holdout_from}")
+    for case in cases:
+        years = case.data["year"].astype(float)
+        if not (years >= args.holdout_from).any():
+            raise SpecError(
+                f"--holdout-from {args.holdout_from:g}: case {case.name!r} has no observation"
+                f" from then on (its last is in {years.max():g}), so nothing would be held out"
+            )
+
+
+def _write(out: Path, name: str, result) -> None:
+    """Write one case's files to ``out/<name>/`` through the output guard."""
+    folder = OutputFolder.prepare(out)
+    with folder.staging() as stage:
+        write_result(result, stage)
+        for path in folder.adopt_tree(stage, prefix=name):
+            print(f"wrote {path}")
+
+
 def calibrate_command(args: argparse.Namespace) -> int:
     """Calibrate the case(s) named on the command line and write the result files."""
     cases = [load_case(c) for c in case_folders(args.case)]  # every case checked first
-    if args.bootstrap is not None and args.bootstrap < 0:
-        raise SpecError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    seen: dict[str, object] = {}
+    for case in cases:
+        check_slug(case.name, "case name")  # it names the folder written under --out
+        if case.name in seen:
+            raise SpecError(
+                f"two cases are named {case.name!r} ({seen[case.name]} and {case.folder});"
+                " their results would overwrite each other"
+            )
+        seen[case.name] = case.folder
+    _check_arguments(args, cases)
     if args.joint and len(cases) < 2:
         raise SpecError("--joint needs a folder holding at least two cases")
-    out = check_output_dir(args.out, create=False)
+    OutputFolder.prepare(args.out, create=False)  # before any fitting
     progress = False if args.no_progress else None
     if args.joint:
         result = calibrate_joint(cases, progress=progress, **_options(args, dict(cases[0].fit)))
-        check_output_dir(out)
         for case in cases:
             part = result.for_case(case.name)
-            for path in write_result(part, out / case.name):
-                print(f"wrote {path}")
+            _write(args.out, case.name, part)
             _summary(case.name, part)
         return 0
     for case in cases:
         result = calibrate(case, progress=progress, **_options(args, dict(case.fit)))
-        check_output_dir(out)
-        for path in write_result(result, out / case.name):
-            print(f"wrote {path}")
+        _write(args.out, case.name, result)
         _summary(case.name, result)
     return 0

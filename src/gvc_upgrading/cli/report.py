@@ -5,7 +5,8 @@ what the model is, the governance theory it encodes, the scenarios, the
 findings, calibration, sensitivity, the stock-and-flow diagram and a
 provenance block), ``figures/*.png`` and ``*.svg``, ``tables/*.csv``, ``*.md``
 and ``*.tex``, ``data/*.nc`` and ``provenance.json``. The folder appears only
-when complete; an earlier report there is replaced.
+when complete; files of an earlier run of the tool there are replaced, and a
+folder the tool did not make is refused unless it is empty.
 
 ``--quick`` uses stored results only: the case's fit from
 ``calibration/fits/<case>/`` (missing: an error) and the Sobol' study from
@@ -20,6 +21,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..outdir import OutputFolder
 from ..report import build_report
 from ..report.stored import DEFAULT_CASE
 from .options import add_model_option
@@ -52,8 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         default=Path("report"),
         metavar="DIR",
-        help="report folder; its parent must exist; an earlier report is replaced "
-        "(default: ./report)",
+        help="report folder; its parent must exist; it must be new, empty or an earlier "
+        "output of gvc-upgrading, whose files are replaced (default: ./report)",
     )
     parser.add_argument(
         "--quick",
@@ -89,17 +91,20 @@ def report_command(args: argparse.Namespace) -> int:
         if not quiet:
             print(f"gvc-upgrading report: {message}", file=sys.stderr, flush=True)
 
-    result = build_report(
-        args.case,
-        args.out,
-        quick=args.quick,
-        fits_dir=args.fits_dir,
-        sensitivity_dir=args.sensitivity_dir,
-        model_path=args.model,
-        progress=not quiet and sys.stderr.isatty(),
-        log=log,
-    )
+    folder = OutputFolder.prepare(args.out)  # checked before any computing
+    with folder.staging() as stage:
+        result = build_report(
+            args.case,
+            stage / "report",
+            quick=args.quick,
+            fits_dir=args.fits_dir,
+            sensitivity_dir=args.sensitivity_dir,
+            model_path=args.model,
+            progress=not quiet and sys.stderr.isatty(),
+            log=log,
+        )
+        folder.adopt_tree(stage / "report")  # never replaces a file the tool did not write
     for name, origin in result.origins.items():
         print(f"{name}: {origin}")
-    print(f"wrote {len(result.files)} files to {result.out}; open {result.out / 'report.html'}")
+    print(f"wrote {len(result.files)} files to {folder.path}; open {folder.path / 'report.html'}")
     return 0

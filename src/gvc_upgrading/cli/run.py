@@ -21,9 +21,10 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from ..io import AtomicFiles, check_output_dir, write_csv, write_figure, write_netcdf
+from ..io import write_csv, write_figure, write_netcdf
 from ..model import load_model
 from ..outcomes import KEY_OUTCOMES
+from ..outdir import OutputFolder
 from ..plotting import comparison_figure
 from ..scenarios import compare_runs, list_scenarios, run_scenarios, synergy_table
 from .options import add_model_option, add_scenario_dir_option
@@ -84,8 +85,9 @@ def tidy_frame(runs: xr.Dataset) -> pd.DataFrame:
     for name, variable in runs.data_vars.items():
         if set(variable.dims) != {"scenario", "time"}:
             continue
-        frame = variable.transpose("scenario", "time").to_pandas().stack().rename("value")
-        frame = frame.reset_index()
+        table = pd.DataFrame(variable.transpose("scenario", "time").to_pandas())
+        series = table.stack().rename("value")
+        frame = series.reset_index()
         frame.insert(1, "variable", name)
         frame.insert(2, "unit", variable.attrs.get("units", ""))
         frames.append(frame)
@@ -95,21 +97,27 @@ def tidy_frame(runs: xr.Dataset) -> pd.DataFrame:
     )
 
 
-def _write_outputs(runs: xr.Dataset, comparison: xr.Dataset, out: Path, units: dict) -> list[Path]:
-    with AtomicFiles(out) as staged:
+def _write_outputs(
+    runs: xr.Dataset, comparison: xr.Dataset, folder: OutputFolder, units: dict
+) -> list[Path]:
+    names = [NETCDF_FILE, CSV_FILE, FIGURE_FILE]
+    if "synergy_excess" in comparison:
+        names.append(SYNERGY_FILE)
+    with folder.staged(names) as parts:
+        staged = dict(zip(names, parts, strict=True))
         results = runs.merge(comparison.drop_vars("value"), combine_attrs="override")
-        write_netcdf(results, staged.path(NETCDF_FILE), atomic=False)
-        write_csv(tidy_frame(runs), staged.path(CSV_FILE), atomic=False)
-        if "synergy_excess" in comparison:
-            write_csv(synergy_table(comparison), staged.path(SYNERGY_FILE), atomic=False)
+        write_netcdf(results, staged[NETCDF_FILE], atomic=False)
+        write_csv(tidy_frame(runs), staged[CSV_FILE], atomic=False)
+        if SYNERGY_FILE in staged:
+            write_csv(synergy_table(comparison), staged[SYNERGY_FILE], atomic=False)
         figure = comparison_figure(comparison, units=units)
-        write_figure(figure, staged.path(FIGURE_FILE), atomic=False)
-        return staged.targets
+        write_figure(figure, staged[FIGURE_FILE], atomic=False)
+    return [folder.path / name for name in names]
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the scenarios named on the command line and write the result files."""
-    check_output_dir(args.out, create=False)  # fail before the runs, create only to write
+    OutputFolder.prepare(args.out, create=False)  # fail before the runs, create only to write
     model = load_model(args.model)
     if args.scenario:
         names = list(dict.fromkeys(["baseline", *args.scenario]))
@@ -123,7 +131,7 @@ def run_command(args: argparse.Namespace) -> int:
     outcomes = [name for name in KEY_OUTCOMES if name in runs.data_vars] or list(model.stocks)
     comparison = compare_runs(runs, outcomes=outcomes)
     units = {name: model.variables.at[name, "unit"] for name in outcomes}
-    written = _write_outputs(runs, comparison, check_output_dir(args.out), units)
+    written = _write_outputs(runs, comparison, OutputFolder.prepare(args.out), units)
     print(f"ran {len(names)} scenario(s): {', '.join(names)}")
     for path in written:
         print(f"wrote {path}")

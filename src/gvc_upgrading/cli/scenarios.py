@@ -42,7 +42,7 @@ def scenarios_command(args: argparse.Namespace) -> int:
 
         model = load_model(args.model)
         for scenario in scenarios:
-            load_scenario(scenario.path, model)
+            load_scenario(scenario.path, model)  # type: ignore[arg-type]  # listed: has a path
     width = max((len(s.name) for s in scenarios), default=0)
     for scenario in scenarios:
         lines = textwrap.wrap(scenario.description, width=max(40, 96 - width)) or [""]

@@ -21,15 +21,16 @@ when the study finishes.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
 from ..errors import SpecError
-from ..io import check_output_dir
+from ..limits import check_memory
+from ..outdir import OutputFolder
 from ..sensitivity.spec import load_study
 from ..sensitivity.study_run import (
     CHECKPOINT_FOLDER,
-    clear_checkpoints,
     run_study,
     stderr_log,
     write_figures,
@@ -116,6 +117,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=sensitivity_command)
 
 
+def _check_study_size(path: Path, n: int | None) -> None:
+    """Refuse a study whose design and outputs would not fit in the memory budget."""
+    study = load_study(path)
+    d = len(study.parameter_names)
+    rows = (n or study.n) * (2 * d + 2 if study.second_order else d + 2)
+    columns = d + max(len(study.outputs), 1)
+    check_memory(
+        8.0 * rows * columns * 3,  # design, outputs and their resamples
+        f"study {study.name!r} ({rows} runs × {columns} columns)",
+    )
+
+
+def _redraw(out: Path, study: str) -> list[Path]:
+    """Draw the figures of the results in ``out`` (a folder the tool made) through the guard."""
+    folder = OutputFolder.prepare(out)
+    with folder.staging() as stage:
+        for name in ("sobol.nc", "sobol_groups.nc", "interactions.nc"):
+            if (folder.path / name).is_file():
+                shutil.copyfile(folder.path / name, stage / name)
+        write_figures(stage, study=study)
+        return folder.adopt_tree(stage / "figures", prefix="figures")
+
+
 def sensitivity_command(args: argparse.Namespace) -> int:
     """Run the study named on the command line and write the result files."""
     if not args.study.is_file():
@@ -123,13 +147,14 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     if args.figures_only:
         if not args.out.is_dir():
             raise SpecError(f"--figures-only draws from the results in {args.out}: no such folder")
-        for path in write_figures(args.out, study=load_study(args.study).name):
+        for path in _redraw(args.out, load_study(args.study).name):
             print(f"wrote {path}")
         return 0
-    out = check_output_dir(args.out)
-    checkpoints = out / CHECKPOINT_FOLDER
+    _check_study_size(args.study, args.n)  # before anything is written or computed
+    folder = OutputFolder.prepare(args.out)
     if not args.resume:
-        clear_checkpoints(checkpoints)
+        folder.remove_folder(CHECKPOINT_FOLDER)  # only if this tool made it
+    checkpoints = folder.own_folder(CHECKPOINT_FOLDER)
     progress = False if args.no_progress else None
     results = run_study(
         args.study,
@@ -141,8 +166,10 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         progress=progress,
         log=stderr_log,
     )
-    written = write_study(results, out, figures=args.figures)
-    clear_checkpoints(checkpoints)
+    with folder.staging() as stage:
+        write_study(results, stage, figures=args.figures)
+        written = folder.adopt_tree(stage)
+    folder.remove_folder(CHECKPOINT_FOLDER)
     indices = results.indices
     print(
         f"study {results.study.name!r}: N={indices.attrs['n']}, {indices.attrs['runs']} runs,"

@@ -16,6 +16,7 @@ import xarray as xr
 from pysd.translators.structures.abstract_model import AbstractModel
 
 from ..errors import SpecError, UnknownVariableError, UnsupportedConstructError
+from ..limits import check_batch_memory, check_controls
 from ..parameters import parameter_table
 from ..translation import file_sha256, parse_abstract_model
 from .codegen import Program, generate
@@ -245,6 +246,7 @@ class BatchModel:
             ranges=graph.ranges,
         )
         job = _Job(self, series_constants, requested, resolved, timeline, on_nonfinite)
+        check_batch_memory(timeline.n_saved, layout.rows, resolved.n_runs, size, to_disk=bool(out))
         bar = _progress(progress, len(chunks))
         writer = (
             NetCDFWriter(out, layout, timeline.saved_times, resolved.n_runs, coordinates, attrs)
@@ -301,6 +303,7 @@ class BatchModel:
         final = final_time
         if final is None and return_timestamps is None:
             final = controls["final_time"]
+        check_controls(controls, final, return_timestamps)  # before the time grid is built
         return make_timeline(
             controls["initial_time"],
             final,

@@ -11,6 +11,8 @@ macro's variable named like the macro. Macros may call other macros.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import ModelFileError
 from .expressions import unsupported
 from .ir import Ref
@@ -21,7 +23,9 @@ __all__ = ["MacroLowering"]
 class MacroLowering:
     """The macro half of :class:`~.lowering._Lowering` (a mixin)."""
 
-    def declare_macros(self, sections, reference_key) -> None:
+    # ``self`` is the whole lowering (:class:`~.lowering._Lowering`), typed Any
+    # here because this mixin only borrows its graph and helpers.
+    def declare_macros(self: Any, sections, reference_key) -> None:
         """Remember every macro section by the key its calls use."""
         self.macros = {}
         for section in sections:
@@ -35,7 +39,7 @@ class MacroLowering:
                 self.macros[reference_key(section.name)] = section
         self.macro_calls = 0
 
-    def expand_macro(self, key: str, arguments: tuple, var: str, reference_key):
+    def expand_macro(self: Any, key: str, arguments: tuple, var: str, reference_key):
         """Lower one call of macro ``key`` with lowered ``arguments``; return its value."""
         section = self.macros[key]
         if len(arguments) != len(section.params):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pysd.py_backend.external import ExtConstant, ExtData, ExtLookup, ExtSubscript
@@ -54,9 +55,11 @@ def _build(kind: str, components, dims, ranges, elements_of, name: str, block: b
     if block:  # one definition among others: only its own elements
         (component,) = components
         final = _coords(component.subscripts[0], dims, ranges, elements_of)
-    reader = None
+    reader: Any = None
     for component in components:
         ast = component.ast
+        args: tuple[Any, ...]
+        cls: Any
         coords = _coords(component.subscripts[0], dims, ranges, elements_of) if dims else {}
         if kind == "constants":
             args = (ast.file, ast.tab, ast.cell, coords)

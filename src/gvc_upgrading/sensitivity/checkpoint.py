@@ -10,6 +10,8 @@ study resumes and gives identical results.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import sys
@@ -70,19 +72,47 @@ class ChunkStore:
         return self.directory / f"rows_{start:010d}_{stop:010d}.npy"
 
     def load(self, start: int, stop: int) -> np.ndarray | None:
-        """Return the stored chunk for rows ``[start, stop)``, or None."""
+        """Return the stored chunk for rows ``[start, stop)``, or None if there is none.
+
+        Raises
+        ------
+        SpecError
+            If the chunk is damaged: unreadable, its sha256 differs from the
+            one recorded beside it, or it holds non-finite values.
+        """
         path = self._path(start, stop)
         if not path.exists():
             return None
-        values = np.load(path, allow_pickle=False)
+        digest_path = path.with_suffix(".sha256")
+        damaged = f"checkpoint chunk {path} is damaged"
+        advice = "; delete the checkpoint folder or run without --resume"
+        try:
+            data = path.read_bytes()
+            recorded = digest_path.read_text(encoding="ascii").strip()
+        except OSError as exc:
+            raise SpecError(f"{damaged} ({exc}){advice}") from exc
+        if hashlib.sha256(data).hexdigest() != recorded:
+            raise SpecError(f"{damaged} (its sha256 differs from the one recorded){advice}")
+        try:
+            values = np.load(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, EOFError, OSError) as exc:
+            raise SpecError(f"{damaged} ({exc}){advice}") from exc
         if values.ndim != 2 or values.shape[0] != stop - start:
-            return None  # not ours (or damaged): evaluate again
+            return None  # not ours: evaluate again
+        if not np.all(np.isfinite(values)):
+            raise SpecError(f"{damaged} (it holds non-finite values){advice}")
         return values
 
     def save(self, start: int, stop: int, values: np.ndarray) -> None:
-        """Store the chunk for rows ``[start, stop)`` atomically."""
-        with atomic_path(self._path(start, stop)) as temporary, temporary.open("wb") as handle:
-            np.save(handle, np.ascontiguousarray(values, dtype=float), allow_pickle=False)
+        """Store the chunk for rows ``[start, stop)`` atomically, with its sha256 beside it."""
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(values, dtype=float), allow_pickle=False)
+        data = buffer.getvalue()
+        path = self._path(start, stop)
+        with atomic_path(path.with_suffix(".sha256")) as temporary:
+            temporary.write_text(hashlib.sha256(data).hexdigest() + "\n", encoding="ascii")
+        with atomic_path(path) as temporary:
+            temporary.write_bytes(data)
 
 
 class StoredValues:

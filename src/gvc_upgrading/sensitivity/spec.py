@@ -14,7 +14,6 @@ import hashlib
 import json
 import math
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import SpecError
+from ..spec_checks import read_toml
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -548,8 +548,8 @@ def _check_study(study: Study) -> None:
         raise SpecError(f"{where}: output names used twice: {', '.join(repeated)}")
     if not _is_power_of_two(study.n):
         raise SpecError(f"{where}: N must be a power of two (2, 4, … 1024 …), got {study.n}")
-    if study.seed < 0:
-        raise SpecError(f"{where}: seed must be a non-negative integer, got {study.seed}")
+    if not 0 <= study.seed < 2**63:  # stored in int64 netCDF attributes
+        raise SpecError(f"{where}: seed must be an integer in [0, 2**63), got {study.seed}")
     if study.num_resamples < 2:
         raise SpecError(f"{where}: num_resamples must be at least 2")
     if not 0 < study.conf_level < 1:
@@ -646,11 +646,5 @@ def load_study(source: str | os.PathLike[str] | Mapping[str, Any] | Study) -> St
     if isinstance(source, Mapping):
         return study_from_mapping(source)
     path = Path(source)
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise SpecError(f"study file {path} does not exist") from exc
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError(f"study file {path} is not valid TOML: {exc}") from exc
+    data = read_toml(path, SpecError, "study file")  # the shared strict reader
     return study_from_mapping(data, source=str(path))
