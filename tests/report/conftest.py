@@ -100,8 +100,27 @@ def fits_dir(tmp_path_factory, model) -> Path | None:
     return folder
 
 
+#: A user's scenario, added to the shipped ones in the session's report.
+USER_SCENARIO = """name = "strong_public"
+description = "The public path with a better-funded inspectorate from a later year."
+extends = "public"
+start = 2027
+
+[parameters]
+"Enforcement budget" = 0.9
+"""
+
+
 @pytest.fixture(scope="session")
-def report(tmp_path_factory, fits_dir):
-    """One quick report of the case, built in a temporary folder."""
+def user_scenario(tmp_path_factory) -> Path:
+    """A user scenario file (outside the shipped folder)."""
+    path = tmp_path_factory.mktemp("mine") / "strong_public.toml"
+    path.write_text(USER_SCENARIO, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory, fits_dir, user_scenario):
+    """One quick report of the case with a user scenario, built in a temporary folder."""
     out = tmp_path_factory.mktemp("report-parent") / "report"
-    return build_report(CASE, out, quick=True, fits_dir=fits_dir)
+    return build_report(CASE, out, quick=True, fits_dir=fits_dir, scenario_files=[user_scenario])

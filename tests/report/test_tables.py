@@ -29,7 +29,8 @@ def _table() -> Table:
 
 
 def test_cells_are_rounded_for_reading_only():
-    assert format_number(1234567.0) == "1.235e+06"
+    assert format_number(1234567.0) == "1,234,567"  # no scientific notation
+    assert format_number(-2.5e-7, 3) == "-0.000"
     assert format_number(np.float64(0.5)) == "0.5"
     assert format_number(np.int64(7)) == "7"
     assert format_number(np.bool_(False)) == "no"

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["add_model_option", "add_scenario_dir_option"]
+__all__ = [
+    "add_model_option",
+    "add_scenario_dir_option",
+    "add_setup_options",
+    "add_user_scenario_dirs_option",
+]
 
 
 def add_model_option(
@@ -31,4 +36,36 @@ def add_scenario_dir_option(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="DIR",
         help="folder of scenario TOML files (default: the shipped models/scenarios)",
+    )
+
+
+def add_user_scenario_dirs_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--scenario-dir DIR`` (repeatable): user folders added to the shipped scenarios."""
+    parser.add_argument(
+        "--scenario-dir",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="folder of your own scenario TOML files (format: models/scenarios/README.md), "
+        "added to the shipped scenarios (with --model, used instead of them); repeatable",
+    )
+
+
+def add_setup_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--start YEAR`` and ``--set NAME=VALUE`` (the setup of a scenario comparison)."""
+    parser.add_argument(
+        "--start",
+        type=float,
+        default=None,
+        metavar="YEAR",
+        help="year the scenarios' levers switch on (a scenario file's own 'start' wins)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="set_values",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help='set a model parameter in every run, e.g. --set "Crowding out=0.5"; repeatable',
     )

@@ -13,6 +13,12 @@ folder the tool did not make is refused unless it is empty.
 ``sensitivity/results/default/`` (missing: a small study around the case is
 computed). Without ``--quick`` a missing fit is recomputed (a few minutes)
 and a missing Sobol' study is computed at a larger size.
+
+``--scenario FILE`` and ``--scenario-dir DIR`` add the user's scenarios
+(format: ``models/scenarios/README.md``) to the shipped ones; ``--start`` sets
+the year the levers switch on and ``--set NAME=VALUE`` a parameter of every
+run. ``gvc-upgrading run --case`` with the same options runs the same
+comparison.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from pathlib import Path
 from ..outdir import OutputFolder
 from ..report import build_report
 from ..report.stored import DEFAULT_CASE
-from .options import add_model_option
+from .options import add_model_option, add_setup_options, add_user_scenario_dirs_option
 
 __all__ = ["register", "report_command"]
 
@@ -79,6 +85,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default: the shipped sensitivity/results)",
     )
     add_model_option(parser)
+    parser.add_argument(
+        "--scenario",
+        "-s",
+        type=Path,
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="your own scenario file(s) (.toml; format: models/scenarios/README.md), "
+        "added to the shipped scenarios",
+    )
+    add_user_scenario_dirs_option(parser)
+    add_setup_options(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress messages")
     parser.set_defaults(handler=report_command)
 
@@ -100,6 +119,10 @@ def report_command(args: argparse.Namespace) -> int:
             fits_dir=args.fits_dir,
             sensitivity_dir=args.sensitivity_dir,
             model_path=args.model,
+            scenario_files=args.scenario,
+            scenario_dirs=args.scenario_dir,
+            start=args.start,
+            set_values=args.set_values,
             progress=not quiet and sys.stderr.isatty(),
             log=log,
         )

@@ -10,6 +10,14 @@ Files written to ``--out`` (all appear together, or none on failure):
   time, value``);
 - ``synergy.csv``: the synergy table in the final year (when available);
 - ``key_outcomes.png``: the key outcomes over time, one line per scenario.
+
+By default the scenarios run at the model's default parameters with their
+levers on from INITIAL TIME. ``--case CASE`` runs them on the parameters
+calibrated to a case (the stored fit's estimate) with levers from the case's
+last observed year, exactly as ``gvc-upgrading report`` does; ``--start`` and
+``--set`` change the start year and parameters. The comparison is then the
+one of :func:`gvc_upgrading.report.comparison.compare_scenarios`, and
+``scenarios.nc`` says its setup in the ``setup`` attribute.
 """
 
 from __future__ import annotations
@@ -21,13 +29,23 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
+from ..errors import ScenarioError
 from ..io import write_csv, write_figure, write_netcdf
 from ..model import load_model
 from ..outcomes import KEY_OUTCOMES
 from ..outdir import OutputFolder
 from ..plotting import comparison_figure
-from ..scenarios import compare_runs, list_scenarios, run_scenarios, synergy_table
-from .options import add_model_option, add_scenario_dir_option
+from ..scenario_spec import (
+    BASELINE,
+    Scenario,
+    collect_scenarios,
+    load_scenario,
+    parse_assignments,
+    validate_scenario,
+)
+from ..scenarios import compare_runs, run_scenarios, synergy_table
+from ..validation import close_matches
+from .options import add_model_option, add_setup_options, add_user_scenario_dirs_option
 
 __all__ = ["register", "run_command", "tidy_frame"]
 
@@ -56,7 +74,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="extend",
         nargs="+",
         metavar="NAME",
-        help="scenario(s) to run, e.g. --scenario csr public; baseline is always added",
+        help="scenario(s) to run, by name or as a .toml file, e.g. --scenario csr my.toml; "
+        "baseline is always added",
     )
     which.add_argument("--all", action="store_true", help="run every scenario (the default)")
     parser.add_argument(
@@ -68,12 +87,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="output folder, created if its parent exists (default: ./results)",
     )
     add_model_option(parser)
-    add_scenario_dir_option(parser)
+    add_user_scenario_dirs_option(parser)
+    parser.add_argument(
+        "--case",
+        default=None,
+        metavar="CASE",
+        help="run on the parameters calibrated to CASE (its stored fit), levers from its last "
+        "observed year, as the report does",
+    )
+    parser.add_argument(
+        "--fits-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of stored fits, <case>/ensemble.nc (default: the shipped calibration/fits)",
+    )
+    add_setup_options(parser)
     parser.add_argument(
         "--engine",
         choices=("pysd", "batch"),
         default="pysd",
-        help="pysd (reference, default) or the compiled batch engine",
+        help="pysd (reference, default) or the compiled batch engine (always batch with "
+        "--case, --start or --set)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=run_command)
@@ -115,24 +150,68 @@ def _write_outputs(
     return [folder.path / name for name in names]
 
 
+def _chosen_scenarios(args: argparse.Namespace) -> list[Scenario]:
+    """The scenarios named on the command line (baseline first), or every available one."""
+    shipped = args.model is None or not args.scenario_dir
+    available = collect_scenarios(directories=args.scenario_dir, shipped=shipped)
+    if not args.scenario:
+        return available
+    by_name = {scenario.name: scenario for scenario in available}
+    chosen: dict[str, Scenario] = {}
+    for item in [BASELINE, *args.scenario]:
+        if item in by_name:
+            scenario = by_name[item]
+        elif item.endswith(".toml") or "/" in item:
+            scenario = load_scenario(Path(item))
+        else:
+            hint = close_matches(item, list(by_name))
+            raise ScenarioError(
+                f"unknown scenario {item!r}; "
+                + ("did you mean " + " or ".join(map(repr, hint)) + "?" if hint else "available: ")
+                + ("" if hint else ", ".join(by_name))
+            )
+        chosen.setdefault(scenario.name, scenario)
+    return list(chosen.values())
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the scenarios named on the command line and write the result files."""
     OutputFolder.prepare(args.out, create=False)  # fail before the runs, create only to write
+    scenarios = _chosen_scenarios(args)
+    fit = None
+    if args.case is not None:
+        from ..report.stored import load_stored_fit
+
+        fit = load_stored_fit(args.case, args.fits_dir)
     model = load_model(args.model)
-    if args.scenario:
-        names = list(dict.fromkeys(["baseline", *args.scenario]))
-    else:
-        names = [scenario.name for scenario in list_scenarios(args.scenario_dir)]
+    for scenario in scenarios:
+        validate_scenario(scenario, model)
+    overrides = parse_assignments(args.set_values, model)
+    names = [scenario.name for scenario in scenarios]
     progress = not args.no_progress and sys.stderr.isatty()
-    runs = run_scenarios(
-        model, names, directory=args.scenario_dir, engine=args.engine, progress=progress
-    )
     # Models other than the shipped one may lack the key outcomes: show their stocks.
-    outcomes = [name for name in KEY_OUTCOMES if name in runs.data_vars] or list(model.stocks)
-    comparison = compare_runs(runs, outcomes=outcomes)
+    outcomes = [name for name in KEY_OUTCOMES if name in model.variables.index] or list(
+        model.stocks
+    )
+    setup = None
+    if fit is not None or args.start is not None or overrides:
+        from ..report.comparison import compare_scenarios
+        from ..report.ensemble import ESTIMATE
+
+        result = compare_scenarios(
+            model, scenarios, fit=fit, start=args.start, overrides=overrides, outcomes=outcomes,
+            replicates=0,
+        )  # fmt: skip
+        runs = result.ensemble.sel(member=ESTIMATE, drop=True)
+        comparison, setup = result.comparison, result.setup_text()
+    else:
+        runs = run_scenarios(model, scenarios, engine=args.engine, progress=progress)
+        comparison = compare_runs(runs, outcomes=outcomes)
     units = {name: model.variables.at[name, "unit"] for name in outcomes}
     written = _write_outputs(runs, comparison, OutputFolder.prepare(args.out), units)
     print(f"ran {len(names)} scenario(s): {', '.join(names)}")
+    if setup:
+        print(setup)
     for path in written:
         print(f"wrote {path}")
     return 0

@@ -27,35 +27,39 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
+from tqdm import tqdm
 
 from ..calibration import load_case
-from ..errors import CalibrationError
+from ..errors import CalibrationError, SpecError
 from ..model import load_model
-from ..scenarios import compare_runs, list_scenarios, load_scenario
+from ..resources import shipped_path
+from ..scenario_spec import collect_scenarios, parse_assignments, validate_scenario
 from ..sensitivity.figures import plot_indices
+from ..sketch import read_sketch
+from .comparison import compare_scenarios
 from .diagram import draw_diagram
-from .ensemble import (
-    ESTIMATE,
-    REPORT_OUTCOMES,
-    band_quantiles,
-    policy_start_year,
-    run_case_scenarios,
-)
+from .ensemble import REPORT_OUTCOMES
 from .fans import fan_chart, fan_overview
 from .fit_figure import calibration_fit_figure
-from .html import render_page
+from .html import escape, figure_html, paragraph, render_page, simple_table, table_html
+from .interactions import factorial_table, stored_behaviour_shares
+from .limitations import limitations, readme_disagreements
+from .loops import draw_loops, read_loops
 from .output import ReportWriter, check_report_folder, publish, slug
+from .plausibility import load_scope, plausibility_flags
 from .provenance import case_data_sources, model_check, report_provenance
 from .sections import report_sections
 from .sobol_study import SobolSource, case_sobol_study, load_stored_sobol
 from .stored import StoredFit, choose_case, find_stored_sobol, load_stored_fit
+from .summary import claims_frame, summary_claims
 from .tables import (
+    Table,
     difference_summary_table,
     difference_table,
     fit_parameters_table,
@@ -72,6 +76,8 @@ HORIZONS: dict[str, float] = {"+5": 5.0, "+10": 10.0}
 SOBOL_SEED = 20160101
 #: Settings of a recomputed fit (full mode only).
 RECOMPUTE_SETTINGS: dict[str, Any] = {"n_starts": 4, "bootstrap": 30, "seed": 0, "profile": False}
+#: Bootstrap parameter sets a quick report runs (the first ones stored; all in full mode).
+QUICK_REPLICATES = 40
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,100 @@ class ReportResult:
     origins: dict[str, str] = field(default_factory=dict)
 
 
+def _interactions_section(writer: ReportWriter, model: Any) -> str:
+    """Behaviour shares (stored in models/README.md) and the factorial effects (computed)."""
+    parts = []
+    try:
+        shares, intro = stored_behaviour_shares(shipped_path("models", "README.md"))
+    except FileNotFoundError:
+        shares, intro = None, ""
+    if shares is not None and len(shares):
+        shown = shares.assign(
+            share=[f"{s:.0%}" for s in shares["share"]],
+            meets_90pct=["yes" if m else "no" for m in shares["meets_90pct"]],
+        )
+        parts.append(
+            "<h3>How robust the model's behaviours are</h3>"
+            + paragraph(
+                "Share of parameter draws in which each behaviour the model is built to show "
+                f"holds: a stored result ({intro}; models/README.md, computed by "
+                "gvc_upgrading.behaviour_shares). A behaviour that holds in fewer than 90% of "
+                "draws depends on parameter values the data do not fix."
+            )
+            + simple_table(shown, "Behaviour shares over parameter draws")
+        )
+    factorial = factorial_table(model, year=float(model.final_time))
+    if factorial is not None:
+        stamped = writer.table(factorial)
+        frame = stamped.frame
+        inline = replace(
+            stamped,
+            frame=frame[(frame["order"] == 1) | (frame["reading"] == "synergy")],
+            title=stamped.title + " (main effects and the synergistic pairs)",
+        )
+        others = frame[(frame["order"] == 2) & (frame["reading"] != "synergy")]
+        parts.append(
+            "<h3>Synergy as interaction</h3>"
+            + table_html(inline)
+            + paragraph(
+                f"The other {len(others)} pairwise interactions on the social upgrading index "
+                "are negative or zero (the paths substitute); the full table is in the files."
+            )
+        )
+    return "".join(parts)
+
+
+def _loops_section(writer: ReportWriter, model_file: Path, abstract: Any = None) -> str:
+    """Draw the named feedback loops of ``models/README.md``, checked against ``model_file``."""
+    try:
+        readme = shipped_path("models", "README.md")
+    except FileNotFoundError:
+        return ""
+    loops = read_loops(readme, model_file, abstract=abstract)
+    if not loops:
+        return ""
+    figure = writer.figure(
+        draw_loops(loops),
+        "feedback_loops",
+        "Main feedback loops of the model, as models/README.md names them; every link checked "
+        "against the model's equations (dashed red: not found in them).",
+    )
+    items = []
+    for loop in loops:
+        missing = [
+            f"{loop.steps[i]} → {loop.steps[(i + 1) % len(loop.steps)]}"
+            for i, ok in enumerate(loop.verified)
+            if not ok
+        ]
+        kind = "reinforcing" if loop.polarity == "R" else "balancing"
+        text = f"{loop.key} {loop.name} ({kind}): " + " → ".join(loop.steps) + " → back"
+        text += (
+            "; links not found in the equations: " + ", ".join(missing)
+            if missing
+            else "; every link found in the model's equations"
+        )
+        items.append(f"<li>{escape(text)}</li>")
+    return (
+        "<p>A reinforcing loop amplifies a change, a balancing loop counteracts it. "
+        "Read from models/README.md and checked against the equations of "
+        f"{escape(model_file.name)} each time the report is built.</p>"
+        + figure_html(figure, writer.root)
+        + "<ul>"
+        + "".join(items)
+        + "</ul>"
+    )
+
+
+def case_display_name(loaded_case: Any) -> str:
+    """Return a case's name for readers: its description up to the first colon.
+
+    Falls back on the case id with spaces (``bangladesh rmg``).
+    """
+    description = str(getattr(loaded_case, "description", "") or "")
+    name = description.split(":", 1)[0].strip()
+    return name or str(getattr(loaded_case, "name", "case")).replace("_", " ")
+
+
 def recompute_fit(case: str, *, progress: bool = False) -> StoredFit:
     """Calibrate ``case`` now (settings :data:`RECOMPUTE_SETTINGS`) and wrap the result."""
     from ..calibration import calibrate
@@ -112,6 +212,10 @@ def build_report(
     fits_dir: str | os.PathLike[str] | None = None,
     sensitivity_dir: str | os.PathLike[str] | None = None,
     model_path: str | os.PathLike[str] | None = None,
+    scenario_files: Sequence[str | os.PathLike[str]] = (),
+    scenario_dirs: Sequence[str | os.PathLike[str]] = (),
+    start: float | None = None,
+    set_values: Sequence[str] | Mapping[str, float] = (),
     progress: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> ReportResult:
@@ -135,6 +239,12 @@ def build_report(
         ``calibration/fits`` and ``sensitivity/results``).
     model_path : path-like, optional
         The ``.mdl`` file (default: the shipped model).
+    scenario_files, scenario_dirs : sequence of path-like
+        The user's scenario files and folders, added to the shipped scenarios.
+    start : float, optional
+        Year the levers switch on (default: the case's last observed year).
+    set_values : sequence of "NAME=VALUE" or mapping
+        Parameter values laid over every run (``--set``).
     progress : bool
         Progress bars while recomputing.
     log : callable, optional
@@ -158,9 +268,26 @@ def build_report(
     check_report_folder(out)
     case = case or choose_case(fits_dir)
     loaded_case = load_case(case)  # an unknown case fails here, naming the shipped ones
+    # User scenario files fail here, before the model is loaded, naming the file.
+    scenarios = collect_scenarios(scenario_files, scenario_dirs)
     mode = "quick" if quick else "full"
     say(f"report on {case} ({mode})")
     model = load_model(model_path) if model_path is not None else load_model()
+    overrides = (
+        dict(set_values)
+        if isinstance(set_values, Mapping)
+        else parse_assignments(list(set_values), model)
+    )
+    for scenario in scenarios:
+        validate_scenario(scenario, model)
+    if start is not None and not model.initial_time < start <= model.final_time - max(
+        HORIZONS.values()
+    ):
+        raise SpecError(
+            f"--start {start:g}: levers must switch on after {model.initial_time:g} and leave "
+            f"{max(HORIZONS.values()):g} simulated years (the model ends in "
+            f"{model.final_time:g})"
+        )
     origins: dict[str, str] = {}
 
     try:
@@ -178,17 +305,30 @@ def build_report(
             + ", ".join(f"{k}={v}" for k, v in RECOMPUTE_SETTINGS.items())
         )
 
-    scenarios = [load_scenario(s.name, model) for s in list_scenarios()]
-    start = policy_start_year(fit, model, horizon=max(HORIZONS.values()))
-    horizons = {label: start + years for label, years in HORIZONS.items()}
-    say(f"scenarios from {start:g}: {len(scenarios)} scenarios x {1 + fit.n_replicates} runs")
+    replicates = QUICK_REPLICATES if quick else None
+    n_members = 1 + min(fit.n_replicates, replicates or fit.n_replicates)
+    say(f"scenarios: {len(scenarios)} scenarios x {n_members} parameter sets")
     batch = model.compile()
-    ensemble = run_case_scenarios(model, fit, scenarios, start=start, batch=batch)
-    bands = band_quantiles(ensemble)
-    comparison = compare_runs(ensemble.sel(member=ESTIMATE, drop=True), outcomes=REPORT_OUTCOMES)
+    result = compare_scenarios(
+        model,
+        scenarios,
+        fit=fit,
+        start=start,
+        overrides=overrides,
+        outcomes=[o for o in REPORT_OUTCOMES if o in model.variables.index],
+        replicates=replicates,
+        horizon=max(HORIZONS.values()),
+        batch=batch,
+    )
+    start = result.start
+    horizons = {label: start + years for label, years in HORIZONS.items()}
+    ensemble, bands, comparison = result.ensemble, result.bands, result.comparison
+    case_label = case_display_name(loaded_case)
+    ensemble.attrs["case_label"] = case_label
     origins["scenarios"] = (
         f"computed in this run: {len(scenarios)} scenarios at the estimate and "
-        f"{fit.n_replicates} bootstrap parameter sets, batch engine"
+        f"{n_members - 1} of the {fit.n_replicates} bootstrap parameter sets, batch engine. "
+        + result.setup_text()
     )
 
     stored_sobol = find_stored_sobol("default", sensitivity_dir)
@@ -233,6 +373,9 @@ def build_report(
             origins=origins,
             model_file=Path(model.path),
             say=say,
+            setup=result.setup_text(case_label),
+            quick=quick,
+            progress=progress,
         )
         publish(staging, out)
     except BaseException:
@@ -257,15 +400,48 @@ def _write_everything(
     origins: dict[str, str],
     model_file: Path,
     say: Callable[[str], None],
+    setup: str = "",
+    quick: bool = False,
+    progress: bool = False,
 ) -> list[Path]:
-    writer = ReportWriter(root, provenance)
+    # Quick reports: PNG only, and fan charts of the headline indices only (the overview
+    # shows every outcome); the full report draws every outcome in PNG and SVG.
+    writer = ReportWriter(root, provenance, svg=not quick)
+    outcomes = [str(name) for name in ensemble.data_vars]
+    fan_outcomes = [o for o in outcomes if "index" in o.lower()] if quick else None
+    start = float(ensemble.attrs["policy_start"])
+    last_year = max(horizons.values())
+    say("summary and limitations")
+    scope = load_scope()
+    flags = plausibility_flags(ensemble, start=start, year=last_year, scope=scope)
+    claims = summary_claims(ensemble, start=start, year=last_year, flags=flags)
+    try:
+        disagreements = readme_disagreements(shipped_path("models", "README.md"))
+    except FileNotFoundError:
+        disagreements = []
+    groups = limitations(
+        fit, outcomes=outcomes, scope=scope, flags=flags, disagreements=disagreements
+    )
+    writer.table(
+        Table(
+            name="summary",
+            title="Summary: the paper's three questions answered from the runs",
+            frame=claims_frame(claims),
+            note="value: the headline number of the answer; low_5pct, high_95pct: its 90% "
+            "range over the bootstrap parameter sets; year: the year it refers to; flags: "
+            "plausibility flags of the scenarios the answer names.",
+        )
+    )
     say("tables")
     differences = writer.table(difference_table(comparison, ensemble, horizons))
     summary = writer.table(difference_summary_table(differences, f"{list(horizons)[-1]} years"))
     synergy = writer.table(synergy_decomposition_table(comparison, horizons))
-    statistics = writer.table(fit_statistics_table(fit))
-    parameters = writer.table(fit_parameters_table(fit))
+    label = str(ensemble.attrs.get("case_label", fit.case))
+    statistics = writer.table(fit_statistics_table(fit, label))
+    parameters = writer.table(fit_parameters_table(fit, label))
     leading = writer.table(sobol_leading_table(sobol_source.indices))
+    say("robustness and factorial interactions")
+    interactions_html = _interactions_section(writer, model)
 
     say("data")
     writer.netcdf(ensemble, "ensemble")
@@ -276,7 +452,14 @@ def _write_everything(
     writer.netcdf(sobol_source.indices, "sobol")
 
     say("figures")
-    case = fit.case
+    bar = tqdm(
+        total=(len(fan_outcomes or outcomes) + 5 + len(read_sketch(model_file).views)),
+        desc="figures",
+        unit="figure",
+        disable=not progress,
+    )
+    writer.on_figure = lambda name: bar.update(1)
+    case = str(ensemble.attrs.get("case_label", fit.case))
     fans = [
         writer.figure(
             fan_chart(ensemble, bands, outcome),
@@ -284,10 +467,10 @@ def _write_everything(
             f"{outcome} under each scenario, {case}: estimate (black), median and 50% / 90% "
             "bands over the bootstrap parameter sets (blue), baseline (dashed).",
         )
-        for outcome in REPORT_OUTCOMES
+        for outcome in (fan_outcomes or outcomes)
     ]
     overview = writer.figure(
-        fan_overview(ensemble, bands, REPORT_OUTCOMES),
+        fan_overview(ensemble, bands, outcomes),
         "fan_overview",
         f"Key outcomes, {case}: baseline, synergistic and displacement with 50% / 90% bands.",
     )
@@ -299,11 +482,14 @@ def _write_everything(
         "sobol_indices",
         "First-order (S1) and total (ST) Sobol' indices with confidence intervals.",
     )
+    say("feedback loops")
+    loops_html = _loops_section(writer, model_file, model.abstract_model)
     diagrams = [
         writer.figure(figure, f"diagram_{slug(name)}", f"Stock-and-flow diagram, sector {name}.")
         for name, figure in draw_diagram(model_file).items()
     ]
 
+    bar.close()
     say("report.html")
     (root / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n", "utf-8")
     writer.files.append(Path("provenance.json"))
@@ -323,12 +509,18 @@ def _write_everything(
         provenance=provenance,
         files=writer.files,
         horizon_label=f"{last} years",
+        claims=claims,
+        limitation_groups=groups,
+        setup=setup,
+        loops=loops_html,
+        case_label=label,
+        interactions=interactions_html,
     )
-    start = float(ensemble.attrs["policy_start"])
     html_text = render_page(
         f"Governance and upgrading: {case}",
-        f"Scenario report from the gvc-upgrading model (levers from {start:g}), made "
-        f"{provenance['report_created']} in {provenance['report_mode']} mode.",
+        f"What governance does to economic and social upgrading, {start:g}–{last_year:g}: "
+        f"scenarios of the gvc-upgrading model calibrated to {case} "
+        f"({provenance['report_mode']} report, {provenance['report_created'][:10]}).",
         sections,
     )
     (root / "report.html").write_text(html_text, encoding="utf-8")

@@ -33,6 +33,7 @@ __all__ = [
     "model_time_grid",
     "policy_start_year",
     "run_case_scenarios",
+    "run_members",
     "scenario_run_params",
 ]
 
@@ -40,6 +41,9 @@ __all__ = [
 REPORT_OUTCOMES: tuple[str, ...] = (
     "Economic upgrading index",
     "Social upgrading index",
+    "Wage component",
+    "Standards component",
+    "Rights component",
     "Average wage",
     "True compliance visible",
     "True compliance less visible",
@@ -201,6 +205,8 @@ def run_case_scenarios(
     start: float,
     outcomes: Sequence[str] = REPORT_OUTCOMES,
     batch: Any = None,
+    overrides: Mapping[str, float] | None = None,
+    replicates: int | None = None,
 ) -> xr.Dataset:
     """Run every scenario at the estimate and at every bootstrap parameter set.
 
@@ -213,11 +219,18 @@ def run_case_scenarios(
     scenarios : sequence of Scenario
         Scenarios to run (validated against the model by the caller).
     start : float
-        Policy start year (see :func:`policy_start_year`).
+        Policy start year (see :func:`policy_start_year`); a scenario with its
+        own ``start`` uses that instead.
     outcomes : sequence of str
         Variables to keep.
     batch : BatchModel, optional
         The compiled model (compiled here when not given).
+    overrides : mapping of str to float, optional
+        Parameter values (``--set``) laid over every member's parameters for
+        the whole run, before the scenarios' levers.
+    replicates : int, optional
+        Run only the first ``replicates`` bootstrap parameter sets (all when
+        None).
 
     Returns
     -------
@@ -227,19 +240,64 @@ def run_case_scenarios(
         ``"replicate_<i>"`` the bootstrap refits. ``attrs``: ``case``,
         ``policy_start``, ``n_replicates`` and the batch engine's provenance.
     """
+    members = [fit.base_params, *fit.replicate_params()[:replicates]]
+    dataset = run_members(
+        model, members, scenarios, start=start, outcomes=outcomes, batch=batch, overrides=overrides
+    )
+    dataset.attrs.update(
+        {
+            "case": fit.case,
+            "description": (
+                f"scenario levers applied on top of the calibrated parameters of {fit.case} "
+                f"from {start:g}; member 'estimate' at the calibrated estimate, "
+                "'replicate_<i>' at bootstrap refit i"
+            ),
+        }
+    )
+    return dataset
+
+
+def run_members(
+    model: Any,
+    members: Sequence[Mapping[str, ParameterValue]],
+    scenarios: Sequence[Scenario],
+    *,
+    start: float,
+    outcomes: Sequence[str] = REPORT_OUTCOMES,
+    batch: Any = None,
+    overrides: Mapping[str, float] | None = None,
+) -> xr.Dataset:
+    """Run every scenario for every member parameter set, levers from ``start``.
+
+    The first member is labelled ``"estimate"``, the others
+    ``"replicate_<i>"``. An empty mapping is a member at the model's defaults.
+    See :func:`run_case_scenarios`.
+    """
     compiled = batch if batch is not None else model.compile()
     times = model_time_grid(model)
     defaults = model.parameters["default"].to_dict()
-    members = [fit.base_params, *fit.replicate_params()]
+    extra = dict(overrides or {})
+    members = [{**member, **extra} for member in members]
     labels = [ESTIMATE] + [f"replicate_{i}" for i in range(1, len(members))]
     levers = list(dict.fromkeys(name for s in scenarios for name in s.overrides()))
     runs = [
-        scenario_run_params(member, scenario, start, times, defaults, levers)
+        scenario_run_params(
+            member,
+            scenario,
+            scenario.start if scenario.start is not None else start,
+            times,
+            defaults,
+            levers,
+        )
         for scenario in scenarios
         for member in members
     ]
+    columns = columnwise(runs, times)
+    if not columns:  # every run at the defaults: name one parameter so the batch has a size
+        first = str(model.parameters.index[0])
+        columns = {first: np.full(len(runs), float(defaults[first]))}
     result = compiled.run(
-        columnwise(runs, times), return_columns=list(outcomes), check_bounds=False, progress=False
+        columns, return_columns=list(outcomes), check_bounds=False, progress=False
     )
     shape = (len(scenarios), len(members), result.sizes["time"])
     data = {
@@ -266,14 +324,10 @@ def run_case_scenarios(
     dataset.attrs.update({k: result.attrs[k] for k in keep if k in result.attrs})
     dataset.attrs.update(
         {
-            "case": fit.case,
+            "case": "",
             "policy_start": float(start),
             "n_replicates": len(members) - 1,
-            "description": (
-                f"scenario levers applied on top of the calibrated parameters of {fit.case} "
-                f"from {start:g}; member 'estimate' at the calibrated estimate, "
-                "'replicate_<i>' at bootstrap refit i"
-            ),
+            "set": ", ".join(f"{k}={v:g}" for k, v in extra.items()),
         }
     )
     return dataset

@@ -13,11 +13,16 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .ensemble import ESTIMATE
+from .words import scenario_name, unit_label
 
 __all__ = ["fan_chart", "fan_overview"]
 
 _BAND_COLOUR = "#2b6cb0"
 _OVERVIEW_COLOURS = ("#4a5568", "#2f855a", "#c05621", "#6b46c1", "#b83280")
+
+
+def _case(ensemble: xr.Dataset) -> str:
+    return str(ensemble.attrs.get("case_label") or ensemble.attrs.get("case", ""))
 
 
 def _bands(bands: xr.Dataset, outcome: str, scenario: str):
@@ -37,7 +42,7 @@ def _fixed_layout(figure: Figure, rows: int, *, wspace: float = 0.08) -> None:
     figure.subplots_adjust(
         left=0.08,
         right=0.985,
-        top=1 - 0.55 / height,
+        top=1 - 0.75 / height,
         bottom=0.95 / height,
         wspace=wspace,
         hspace=0.32 if rows > 1 else 0.0,
@@ -119,10 +124,10 @@ def fan_chart(
                 color="#a0aec0",
                 linewidth=1.0,
                 linestyle="--",
-                label=f"{baseline} (estimate)",
+                label="baseline (estimate)",
             )
         _mark_start(ax, start)
-        ax.set_title(name, fontsize="medium")
+        ax.set_title(scenario_name(name), fontsize="medium")
         ax.tick_params(labelsize="small")
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(names) :]:
@@ -132,7 +137,7 @@ def fan_chart(
     unit = ensemble[outcome].attrs.get("units", "")
     for ax in axes[:, 0]:
         if unit:
-            ax.set_ylabel(unit, fontsize="small")
+            ax.set_ylabel(unit_label(unit), fontsize="small")
     handles, labels = {}, []
     for ax in axes.flat[: len(names)]:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
@@ -146,7 +151,7 @@ def fan_chart(
         ncols=len(labels),
         fontsize="small",
     )
-    title = f"{outcome}, {ensemble.attrs.get('case', '')}"
+    title = f"{outcome}, {_case(ensemble)}"
     if start is not None:
         title += f" (levers from {float(start):g}, dotted line)"
     figure.suptitle(title)
@@ -182,19 +187,17 @@ def fan_overview(
                     time, quantiles[0.25], quantiles[0.75], color=colour, alpha=0.3, linewidth=0
                 )
             estimate = ensemble[outcome].sel(scenario=name, member=ESTIMATE).values
-            ax.plot(time, estimate, color=colour, linewidth=1.2, label=name)
+            ax.plot(time, estimate, color=colour, linewidth=1.2, label=scenario_name(name))
         _mark_start(ax, start)
         ax.set_title(outcome, fontsize="medium")
         unit = ensemble[outcome].attrs.get("units", "")
         if unit:
-            ax.set_ylabel(unit, fontsize="small")
+            ax.set_ylabel(unit_label(unit), fontsize="small")
         ax.tick_params(labelsize="small")
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(outcomes) :]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="lower center", ncols=len(labels))
-    figure.suptitle(
-        f"Key outcomes, {ensemble.attrs.get('case', '')}: estimate with 50% and 90% bands"
-    )
+    figure.suptitle(f"Key outcomes, {_case(ensemble)}: estimate with 50% and 90% bands")
     return figure

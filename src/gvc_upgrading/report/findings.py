@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from .tables import format_number
+from .words import synergy_reading
 
 __all__ = ["findings"]
 
@@ -43,15 +44,14 @@ def _synergy(synergy: pd.DataFrame, horizon: str) -> list[str]:
     at = synergy[synergy["horizon"] == horizon]
     if at.empty:
         return []
-    super_additive = [str(o) for o in at.loc[at["super_additive"], "outcome"]]
-    sub_additive = [str(o) for o in at.loc[~at["super_additive"], "outcome"]]
-    text = f"Synergy at {horizon}: the combined scenario's gain exceeds the sum of the single "
-    if super_additive:
-        text += "paths' gains (super-additive) for " + ", ".join(super_additive)
-        text += "; it falls short of it for " + ", ".join(sub_additive) if sub_additive else ""
-    else:
-        text += "paths' gains for none of the outcomes shown; it falls short for all of them"
-    return [text + "."]
+    parts = [
+        f"{row.outcome}: {synergy_reading(row.combined_gain, row.sum_single_gains)}"
+        for row in at.itertuples()
+    ]
+    return [
+        f"Synergy at {horizon}, the combined scenario against the single paths' changes "
+        "added up: " + "; ".join(parts) + "."
+    ]
 
 
 def _displacement(differences: pd.DataFrame, horizon: str) -> list[str]:

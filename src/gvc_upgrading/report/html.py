@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..scenarios import Scenario
 from .tables import Table, to_html
+from .words import scenario_name
 
 __all__ = ["CITATION", "FigureRef", "Section", "figure_html", "render_page", "theory_section"]
 
@@ -39,7 +40,7 @@ table { border-collapse: collapse; margin: 1rem 0; font-size: .85rem;
 caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
 th, td { border-bottom: 1px solid #e2e8f0; padding: .2rem .5rem; vertical-align: top; }
 th { background: #edf2f7; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 p.note { font-size: .8rem; color: #4a5568; margin-top: -.5rem; }
 figure { margin: 1.2rem 0; }
 figure img { max-width: 100%; border: 1px solid #e2e8f0; }
@@ -48,6 +49,31 @@ figcaption { font-size: .85rem; color: #4a5568; }
 .origin { background: #fefcbf; padding: .5rem .8rem; border-left: 4px solid #d69e2e; }
 dl.provenance dt { font-weight: bold; font-family: Helvetica, Arial, sans-serif; }
 dl.provenance dd { margin: 0 0 .4rem 1.2rem; word-break: break-all; }
+.summary { background: #f7fafc; border-left: 4px solid #2a4365; padding: .3rem 1rem .6rem; }
+.summary h3 { margin: .8rem 0 .2rem; font-size: 1.05rem; }
+.summary p.answer { margin: .2rem 0; font-size: 1.05rem; }
+p.setup { font-size: .9rem; color: #4a5568; }
+ul.flags { margin: .2rem 0 .4rem; padding-left: 1.2rem; font-size: .85rem; color: #975a16; }
+ul.flags li { list-style: none; }
+ul.flags li::before { content: "⚠︎ "; }
+.limitations h3 { font-size: 1rem; margin: .9rem 0 .2rem; }
+.limitations li { margin-bottom: .2rem; }
+p.download { font-family: Helvetica, Arial, sans-serif; font-size: .9rem; }
+nav ol { columns: 2; font-family: Helvetica, Arial, sans-serif; font-size: .9rem; }
+table { max-width: 100%; }
+td { overflow-wrap: anywhere; }
+@page { size: A4; margin: 16mm 14mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; }
+  nav, .files, p.download a { display: none; }
+  section { break-before: page; }
+  section#summary, section#limitations { break-before: auto; }
+  h2, h3 { break-after: avoid; }
+  figure, table, .claim { break-inside: avoid; }
+  figure img { max-width: 100%; max-height: 235mm; border: none; }
+  a { color: inherit; text-decoration: none; }
+  .summary, .origin { background: none; }
+}
 """
 
 
@@ -58,12 +84,12 @@ class FigureRef:
     Attributes
     ----------
     png, svg : pathlib.Path
-        Paths relative to the report folder.
+        Paths relative to the report folder (``svg`` None: not written, quick mode).
     caption : str
     """
 
     png: Path
-    svg: Path
+    svg: Path | None
     caption: str
 
 
@@ -89,12 +115,13 @@ def paragraph(text: str) -> str:
 def figure_html(figure: FigureRef, root: Path) -> str:
     """Return a ``<figure>`` embedding the PNG (read from ``root``) and linking both files."""
     data = base64.b64encode((root / figure.png).read_bytes()).decode("ascii")
-    png, svg = figure.png.as_posix(), figure.svg.as_posix()
+    png = figure.png.as_posix()
+    svg = f' <a href="{escape(figure.svg.as_posix())}">SVG</a>' if figure.svg is not None else ""
     return (
         f'<figure><img src="data:image/png;base64,{data}" alt="{escape(figure.caption)}">'
         f"<figcaption>{escape(figure.caption)} "
-        f'<span class="files">(<a href="{escape(png)}">PNG</a> '
-        f'<a href="{escape(svg)}">SVG</a>)</span></figcaption></figure>'
+        f'<span class="files">(<a href="{escape(png)}">PNG</a>'
+        f"{svg})</span></figcaption></figure>"
     )
 
 
@@ -110,6 +137,23 @@ def table_html(table: Table) -> str:
         )
     )
     return to_html(table) + f'<p class="files">Files: {links}</p>'
+
+
+def download_html(table: Table, rows_shown: str = "") -> str:
+    """Return a line linking a long table's files, with its size, instead of the table."""
+    links = " ".join(
+        f'<a href="{path}">{label}</a>'
+        for label, path in (
+            ("CSV", f"tables/{table.name}.csv"),
+            ("Markdown", f"tables/{table.name}.md"),
+            ("LaTeX", f"tables/{table.name}.tex"),
+            ("netCDF", f"data/{table.name}.nc"),
+        )
+    )
+    return (
+        f'<p class="download"><b>{escape(table.title)}</b> ({len(table.frame)} rows{rows_shown}): '
+        f"{links}. {escape(table.note)}</p>"
+    )
 
 
 def simple_table(frame: pd.DataFrame, caption: str = "") -> str:
@@ -173,9 +217,13 @@ def scenarios_html(scenarios: Sequence[Scenario]) -> str:
     """Return the table of scenarios (name, description, the theory it encodes, levers)."""
     frame = pd.DataFrame(
         {
-            "scenario": [s.name for s in scenarios],
+            "scenario": [
+                scenario_name(s.name) + (f" ({s.path.name})" if s.path is not None else "")
+                for s in scenarios
+            ],
             "description": [s.description for s in scenarios],
             "theory": [s.theory for s in scenarios],
+            "starts": [f"{s.start:g}" if s.start is not None else "" for s in scenarios],
             "levers": [
                 ", ".join(f"{k} = {v:g}" for k, v in s.parameters.items())
                 + (" (series: " + ", ".join(s.series) + ")" if s.series else "")
@@ -184,7 +232,11 @@ def scenarios_html(scenarios: Sequence[Scenario]) -> str:
             ],
         }
     )
-    return simple_table(frame, "Scenarios (models/scenarios/*.toml)")
+    if not frame["starts"].any():
+        frame = frame.drop(columns="starts")
+    return simple_table(
+        frame, "Scenarios (shipped: models/scenarios/*.toml; yours: the files named)"
+    )
 
 
 def provenance_html(provenance: Mapping[str, object]) -> str:
@@ -213,7 +265,11 @@ def provenance_html(provenance: Mapping[str, object]) -> str:
 
 
 def render_page(title: str, subtitle: str, sections: Sequence[Section]) -> str:
-    """Return the whole HTML document."""
+    """Return the whole HTML document: title, subtitle, a contents list and the sections."""
+    return _page(title, subtitle, sections)
+
+
+def _page(title: str, subtitle: str, sections: Sequence[Section]) -> str:
     toc = "".join(f'<li><a href="#{s.anchor}">{escape(s.title)}</a></li>' for s in sections)
     body = "".join(
         f'<section id="{s.anchor}"><h2>{escape(s.title)}</h2>{s.body}</section>' for s in sections

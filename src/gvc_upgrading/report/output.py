@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +86,15 @@ class ReportWriter:
         The staging folder (``figures/``, ``tables/`` and ``data/`` are made in it).
     provenance : dict
         Attributes added to every netCDF file.
+    svg : bool
+        Write every figure as SVG too (PNG only when False: quick reports).
     """
 
-    def __init__(self, root: Path, provenance: dict[str, Any]) -> None:
+    def __init__(self, root: Path, provenance: dict[str, Any], *, svg: bool = True) -> None:
         self.root = root
+        self.svg = svg
+        #: Called with each figure's name once it is written (a progress bar's update).
+        self.on_figure: Callable[[str], None] = lambda name: None
         self.provenance = provenance
         self.files: list[Path] = []
         for folder in ("figures", "tables", "data"):
@@ -106,7 +112,7 @@ class ReportWriter:
     def figure(self, figure: Any, name: str, caption: str) -> FigureRef:
         ref = FigureRef(
             png=Path("figures") / f"{name}.png",
-            svg=Path("figures") / f"{name}.svg",
+            svg=Path("figures") / f"{name}.svg" if self.svg else None,
             caption=caption,
         )
         if figure.get_layout_engine() is not None:
@@ -114,8 +120,11 @@ class ReportWriter:
             figure.draw_without_rendering()
             figure.set_layout_engine("none")
         figure.savefig(self.root / ref.png, format="png", dpi=FIGURE_DPI)
-        figure.savefig(self.root / ref.svg, format="svg")
-        self.files.extend([ref.png, ref.svg])
+        self.files.append(ref.png)
+        if ref.svg is not None:
+            figure.savefig(self.root / ref.svg, format="svg")
+            self.files.append(ref.svg)
+        self.on_figure(name)
         return ref
 
     def table(self, table: Table) -> Table:

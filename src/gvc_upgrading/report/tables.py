@@ -25,6 +25,7 @@ from ..io import write_csv, write_netcdf
 from ..scenarios import BASELINE
 from .ensemble import ESTIMATE
 from .stored import StoredFit
+from .words import synergy_reading, unit_label
 
 __all__ = [
     "Table",
@@ -89,7 +90,9 @@ def format_number(value: object, digits: int = 4) -> str:
     Examples
     --------
     >>> format_number(0.123456), format_number(12345.678), format_number(float("nan"))
-    ('0.1235', '1.235e+04', '–')
+    ('0.1235', '12,346', '–')
+    >>> format_number(-1.71e-05, 3)
+    '-0.000'
     >>> format_number(True), format_number(7), format_number("csr")
     ('yes', '7', 'csr')
     """
@@ -100,7 +103,10 @@ def format_number(value: object, digits: int = 4) -> str:
     if isinstance(value, float | np.floating):
         if not math.isfinite(float(value)):
             return "–"
-        return f"{float(value):.{digits}g}"
+        text = f"{float(value):.{digits}g}"
+        if "e" in text:  # no scientific notation in a table a reader reads
+            text = f"{float(value):,.0f}" if abs(value) >= 1 else f"{float(value):.{digits}f}"
+        return text
     return str(value)
 
 
@@ -274,7 +280,11 @@ def difference_table(
     start = float(ensemble.attrs.get("policy_start", np.nan))
     return Table(
         name="differences",
-        title=f"Difference from baseline, {ensemble.attrs.get('case', '')}, levers from {start:g}",
+        title=(
+            f"Difference from baseline, "
+            f"{ensemble.attrs.get('case_label', ensemble.attrs.get('case', ''))}, "
+            f"levers from {start:g}"
+        ),
         frame=pd.DataFrame(rows),
         note=(
             "baseline and value: the outcome under baseline and under the scenario at the "
@@ -305,7 +315,9 @@ def difference_summary_table(differences: Table, horizon: str) -> Table:
     wide.columns = [str(outcome) for outcome in wide.columns]
     wide.columns.name = None
     year = float(rows["year"].iloc[0])
-    unit_text = "; ".join(f"{o}: {u}" for o, u in units.items() if isinstance(u, str) and u)
+    unit_text = "; ".join(
+        f"{o}: {unit_label(u)}" for o, u in units.items() if isinstance(u, str) and u
+    )
     return Table(
         name="difference_summary",
         title=f"Difference from baseline at {horizon} ({year:g}), at the calibrated estimate",
@@ -330,7 +342,9 @@ def synergy_decomposition_table(comparison: xr.Dataset, horizons: Mapping[str, f
                     "horizon": f"{label} years",
                     "year": float(year),
                     **values,
-                    "super_additive": bool(values["synergy_excess"] > 0),
+                    "reading": synergy_reading(
+                        values["combined_gain"], values["sum_single_gains"]
+                    ),
                 }
             )
     combined = comparison.attrs.get("combined", "synergistic")
@@ -341,17 +355,19 @@ def synergy_decomposition_table(comparison: xr.Dataset, horizons: Mapping[str, f
         note=(
             f"combined_gain: {combined} minus baseline; sum_single_gains: the sum of the "
             f"gains of {comparison.attrs.get('singles', '').replace(',', ', ')}; "
-            "synergy_excess = combined_gain - sum_single_gains (> 0: super-additive); "
-            "synergy_ratio = combined_gain / sum_single_gains."
+            "synergy_excess = combined_gain - sum_single_gains; "
+            "synergy_ratio = combined_gain / sum_single_gains; reading: the combined change "
+            "against the single paths' changes added up, in words (a smaller loss is not "
+            "called synergy)."
         ),
     )
 
 
-def fit_statistics_table(fit: StoredFit) -> Table:
+def fit_statistics_table(fit: StoredFit, label: str | None = None) -> Table:
     """Goodness of fit per calibration target (and sample: in-sample / hold-out)."""
     return Table(
         name="fit_statistics",
-        title=f"Calibration fit statistics, {fit.case}",
+        title=f"Calibration fit statistics, {label or fit.case}",
         frame=fit.statistics().reset_index(drop=True),
         note=(
             "n: observations; rmse, mae in the target's units; mape in %; r2: coefficient of "
@@ -361,7 +377,7 @@ def fit_statistics_table(fit: StoredFit) -> Table:
     )
 
 
-def fit_parameters_table(fit: StoredFit) -> Table:
+def fit_parameters_table(fit: StoredFit, label: str | None = None) -> Table:
     """The calibrated parameters: estimate, interval and search bounds."""
     data = fit.dataset
     interval = data["interval"].transpose("parameter", "bound").values
@@ -379,7 +395,7 @@ def fit_parameters_table(fit: StoredFit) -> Table:
     method = data.attrs.get("interval_method", "")
     return Table(
         name="fit_parameters",
-        title=f"Calibrated parameters, {fit.case}",
+        title=f"Calibrated parameters, {label or fit.case}",
         frame=frame,
         note=f"lower, upper: {level:.0%} {method} interval; search bounds of the optimizer.",
     )

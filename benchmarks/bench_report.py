@@ -1,0 +1,97 @@
+"""Benchmark ``gvc-upgrading report``: quick against full, wall-clock and CPU, stage by stage.
+
+Each repetition runs the command in a fresh process (as a user would: imports,
+model load from the warm translation cache, stored fit and Sobol' study, no
+re-fit), once with ``--quick`` and once without (with the stored fit and
+study, the full report runs every bootstrap set and writes SVG and every fan
+chart too). Prints wall-clock and CPU seconds (user + system of the child),
+the time of each logged stage of the last quick run, the full/quick ratio,
+and the machine's load average, since on a shared machine wall-clock time
+measures the neighbours as much as the report. Not a test: nothing here
+asserts a speed. The issue's target is a quick report within 10 s.
+
+Usage::
+
+    python benchmarks/bench_report.py [--repeat 3] [--case cambodia_garment]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _gvc() -> list[str]:
+    return [sys.executable, "-c", "from gvc_upgrading.cli import main; raise SystemExit(main())"]
+
+
+def run_once(case: str, quick: bool, parent: Path) -> tuple[float, float, list[tuple[float, str]]]:
+    """Run the report once; return wall seconds, CPU seconds and the stage log with times."""
+    out = parent / ("quick" if quick else "full")
+    shutil.rmtree(out, ignore_errors=True)
+    command = [*_gvc(), "report", "--case", case, "--out", str(out)] + (
+        ["--quick"] if quick else []
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    stages = []
+    assert process.stderr is not None
+    for line in process.stderr:
+        stages.append((time.perf_counter() - start, line.strip()))
+    if process.wait() != 0:
+        raise SystemExit("report failed:\n" + "\n".join(text for _, text in stages[-20:]))
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, stages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--case", default="cambodia_garment")
+    args = parser.parse_args(argv)
+    results: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    stages: list[tuple[float, str]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-report-") as folder:
+        parent = Path(folder)
+        run_once(args.case, True, parent)  # warm the translation cache and the OS file cache
+        for _ in range(args.repeat):
+            for quick in (True, False):
+                wall, cpu, log = run_once(args.case, quick, parent)
+                results[quick].append((wall, cpu))
+                if quick:
+                    stages = log
+    print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'mode':<6} {'wall s (min / median)':>24} {'cpu s (min / median)':>24}")
+    medians = {}
+    for quick, rows in results.items():
+        walls, cpus = sorted(r[0] for r in rows), sorted(r[1] for r in rows)
+        medians[quick] = (walls[len(walls) // 2], cpus[len(cpus) // 2])
+        name = "quick" if quick else "full"
+        print(
+            f"{name:<6} {walls[0]:>11.1f} / {medians[quick][0]:<11.1f}"
+            f" {cpus[0]:>11.1f} / {medians[quick][1]:<11.1f}"
+        )
+    print(
+        f"full / quick: wall {medians[False][0] / medians[True][0]:.2f}x, "
+        f"cpu {medians[False][1] / medians[True][1]:.2f}x; target: quick within 10 s wall"
+    )
+    print("stages of the last quick run (seconds since start):")
+    for seconds, text in stages:
+        print(f"  {seconds:6.1f}  {text.removeprefix('gvc-upgrading report: ')[:100]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
