@@ -4,18 +4,28 @@ pysd writes its Python translation next to the ``.mdl`` file. An installed
 package must never write into its own folder, and a second load of the same
 file should be fast, so the file is copied into a cache directory keyed on its
 sha256 and the pysd version and translated there.
+
+External data (``GET XLS``/``GET DIRECT`` constants, data, lookups and
+subscript ranges) are read from files named relative to the model. Before the
+translation is built, those names are made absolute (relative to the model's
+own folder), so the cached translation and the batch engine find them from
+any working directory.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import pysd
+from pysd.builders.python.python_model_builder import ModelBuilder
+from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures.abstract_model import AbstractModel
 from pysd.translators.vensim.vensim_file import VensimFile
 
@@ -76,6 +86,46 @@ def _check_model_file(path: Path) -> None:
         raise ModelFileError(f"model file must be a Vensim .mdl file, got {path.name!r}")
 
 
+_EXTERNAL = (ae.GetConstantsStructure, ae.GetDataStructure, ae.GetLookupsStructure)
+
+
+def _absolute(name: str, folder: Path) -> str:
+    """``name`` resolved against ``folder`` (Vensim's ``?alias`` names are left as they are)."""
+    if not name or name.startswith("?"):
+        return name
+    return str((folder / name).resolve())
+
+
+def _make_paths_absolute(node: object, folder: Path, seen: set[int]) -> None:
+    """Rewrite, in place, every external file name below ``node`` to an absolute path."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, _EXTERNAL):
+        node.file = _absolute(node.file, folder)
+    if isinstance(node, list | tuple):
+        for item in node:
+            _make_paths_absolute(item, folder, seen)
+    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for field in dataclasses.fields(node):
+            _make_paths_absolute(getattr(node, field.name), folder, seen)
+
+
+def absolute_data_paths(model: AbstractModel, folder: Path) -> AbstractModel:
+    """Make the external data files of ``model`` absolute, relative to ``folder``.
+
+    Covers ``GET`` constants, data and lookups in every section and
+    subscript ranges read from a file (``GET XLS SUBSCRIPT``).
+    """
+    for section in model.sections:
+        for subscript_range in section.subscripts:
+            spec = subscript_range.subscripts
+            if isinstance(spec, dict) and "file" in spec:
+                spec["file"] = _absolute(spec["file"], folder)
+        _make_paths_absolute(list(section.elements), folder, set())
+    return model
+
+
 def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
     """Parse a Vensim file into pysd's ``AbstractModel``.
 
@@ -87,11 +137,32 @@ def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
     path = Path(path)
     _check_model_file(path)
     try:
-        vensim_file = VensimFile(path)
-        vensim_file.parse()
-        return vensim_file.get_abstract_model()
+        with warnings.catch_warnings():
+            # pysd announces what it does anyway: read a file without {UTF-8}
+            # as UTF-8, ignore reality checks (:CONSTRAINT:, :TEST INPUT:)
+            warnings.filterwarnings("ignore", message="No encoding specified")
+            warnings.filterwarnings("ignore", message="':(CONSTRAINT|TEST INPUT):' detected")
+            vensim_file = VensimFile(path)
+            vensim_file.parse()
+            model = vensim_file.get_abstract_model()
     except Exception as exc:  # pysd raises bare exceptions of many kinds
         raise ModelFileError(f"cannot parse Vensim model {path}: {exc}") from exc
+    return absolute_data_paths(model, path.resolve().parent)
+
+
+def _build(model: AbstractModel, folder: Path) -> Path:
+    """Write pysd's Python translation of ``model`` into ``folder``; return the main file."""
+    for section in model.sections:
+        # the main file is always _STAGED_NAME.py (the cache entry depends on the bytes only)
+        name = _STAGED_NAME + ".py" if section.type == "main" else Path(section.path).name
+        section.path = folder / name
+        for subscript_range in section.subscripts:
+            # pysd's builder appends to these lists, and every range copy
+            # (B <-> A) shares one default list (a mutable default argument of
+            # pysd's SubscriptRange): give each its own, so that no model parsed
+            # later in this process inherits this one's mappings
+            subscript_range.mapping = list(subscript_range.mapping)
+    return ModelBuilder(model).build_model()
 
 
 def translate(path: str | os.PathLike[str]) -> Translation:
@@ -128,7 +199,7 @@ def translate(path: str | os.PathLike[str]) -> Translation:
             staged_mdl = staging / (_STAGED_NAME + ".mdl")
             shutil.copyfile(path, staged_mdl)
             try:
-                pysd.read_vensim(str(staged_mdl), initialize=False)
+                _build(parse_abstract_model(path), staging)
             except Exception as exc:
                 raise ModelFileError(f"pysd cannot translate {path}: {exc}") from exc
             try:

@@ -39,7 +39,7 @@ def test_random_parameter_sets_match_pysd(name, pysd_cache):
     if table.empty:
         pytest.skip("model has no bounded parameters")
     rng = np.random.default_rng(20240601)
-    n = 3
+    n = 2
     samples = {p: rng.uniform(row.lower, row.upper, size=n) for p, row in table.iterrows()}
     result = batch.run(samples)
     for run in range(n):

@@ -14,7 +14,10 @@ from .reference import assert_matches_pysd, pysd_model
 
 MODEL = shipped_path("models", "gvc_upgrading.mdl")
 SCENARIOS = sorted(p.stem for p in shipped_path("models", "scenarios").glob("*.toml"))
-N_RANDOM = 50
+#: Random parameter sets compared with pysd: a few in the default run (each
+#: pysd run of the shipped model takes about a second), many in the slow one.
+N_RANDOM = 8
+N_RANDOM_SLOW = 50
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +57,21 @@ def test_scenario_matches_pysd(batch, reference, name):
     assert_matches_pysd(result, reference(scenario.overrides()))
 
 
-def test_random_parameter_sets_match_pysd(batch, reference):
+def _random_sets_match_pysd(batch, reference, n_random: int, chunk_size: int) -> None:
     table = batch.parameters.dropna(subset=["lower", "upper"])
     rng = np.random.default_rng(3)
-    samples = {p: rng.uniform(row.lower, row.upper, N_RANDOM) for p, row in table.iterrows()}
-    result = batch.run(samples, chunk_size=17)  # several chunks, one of them ragged
-    for run in range(N_RANDOM):
+    samples = {p: rng.uniform(row.lower, row.upper, n_random) for p, row in table.iterrows()}
+    result = batch.run(samples, chunk_size=chunk_size)  # several chunks, one of them ragged
+    for run in range(n_random):
         assert_matches_pysd(
             result, reference({p: float(v[run]) for p, v in samples.items()}), run=run
         )
+
+
+def test_random_parameter_sets_match_pysd(batch, reference):
+    _random_sets_match_pysd(batch, reference, N_RANDOM, chunk_size=3)
+
+
+@pytest.mark.slow
+def test_many_random_parameter_sets_match_pysd(batch, reference):
+    _random_sets_match_pysd(batch, reference, N_RANDOM_SLOW, chunk_size=17)

@@ -12,33 +12,31 @@ from .reference import write_model
 CASES = [
     ("RANDOM UNIFORM", "Noise", "Noise = RANDOM UNIFORM(0, 1, 3) ~ dmnl ~ |"),
     (
-        "VECTOR SELECT",
+        "VECTOR SELECT without a '!' subscript",
         "Picked",
         "Picked = VECTOR SELECT(a, b, 0, 0, 0) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\nb = 2 ~ dmnl ~ |",
     ),
-    ("GET DATA", "Observed", "Observed := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~ dmnl ~ |"),
+    ("RANDOM NORMAL", "Shock", "Shock = RANDOM NORMAL(-1, 1, 0, 0.5, 7) ~ dmnl ~ |"),
     (
-        "ALLOCATE BY PRIORITY",
-        "Share",
-        "Share = ALLOCATE BY PRIORITY(a, b, 1, 1, 1) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\n"
-        "b = 2 ~ dmnl ~ |",
+        "the same subscript range twice in one variable",
+        "matrix",
+        "A: a1, a2 ~~|\nmatrix[A, A] = 1, 2; 3, 4; ~ dmnl ~ |",
     ),
-    (
-        "EXCEPT",
-        "Level",
-        "Region: north, south ~ ~ |\nLevel[Region] :EXCEPT: [north] = 1 ~ dmnl ~ |",
-    ),
+    ("non-constant control variable", "FINAL TIME", None),
     (
         "subscript mapping",
         "Region",
-        "Region: north, south -> Zone ~ ~ |\nZone: a, b ~ ~ |\nLevel[Region] = 1 ~ dmnl ~ |",
+        "Region: north, south -> Zone ~ ~ |\nZone: a, b, c ~ ~ |\nLevel[Region] = 1 ~ dmnl ~ |",
     ),
 ]
 
 
 @pytest.mark.parametrize(("construct", "variable", "equations"), CASES, ids=[c[0] for c in CASES])
 def test_unsupported_construct_is_named(tmp_path, construct, variable, equations):
-    path = write_model(tmp_path, equations)
+    if equations is None:  # FINAL TIME that depends on a parameter
+        path = write_model(tmp_path, "horizon = 5 ~ Year ~ |", final="MAX(horizon, Time)")
+    else:
+        path = write_model(tmp_path, equations)
     with pytest.raises(UnsupportedConstructError) as caught:
         compile_model(path)
     assert caught.value.construct == construct
@@ -65,3 +63,33 @@ def test_algebraic_loop_is_reported_at_compile_time(tmp_path):
     path = write_model(tmp_path, "a = b + 1 ~ dmnl ~ |\nb = a * 2 ~ dmnl ~ |")
     with pytest.raises(ModelFileError, match="circular definition"):
         compile_model(path)
+
+
+def test_missing_external_data_file_is_named(tmp_path):
+    from gvc_upgrading.errors import ModelFileError
+
+    equations = "Observed := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~ dmnl ~ |"
+    path = write_model(tmp_path, equations)
+    with pytest.raises(ModelFileError, match=r"(?s)'Observed'.*data\.csv.*not found"):
+        compile_model(path)
+
+
+def test_external_data_resolve_relative_to_the_model_not_the_working_directory(
+    tmp_path, monkeypatch
+):
+    from .reference import MODELS, assert_matches_pysd, pysd_run
+
+    path = MODELS / "constructs" / "get_direct_data.mdl"
+    monkeypatch.chdir(tmp_path)  # neither the model's folder nor the repository
+    result = compile_model(path).run()
+    assert_matches_pysd(result, pysd_run(path))
+
+
+def test_translating_a_range_copy_leaves_later_models_alone(tmp_path):
+    from gvc_upgrading.translation import translate
+
+    # pysd's builder appends the copied range to a mapping list; it must not
+    # reach the ranges of a model parsed afterwards in the same process
+    translate(write_model(tmp_path, "A: a1, a2 ~~|\nB <-> A ~~|\nx[B] = 1 ~~|", name="copy"))
+    other = write_model(tmp_path, "C: c1, c2, c3 ~~|\nD <-> C ~~|\ny[D] = Time ~~|", name="other")
+    assert compile_model(other).run()["y"].shape[-1] == 3

@@ -15,7 +15,8 @@ Public API
 :class:`BatchModel`
     ``run(samples=None, *, n=None, scenario=None, return_columns=None,
     return_timestamps=None, chunk_size=None, scheduler=None, progress=None,
-    check_bounds=True, final_time=None, time_step=None, out=None)`` ->
+    check_bounds=True, final_time=None, time_step=None, out=None,
+    on_nonfinite="raise")`` ->
     :class:`xarray.Dataset` over ``(run, time[, subscript ranges])``;
     attributes ``parameters``, ``variables``, ``stocks``, ``lookups``,
     ``data``, ``integration``, ``sha256``, ``path``; ``source()`` returns the
@@ -36,7 +37,7 @@ allows values outside the bounds), unequal sample lengths, ``n < 1`` and bad
 run settings :class:`~gvc_upgrading.errors.SpecError`, and a value that
 becomes non-finite during integration
 :class:`~gvc_upgrading.errors.SimulationError` naming the first variable,
-run and time.
+run and time (unless ``on_nonfinite`` says to carry it on).
 
 Samples
 -------
@@ -50,26 +51,35 @@ coordinates on ``run``.
 
 Supported Vensim
 ----------------
-Arithmetic, comparison and logic; IF THEN ELSE; MIN, MAX, ABS, EXP, LN, LOG,
-SQRT, POWER, INTEGER, MODULO, QUANTUM, trigonometric functions, PI; XIDZ,
-ZIDZ; STEP, RAMP, PULSE, PULSE TRAIN; Time and the control variables; INTEG;
-INITIAL, ACTIVE INITIAL; SMOOTH, SMOOTHI, SMOOTH3, SMOOTH3I, SMOOTH N;
-DELAY1, DELAY1I, DELAY3, DELAY3I, DELAY N, DELAY FIXED; TREND, FORECAST,
-SAMPLE IF TRUE; lookups (definitions, WITH LOOKUP, calls); data variables
-fed with series; subscripts (1-D and 2-D ranges, subranges, element-wise
-definitions, constant arrays, SUM, PROD, VMIN, VMAX), returned as extra
-dimensions of the Dataset. Anything else (macros, subscript mappings,
-EXCEPT, RANDOM functions, GET XLS/DIRECT, ALLOCATE, VECTOR functions, ...)
-raises :class:`~gvc_upgrading.errors.UnsupportedConstructError` at compile
-time, naming the construct and the variable.
+Every construct pysd 3.14 supports except the RANDOM functions, GET TIME
+VALUE, control variables that vary during the run and subscript mappings
+with element lists; the full table, with the model that proves each one
+equal to pysd, is ``docs/engine-constructs.md``. That includes arithmetic,
+logic and every built-in function; INTEG, INITIAL, ACTIVE INITIAL, the
+SMOOTH/DELAY/TREND/FORECAST families, DELAY FIXED, SAMPLE IF TRUE; lookups
+(also subscripted); macros; GET XLS/DIRECT constants, data, lookups and
+subscript ranges (read once at compile time, from files named relative to
+the model); subscripts with subranges, EXCEPT, copies, mappings, element-wise
+definitions and stocks; SUM/PROD/VMIN/VMAX, VECTOR SELECT/SORT ORDER/RANK/
+REORDER, INVERT MATRIX; ALLOCATE BY PRIORITY and ALLOCATE AVAILABLE (pysd's
+own algorithms, looped over runs). A refused construct raises
+:class:`~gvc_upgrading.errors.UnsupportedConstructError` at compile time,
+naming the construct and the variable.
+
+``run(on_nonfinite=...)``: ``"raise"`` (default) stops at the first NaN or
+infinite value naming variable, run and time; ``"warn"`` and ``"ignore"``
+carry such values on as pysd does. ``run(return_columns="all")`` also
+returns the constants.
 
 Like pysd, a DELAY whose delay time is shorter than order × TIME STEP runs
 at a lower order, fixed per run at initialisation. Known differences from
 pysd: a delay time shorter than TIME STEP is refused
 (:class:`~gvc_upgrading.errors.ParameterRangeError`; pysd fails). The order
-of SMOOTH N and DELAY N is fixed when the model is compiled. A DELAY N whose
-delay time changes during the run uses the delay times of the previous step
-for its output, which pysd does or does not do depending on evaluation order.
+of SMOOTH N and DELAY N is its value at the initial time, fixed when the
+model is compiled (a run whose inputs would change it is refused). A DELAY N
+whose delay time changes during the run uses the delay times of the previous
+step for its output, which pysd does or does not do depending on evaluation
+order.
 
 Security
 --------

@@ -20,7 +20,7 @@ from ..limits import check_batch_memory, check_controls
 from ..parameters import parameter_table
 from ..translation import file_sha256, parse_abstract_model
 from .codegen import Program, generate
-from .integrate import ChunkInputs, integrate_chunk
+from .integrate import NONFINITE, ChunkInputs, integrate_chunk
 from .ir import Graph
 from .lowering import control_values, lower_model
 from .output import Layout, NetCDFWriter, allocate, assemble
@@ -135,7 +135,7 @@ class BatchModel:
         *,
         n: int | None = None,
         scenario: Any = None,
-        return_columns: Sequence[str] | None = None,
+        return_columns: Sequence[str] | str | None = None,
         return_timestamps: Sequence[float] | float | None = None,
         chunk_size: int | None = None,
         scheduler: Any = None,
@@ -144,6 +144,7 @@ class BatchModel:
         final_time: float | None = None,
         time_step: float | None = None,
         out: str | os.PathLike[str] | None = None,
+        on_nonfinite: str = "raise",
     ) -> xr.Dataset:
         """Simulate an ensemble of runs.
 
@@ -161,8 +162,10 @@ class BatchModel:
         scenario : str, path-like or scenario object, optional
             Applied to every run under the samples (samples win). A name or
             path is read with :func:`gvc_upgrading.scenarios.load_scenario`.
-        return_columns : sequence of str, optional
-            Variables to return (default: every stock and auxiliary).
+        return_columns : sequence of str or "all", optional
+            Variables to return (default: every stock and auxiliary;
+            ``"all"``: every variable, constants included, as pysd returns
+            them; subscripted ones keep their dimensions).
         return_timestamps : sequence of float or float, optional
             Times to save instead of every SAVEPER; the run ends at the last
             one unless ``final_time`` is given (as in pysd).
@@ -182,6 +185,11 @@ class BatchModel:
             Override FINAL TIME and TIME STEP.
         out : path-like, optional
             Stream results into this netCDF file and return it opened lazily.
+        on_nonfinite : {"raise", "warn", "ignore"}
+            A value that becomes NaN or infinite: stop with
+            :class:`~gvc_upgrading.errors.SimulationError` naming the first
+            variable, run and time (default); or carry it on as pysd does,
+            with a ``RuntimeWarning`` naming them (``"warn"``) or silently.
 
         Returns
         -------
@@ -201,8 +209,11 @@ class BatchModel:
         SpecError
             Unequal sample lengths, ``n < 1``, bad times, chunk size or scheduler.
         SimulationError
-            A non-finite value during integration (naming variable, run and time).
+            A non-finite value during integration (naming variable, run and
+            time), unless ``on_nonfinite`` says otherwise.
         """
+        if on_nonfinite not in NONFINITE:
+            raise SpecError(f"on_nonfinite must be one of {NONFINITE}, got {on_nonfinite!r}")
         scenario_object, scenario_name = _resolve_scenario(scenario)
         base: dict[str, Any] = {}
         if scenario_object is not None:
@@ -234,7 +245,7 @@ class BatchModel:
             dims=tuple(graph.nodes[graph.by_name[name]].dims for name in requested),
             ranges=graph.ranges,
         )
-        job = _Job(self, series_constants, requested, resolved, timeline)
+        job = _Job(self, series_constants, requested, resolved, timeline, on_nonfinite)
         check_batch_memory(timeline.n_saved, layout.rows, resolved.n_runs, size, to_disk=bool(out))
         bar = _progress(progress, len(chunks))
         writer = (
@@ -265,9 +276,11 @@ class BatchModel:
         return assemble(values, layout, timeline.saved_times, coordinates, attrs)
 
     def _requested(self, return_columns: Sequence[str] | None) -> tuple[str, ...]:
+        graph = self._graph
         if return_columns is None:
-            graph = self._graph
             return tuple(n.name for n in graph.nodes if n.visible and n.kind not in ("constant",))
+        if isinstance(return_columns, str) and return_columns == "all":
+            return tuple(n.name for n in graph.nodes if n.visible)
         if isinstance(return_columns, str):
             return_columns = [return_columns]
         names = list(dict.fromkeys(return_columns))
@@ -337,8 +350,10 @@ class _Job:
         requested: tuple[str, ...],
         resolved: ResolvedInputs,
         timeline: Timeline,
+        on_nonfinite: str = "raise",
     ) -> None:
         self.model = model
+        self.on_nonfinite = on_nonfinite
         self.series = series
         self.requested = requested
         self.resolved = resolved
@@ -389,6 +404,7 @@ class _Job:
             ids,
             self.model.integration,
             out,
+            self.on_nonfinite,
         )
 
 

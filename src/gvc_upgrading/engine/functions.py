@@ -10,6 +10,7 @@ finite where it is *used* is caught by the integrator.
 from __future__ import annotations
 
 import operator
+import warnings
 
 import numpy as np
 
@@ -106,6 +107,174 @@ def series(time, xp, fp):
     return interpolate(time, xp, fp)
 
 
+def data_table(time, xp, fp, method):
+    """A data variable read from a file, at ``time``, as pysd's ``Data`` computes it.
+
+    ``fp`` has shape ``(time point, *sizes)``; the result ``(1, *sizes)``.
+    At a data time its row; outside the times the first or last row; in
+    between linear (``"interpolate"``), NaN (``"raw"``), the next row
+    (``"look_forward"``) or the previous row (``"hold_backward"``).
+    """
+    fp = np.asarray(fp, dtype=float)
+    t = float(time)
+    exact = np.flatnonzero(xp == t)
+    if exact.size:
+        row = fp[exact[0]]
+    elif t > xp[-1]:
+        row = fp[-1]
+    elif t < xp[0]:
+        row = fp[0]
+    else:
+        j = int(np.searchsorted(xp, t, side="right")) - 1
+        if method == "raw":
+            row = np.full(fp.shape[1:], np.nan)
+        elif method == "look_forward":
+            row = fp[j + 1]
+        elif method == "hold_backward":
+            row = fp[j]
+        else:
+            weight = (t - xp[j]) / (xp[j + 1] - xp[j])
+            row = fp[j] + (fp[j + 1] - fp[j]) * weight
+    return np.asarray(row, dtype=float).reshape((1, *fp.shape[1:]))
+
+
+def allocate_by_priority(request, priority, width, supply):
+    """ALLOCATE BY PRIORITY with pysd's own 1-D algorithm, run by run.
+
+    ``request`` and ``priority`` have shape ``(run, *sizes, targets)``,
+    ``width`` and ``supply`` ``(run, *sizes)`` (run 1 when shared). The
+    allocation is an iterative search per row, so this loops over runs and
+    leading elements in Python: exact, but not vectorized across runs.
+    """
+    from pysd.py_backend.allocation import _allocate_by_priority_1d
+
+    from ..errors import SimulationError
+
+    n = max(np.shape(a)[0] if np.ndim(a) else 1 for a in (request, priority, width, supply))
+    shape = np.shape(request)[1:]
+    request = np.broadcast_to(request, (n, *shape))
+    priority = np.broadcast_to(priority, (n, *shape))
+    width = np.broadcast_to(width, (n, *shape[:-1]))
+    supply = np.broadcast_to(supply, (n, *shape[:-1]))
+    if (request < 0).any() or (width <= 0).any() or (supply < 0).any():
+        raise SimulationError(
+            "ALLOCATE BY PRIORITY needs requests and supply of at least 0 and a width above 0"
+        )
+    out = np.empty((n, *shape))
+    for index in np.ndindex(n, *shape[:-1]):
+        out[index] = _allocate_by_priority_1d(
+            request[index], priority[index], float(width[index]), float(supply[index])
+        )
+    return out
+
+
+def invert_matrix(matrix):
+    """INVERT MATRIX: the inverse over the last two subscripts, for every run (np.linalg.inv)."""
+    return np.linalg.inv(np.asarray(matrix, dtype=float))
+
+
+def vector_sort_order(vector, direction):
+    """VECTOR SORT ORDER along the last subscript (0-based positions, as pysd).
+
+    Ascending when ``direction > 0``, else the ascending order reversed.
+    """
+    order = np.argsort(np.asarray(vector, dtype=float), axis=-1).astype(float)
+    direction = np.reshape(
+        direction, np.shape(direction) + (1,) * (order.ndim - np.ndim(direction))
+    )
+    return np.where(direction <= 0, np.flip(order, axis=-1), order)
+
+
+def vector_reorder(vector, order):
+    """VECTOR REORDER: ``vector`` taken at the positions in ``order``, along the last subscript."""
+    vector, order = np.broadcast_arrays(np.asarray(vector, dtype=float), order)
+    return np.take_along_axis(vector, order.astype(np.int64), axis=-1)
+
+
+def vector_select(selection, expression, axes, missing, action, error):
+    """VECTOR SELECT over the ``axes`` marked ``!``, with pysd's actions and error rules.
+
+    ``action``: 0 sum, 1 product, 2 min, 3 max, 4 mean of ``selection *
+    expression``; 5 product of ``expression ** selection``; 6-10 sum,
+    product, min, max, mean of ``expression``; always over the elements
+    whose selection is not 0. Where every selection is 0: ``missing``.
+    ``action`` and ``error`` may differ between runs and in time.
+    """
+    from ..errors import SimulationError
+
+    selection, expression = np.broadcast_arrays(
+        np.asarray(selection, dtype=float), np.asarray(expression, dtype=float)
+    )
+    axes = tuple(1 + a for a in axes)
+    chosen = selection != 0
+    zeros = ~chosen.any(axis=axes)
+    many = chosen.sum(axis=axes) > 1
+    kept_shape = zeros.shape
+    action = np.broadcast_to(_per_run(action, zeros.ndim), kept_shape)
+    error = np.broadcast_to(_per_run(error, zeros.ndim), kept_shape)
+    if (np.isin(error, (1, 3)) & zeros).any():
+        raise SimulationError("VECTOR SELECT: all the values of the selection are 0")
+    if (np.isin(error, (2, 3)) & many).any():
+        raise SimulationError("VECTOR SELECT: more than one value of the selection is not 0")
+    if not np.isin(action, range(11)).all():
+        raise SimulationError(f"VECTOR SELECT: numerical action {action.flat[0]!r} not in 0-10")
+    out = np.full(kept_shape, np.nan)
+    reduce = (np.nansum, np.nanprod, np.nanmin, np.nanmax, np.nanmean)
+    for code in np.unique(action):
+        code = int(code)
+        if code <= 4:
+            values = selection * expression
+        elif code == 5:
+            values = expression**selection
+        else:
+            values = expression
+        values = np.where(chosen, values, np.nan)
+        how = reduce[code if code <= 4 else {5: 1, 6: 0, 7: 1, 8: 2, 9: 3, 10: 4}[code]]
+        with warnings.catch_warnings():  # all-zero selections: replaced by ``missing`` below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            reduced = how(values, axis=axes)
+        out = np.where(action == code, reduced, out)
+    return np.where(zeros, missing, out)
+
+
+def _per_run(value, ndim: int):
+    """A scalar or per-run value shaped to broadcast against ``ndim`` axes."""
+    value = np.asarray(value, dtype=float)
+    return value.reshape(value.shape + (1,) * (ndim - value.ndim)) if value.ndim else value
+
+
+def vector_rank(vector, direction):
+    """VECTOR RANK along the last subscript (1 = first in the sort order), as pysd."""
+    return np.argsort(vector_sort_order(vector, direction), axis=-1) + 1.0
+
+
+def allocate_available(request, profiles, available):
+    """ALLOCATE AVAILABLE with pysd's own 1-D algorithm, run by run.
+
+    ``request`` has shape ``(run, *sizes, targets)``, ``profiles`` the same
+    plus the priority-profile axis (type, priority, width, extra), and
+    ``available`` ``(run, *sizes)``. Looped over runs and leading elements in
+    Python, like :func:`allocate_by_priority`.
+    """
+    from pysd.py_backend.allocation import _allocate_available_1d
+
+    from ..errors import SimulationError
+
+    n = max(np.shape(a)[0] if np.ndim(a) else 1 for a in (request, profiles, available))
+    shape = np.shape(request)[1:]
+    request = np.broadcast_to(request, (n, *shape))
+    profiles = np.broadcast_to(profiles, (n, *shape, np.shape(profiles)[-1]))
+    available = np.broadcast_to(available, (n, *shape[:-1]))
+    if (request < 0).any() or (available < 0).any():
+        raise SimulationError("ALLOCATE AVAILABLE needs requests and availability of at least 0")
+    out = np.empty((n, *shape))
+    for index in np.ndindex(n, *shape[:-1]):
+        out[index] = _allocate_available_1d(
+            request[index], profiles[index], float(available[index])
+        )
+    return out
+
+
 def lookup(x, xp, fp):
     """A lookup table evaluated at ``x``."""
     return interpolate(x, xp, fp)
@@ -152,11 +321,21 @@ def take(value, axis, index):
 
 
 def assemble(shape, blocks, *values):
-    """An array defined element-wise: each value fills its block of indices."""
+    """An array defined element-wise: each value fills its block of indices.
+
+    A block is ``(indices per axis, keep)``; ``keep`` is ``None`` or a flat
+    tuple of booleans over the block (False where an EXCEPT leaves it out).
+    """
     runs = max((np.shape(v)[0] for v in values if np.ndim(v) > 0), default=1)
     out = np.full((runs, *shape), np.nan)
-    for block, value in zip(blocks, values, strict=True):
-        out[(slice(None), *np.ix_(*block))] = value
+    for (block, keep), value in zip(blocks, values, strict=True):
+        where = (slice(None), *np.ix_(*block))
+        if keep is None:
+            out[where] = value
+        else:
+            current = out[where]
+            mask = np.reshape(keep, current.shape[1:])
+            out[where] = np.where(mask, np.broadcast_to(value, current.shape), current)
     return out
 
 
@@ -236,6 +415,14 @@ HELPERS = {
     "align": align,
     "fill": fill,
     "take": take,
+    "invert_matrix": invert_matrix,
+    "vector_sort_order": vector_sort_order,
+    "vector_rank": vector_rank,
+    "vector_select": vector_select,
+    "vector_reorder": vector_reorder,
+    "allocate_by_priority": allocate_by_priority,
+    "allocate_available": allocate_available,
+    "data_table": data_table,
     "assemble": assemble,
     "sum": _reduction(np.sum),
     "prod": _reduction(np.prod),

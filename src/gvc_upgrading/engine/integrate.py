@@ -3,11 +3,14 @@
 All runs of a chunk advance together; every value is an array over the runs
 (or a scalar shared by all of them). Floating-point warnings are silenced
 while integrating; non-finite values are detected on the saved values and the
-state, then located exactly by :func:`locate_non_finite`.
+state, then located exactly by :func:`locate_non_finite`. With
+``on_nonfinite="warn"`` or ``"ignore"`` the values are carried on as NumPy
+(and pysd) compute them; ``"warn"`` names the first variable, run and time.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +21,11 @@ from .codegen import Program
 from .ir import Graph
 from .timeline import Timeline
 
-__all__ = ["ChunkInputs", "integrate_chunk"]
+__all__ = ["NONFINITE", "ChunkInputs", "integrate_chunk"]
+
+#: What to do with a value that becomes NaN or infinite: stop with
+#: SimulationError, warn (RuntimeWarning) and carry on, or carry on silently.
+NONFINITE = ("raise", "warn", "ignore")
 
 #: solve_ivp settings of the reference integrator.
 REFERENCE_METHOD = "DOP853"
@@ -65,7 +72,9 @@ def _raise_non_finite(what: str, run: int, time: float) -> None:
     raise SimulationError(f"non-finite value of {what} in run {run} at time {time:g}")
 
 
-def _initialise(program: Program, graph: Graph, chunk: ChunkInputs, timeline: Timeline):
+def _initialise(
+    program: Program, graph: Graph, chunk: ChunkInputs, timeline: Timeline, strict: bool = True
+):
     n = chunk.n_runs
     K = chunk.values
     t0 = np.float64(timeline.initial_time)
@@ -81,7 +90,7 @@ def _initialise(program: Program, graph: Graph, chunk: ChunkInputs, timeline: Ti
     for node_id, value in zip(
         program.constant_nodes, constants[: len(program.constant_nodes)], strict=True
     ):
-        run = _first_bad(value, n)
+        run = _first_bad(value, n) if strict else None
         if run is not None:
             _raise_non_finite(
                 repr(_node_label(graph, node_id)), chunk.first_run + run, timeline.initial_time
@@ -89,7 +98,7 @@ def _initialise(program: Program, graph: Graph, chunk: ChunkInputs, timeline: Ti
     state = []
     for slot, value in zip(graph.slots, slots, strict=True):
         array = np.array(np.broadcast_to(value, (n, *slot.shape)), dtype=float)
-        run = _first_bad(array, n)
+        run = _first_bad(array, n) if strict else None
         if run is not None:
             _raise_non_finite(
                 f"the initial value of {slot.owner!r}",
@@ -141,6 +150,7 @@ def _store(
     saved,
     n: int,
     positions: list[tuple[int, int, bool, int]],
+    strict: bool = True,
 ) -> None:
     for row, size, is_dynamic, index in positions:
         value = saved[index] if is_dynamic else constants[index]
@@ -153,7 +163,7 @@ def _store(
             ).T
     # One pass over the block just written, while it is in cache; a sum is
     # finite exactly when every term is (barring overflow, checked exactly below).
-    if not np.isfinite(out[k].sum()) and not np.isfinite(out[k]).all():
+    if strict and not np.isfinite(out[k].sum()) and not np.isfinite(out[k]).all():
         raise _NonFiniteSaved
 
 
@@ -187,6 +197,7 @@ def integrate_chunk(
     requested: Sequence[int],
     integration: str = "euler",
     out: np.ndarray | None = None,
+    on_nonfinite: str = "raise",
 ) -> np.ndarray:
     """Simulate one chunk and return the saved values.
 
@@ -194,6 +205,10 @@ def integrate_chunk(
     ----------
     out : numpy.ndarray, optional
         Where to write the results (shape ``(saved time, variable, run)``).
+    on_nonfinite : {"raise", "warn", "ignore"}
+        A NaN or infinite value stops the chunk with :class:`SimulationError`
+        (default), or is carried on with a ``RuntimeWarning`` naming the
+        first variable, run and time, or silently.
 
     Returns
     -------
@@ -211,11 +226,12 @@ def integrate_chunk(
         if out is None:
             rows = sum(row_sizes(graph, requested))
             out = np.empty((timeline.n_saved, rows, chunk.n_runs))
+        strict = on_nonfinite == "raise"
         try:
             if integration == "solve_ivp":
-                _solve_ivp(program, graph, chunk, timeline, requested, out)
+                _solve_ivp(program, graph, chunk, timeline, requested, out, strict)
             else:
-                _fixed_step(program, graph, chunk, timeline, requested, integration, out)
+                _fixed_step(program, graph, chunk, timeline, requested, integration, out, strict)
         except _NonFiniteSaved:
             locate_non_finite(program, graph, chunk, timeline, integration)
             k, row, run = np.argwhere(~np.isfinite(out))[0]
@@ -229,13 +245,35 @@ def integrate_chunk(
                 chunk.first_run + int(run),
                 float(timeline.saved_times[k]),
             )
+        if on_nonfinite == "warn":
+            _warn_non_finite(out, graph, requested, chunk, timeline)
     return out
 
 
-def _fixed_step(program, graph, chunk, timeline, requested, integration, out) -> None:
+def _warn_non_finite(out, graph, requested, chunk: ChunkInputs, timeline: Timeline) -> None:
+    """Warn about the earliest saved non-finite value (variable, run, time), if any."""
+    bad = ~np.isfinite(out)
+    if not bad.any():
+        return
+    k, row, run = np.argwhere(bad)[0]
+    owners = [
+        node
+        for node, size in zip(requested, row_sizes(graph, requested), strict=True)
+        for _ in range(size)
+    ]
+    warnings.warn(
+        f"non-finite value of {_node_label(graph, owners[row])!r} in run "
+        f"{chunk.first_run + int(run)} at time {float(timeline.saved_times[k]):g} "
+        "(carried on: on_nonfinite='warn')",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
+def _fixed_step(program, graph, chunk, timeline, requested, integration, out, strict) -> None:
     n = chunk.n_runs
     K = chunk.values
-    state, constants, pipes = _initialise(program, graph, chunk, timeline)
+    state, constants, pipes = _initialise(program, graph, chunk, timeline, strict)
     pointers = {k: np.zeros(chunk.n_runs, dtype=np.int64) for k in pipes}
     positions = _positions(program, graph, requested)
     dt = timeline.time_step
@@ -245,19 +283,19 @@ def _fixed_step(program, graph, chunk, timeline, requested, integration, out) ->
         for time, save in zip(timeline.step_times, timeline.save_at_step, strict=True):
             if save:
                 state, saved = program.euler_save(np.float64(time), state, K, constants, dt)
-                _store(out, k, program, constants, saved, n, positions)
+                _store(out, k, program, constants, saved, n, positions, strict)
                 k += 1
             else:
                 state = program.euler(np.float64(time), state, K, constants, dt)
         if timeline.save_at_end:
             _, saved = program.save(np.float64(timeline.end_time), state, K, constants)
-            _store(out, k, program, constants, saved, n, positions)
+            _store(out, k, program, constants, saved, n, positions, strict)
         return
     for time, save in zip(timeline.step_times, timeline.save_at_step, strict=True):
         t = np.float64(time)
         if save:
             rates, saved = program.save(t, state, K, constants)
-            _store(out, k, program, constants, saved, n, positions)
+            _store(out, k, program, constants, saved, n, positions, strict)
             k += 1
         else:
             rates = program.rates(t, state, K, constants)
@@ -281,15 +319,15 @@ def _fixed_step(program, graph, chunk, timeline, requested, integration, out) ->
         state = _advance(graph, state, rates, dt, pipes, pointers)
     if timeline.save_at_end:
         _, saved = program.save(np.float64(timeline.end_time), state, K, constants)
-        _store(out, k, program, constants, saved, n, positions)
+        _store(out, k, program, constants, saved, n, positions, strict)
 
 
-def _solve_ivp(program, graph, chunk, timeline, requested, out) -> None:
+def _solve_ivp(program, graph, chunk, timeline, requested, out, strict) -> None:
     from scipy.integrate import solve_ivp
 
     n = chunk.n_runs
     K = chunk.values
-    state, constants, _ = _initialise(program, graph, chunk, timeline)
+    state, constants, _ = _initialise(program, graph, chunk, timeline, strict)
     m = len(state)
 
     shapes = [(n, *slot.shape) for slot in graph.slots]
@@ -331,7 +369,7 @@ def _solve_ivp(program, graph, chunk, timeline, requested, out) -> None:
         columns = [y0] * len(saved_times)
     for k, (time, y) in enumerate(zip(saved_times, columns, strict=True)):
         _, saved = program.save(np.float64(time), split(np.asarray(y)), K, constants)
-        _store(out, k, program, constants, saved, n, positions)
+        _store(out, k, program, constants, saved, n, positions, strict)
 
 
 def locate_non_finite(program, graph, chunk, timeline, integration) -> None:

@@ -38,8 +38,10 @@ from pysd.translators.structures.abstract_model import (
 from ..errors import ModelFileError
 from .expressions import is_number, unsupported
 from .ir import Call, Graph, Input, InputSpec, Mode, Node, Num, Ref, Slot, State, Static, Time
+from .macros import MacroLowering
 from .statefuls import StatefulLowering
 from .subscripts import SubscriptLowering
+from .tables import read_constants, read_data, read_lookup
 
 __all__ = ["CONTROL_KEYS", "FUNCTIONS", "control_values", "lower_model", "reference_key"]
 
@@ -106,7 +108,7 @@ def reference_key(name: str) -> str:
     return re.sub(r"[\s_]+", "_", name.strip().strip('"').lower())
 
 
-class _Lowering(SubscriptLowering, StatefulLowering):
+class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
     """One pass over an AbstractModel; see :func:`lower_model`."""
 
     def __init__(self, model: AbstractModel, series_overrides: Iterable[str]) -> None:
@@ -118,6 +120,8 @@ class _Lowering(SubscriptLowering, StatefulLowering):
         self.context_dims: tuple[str, ...] = ()  # dims of the equation being lowered
         self.range_names: dict[str, str] = {}  # casefolded range name -> range name
         self.lookup_inputs: dict[str, tuple[Input, Input]] = {}  # key -> (x, y) inputs
+        #: key -> (dims, {element indices: (x, y) inputs}) of subscripted lookups
+        self.subscripted_lookups: dict[str, tuple[tuple[str, ...], dict]] = {}
 
     # -- building blocks ---------------------------------------------------
     def new_input(self, name: str, role: str, default: object, dims: tuple = ()) -> Input:
@@ -140,9 +144,7 @@ class _Lowering(SubscriptLowering, StatefulLowering):
     # -- the model ---------------------------------------------------------
     def run(self) -> Graph:
         sections = self.model.sections
-        for section in sections:
-            if section.type != "main":
-                raise unsupported("MACRO", section.name)
+        self.declare_macros(sections, reference_key)
         (main,) = [s for s in sections if s.type == "main"]
         self._declare_ranges(main.subscripts)
         elements = [e for e in main.elements if e.components]
@@ -159,8 +161,15 @@ class _Lowering(SubscriptLowering, StatefulLowering):
             component = element.components[0]
             if isinstance(component, AbstractLookup):
                 if dims:
-                    raise unsupported("subscripted lookup", element.name)
-                self._declare_lookup(element.name, component.ast)
+                    self.declare_subscripted_lookup(element, dims, key)
+                    continue
+                if isinstance(component.ast, ae.GetLookupsStructure):
+                    table = read_lookup(
+                        element.components, (), self.graph.ranges, self.elements, element.name
+                    )
+                    self._declare_table(element.name, *table)
+                else:
+                    self._declare_lookup(element.name, component.ast)
                 continue
             node = self.new_node(element.name, None, "auxiliary", True)
             self.graph.nodes[node].dims = dims
@@ -244,13 +253,50 @@ class _Lowering(SubscriptLowering, StatefulLowering):
     def _declare_lookup(self, name: str, ast) -> None:
         if not isinstance(ast, ae.LookupsStructure):
             raise unsupported(_construct_name(ast), name)
-        x, y = _table(ast)
+        self._declare_table(name, *_table(ast))
+
+    def _declare_table(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
         key = reference_key(name)
         xi = self.new_input(name, "lookup_x", x)
         yi = self.new_input(name, "lookup_y", y)
         self.graph.lookups[name] = (xi.slot, yi.slot)
         self.keys[key] = ("lookup", len(self.graph.lookups) - 1)
         self.lookup_inputs[key] = (xi, yi)
+
+    def define_external(self, element, node_id: int) -> bool:
+        """Define a variable read with GET constants or data; False if it is not one."""
+        asts = [c.ast for c in element.components]
+        node = self.graph.nodes[node_id]
+        name = element.name
+        args = (element.components, node.dims, self.graph.ranges, self.elements, name)
+        if all(isinstance(a, ae.GetConstantsStructure) for a in asts):
+            values = read_constants(*args)
+            if node.dims:
+                node.expr = self.new_input(name, "array", values, node.dims)
+                return True
+            node.kind = "constant"
+            slot = self.new_input(name, "constant", values)
+            self.graph.constants[name] = slot.slot
+            node.expr = slot
+            return True
+        if all(isinstance(a, ae.GetDataStructure) for a in asts):
+            node.kind = "data"
+            keyword = element.components[0].keyword or "interpolate"
+            if node.dims or keyword != "interpolate":
+                # read as they are, evaluated like pysd's Data (not sampled)
+                x, y = read_data(*args)
+                xi = self.new_input(f"{name} times", "array", x)
+                yi = self.new_input(f"{name} values", "array", y)
+                node.expr = Call("data_table", (Time(), xi, yi, Static(keyword)))
+                self.dim_cache[node.expr] = node.dims
+                return True
+            x, y = read_data(*args)
+            xi = self.new_input(name, "series_x", x)
+            yi = self.new_input(name, "series_y", y)
+            self.graph.data[name] = (xi.slot, yi.slot)
+            node.expr = Call("series", (Time(), xi, yi))
+            return True
+        return False
 
     def _define(self, element, component, node_id: int) -> None:
         node = self.graph.nodes[node_id]
@@ -339,6 +385,10 @@ class _Lowering(SubscriptLowering, StatefulLowering):
             node = self.new_node(f"INITIAL in {var}", value, "initial", False)
             self.graph.nodes[node].dims = self.dims_of(value)
             return Ref(node)
+        if isinstance(ast, ae.AllocateByPriorityStructure):
+            return self.allocate_by_priority(ast, var)
+        if isinstance(ast, ae.AllocateAvailableStructure):
+            return self.allocate_available(ast, var)
         if isinstance(ast, ae.GameStructure):  # pysd ignores GAME too
             return self.expr(ast.expression, var)
         if isinstance(ast, str):
@@ -347,16 +397,127 @@ class _Lowering(SubscriptLowering, StatefulLowering):
             raise unsupported("array constant inside an equation", var)
         raise unsupported(_construct_name(ast), var)
 
+    def array_function(self, key: str, arguments, var: str):
+        """INVERT MATRIX and the VECTOR SORT ORDER/RANK/REORDER family, over the last subscript."""
+        construct = key.upper().replace("_", " ")
+        target = self.context_dims
+        needed = 2 if key == "invert_matrix" else 1
+        if len(target) < needed:
+            raise ModelFileError(f"{construct} in {var!r}: the variable needs subscripts")
+        if len(arguments) != 2:
+            raise ModelFileError(f"{construct} in {var!r} takes two arguments")
+        array = self.conform(self.expr(arguments[0], var), target, var)
+        if key == "invert_matrix":
+            call = Call(key, (array,))
+        elif key == "vector_reorder":
+            call = Call(key, (array, self.conform(self.expr(arguments[1], var), target, var)))
+        else:
+            direction = self.expr(arguments[1], var)
+            if self.dims_of(direction):
+                raise unsupported(f"{construct} with a subscripted direction", var)
+            call = Call(key, (array, direction))
+        self.dim_cache[call] = target
+        return call
+
+    def vector_select(self, arguments, var: str):
+        """VECTOR SELECT(selection[dim!], expression[dim!], missing, action, error)."""
+        if len(arguments) != 5:
+            raise ModelFileError(f"VECTOR SELECT in {var!r} takes five arguments")
+        selection, expression, missing = (self.expr(a, var) for a in arguments[:3])
+        action, error = (self.expr(a, var) for a in arguments[3:])
+        if self.dims_of(action) or self.dims_of(error):
+            raise unsupported("VECTOR SELECT with a subscripted action", var)
+        union: list[str] = []
+        for d in (*self.dims_of(selection), *self.dims_of(expression)):
+            if d not in union:
+                union.append(d)
+        target = tuple(union)
+        selection = self.align(selection, self.dims_of(selection), target)
+        expression = self.align(expression, self.dims_of(expression), target)
+        axes = tuple(i for i, d in enumerate(target) if d.endswith("!"))
+        if not axes:
+            raise unsupported("VECTOR SELECT without a '!' subscript", var)
+        kept = tuple(d for d in target if not d.endswith("!"))
+        if self.dims_of(missing):
+            raise unsupported("VECTOR SELECT with a subscripted missing value", var)
+        call = Call(
+            "vector_select",
+            (selection, expression, Static(axes), missing, action, error),
+        )
+        self.dim_cache[call] = kept
+        return call
+
+    def allocate_available(self, ast, var: str):
+        """ALLOCATE AVAILABLE over the last subscript of the variable being defined."""
+        target = self.context_dims
+        if not target:
+            raise ModelFileError(
+                f"ALLOCATE AVAILABLE in {var!r}: the variable needs the targets' subscript"
+            )
+        profiles = self.expr(self._whole_profile(ast.pp, var), var)
+        extra = [d for d in self.dims_of(profiles) if d not in target]
+        if len(extra) != 1:
+            raise ModelFileError(
+                f"ALLOCATE AVAILABLE in {var!r}: the priority profiles need one subscript "
+                "for (type, priority, width, extra)"
+            )
+        args = (
+            self.conform(self.expr(ast.request, var), target, var),
+            self.conform(profiles, (*target, extra[0]), var),
+            self.conform(self.expr(ast.avail, var), target[:-1], var),
+        )
+        call = Call("allocate_available", args)
+        self.dim_cache[call] = target
+        return call
+
+    def _whole_profile(self, pp, var: str):
+        """``pp[..., ptype]`` names the profile by its first element: take the whole range."""
+        import dataclasses
+
+        subscripts = getattr(getattr(pp, "subscripts", None), "subscripts", None)
+        if not subscripts or self.range_of(subscripts[-1]) is not None:
+            return pp
+        key = reference_key(pp.reference)
+        if key not in self.keys or self.keys[key][0] != "node":
+            return pp
+        dims = self.graph.nodes[self.keys[key][1]].dims
+        if len(dims) != len(subscripts):
+            return pp
+        whole = dataclasses.replace(pp.subscripts, subscripts=[*subscripts[:-1], dims[-1]])
+        return dataclasses.replace(pp, subscripts=whole)
+
+    def allocate_by_priority(self, ast, var: str):
+        """ALLOCATE BY PRIORITY over the last subscript of the variable being defined."""
+        target = self.context_dims
+        if not target:
+            raise ModelFileError(
+                f"ALLOCATE BY PRIORITY in {var!r}: the variable needs the targets' subscript"
+            )
+        args = (
+            self.conform(self.expr(ast.request, var), target, var),
+            self.conform(self.expr(ast.priority, var), target, var),
+            self.conform(self.expr(ast.width, var), target[:-1], var),
+            self.conform(self.expr(ast.supply, var), target[:-1], var),
+        )
+        call = Call("allocate_by_priority", args)
+        self.dim_cache[call] = target
+        return call
+
     def arithmetic(self, ast: ae.ArithmeticStructure, var: str):
         args = [self.expr(a, var) for a in ast.arguments]
         ops = list(ast.operators)
         if ops == ["negative"]:
             return self.op("neg", (args[0],))
         if all(op == "^" for op in ops):
-            # pysd writes a**b**c, which Python groups from the right.
+            # pysd writes a**b**c, which Python groups from the right. A negative
+            # number as a base keeps its sign outside the power (-2^2 = -4), as
+            # in Vensim and in pysd's ``-2**2``.
             result = args[-1]
-            for left in reversed(args[:-1]):
-                result = self.op("pow", (left, result))
+            for raw, left in zip(reversed(ast.arguments[:-1]), reversed(args[:-1]), strict=True):
+                if is_number(raw) and raw < 0:
+                    result = self.op("neg", (self.op("pow", (Num(-float(raw)), result)),))
+                else:
+                    result = self.op("pow", (left, result))
             return result
         names = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
         result = args[0]
@@ -423,7 +584,7 @@ class _Lowering(SubscriptLowering, StatefulLowering):
                 expr = Call("take", (expr, Static(axis), Static(indices)))
             result_dims.append(found + suffix)
             axis += 1
-        result = tuple(result_dims)
+        result = tuple(self.mapped(result_dims))
         if result != dims:
             expr = Call("view", (expr, Static(result)))
             self.dim_cache[expr] = result
@@ -435,9 +596,19 @@ class _Lowering(SubscriptLowering, StatefulLowering):
             return Time()
         if key == "pi" and key not in self.keys:
             return Num(math.pi)
+        if key not in self.keys and self.range_of(ast.reference) is not None:
+            # a subscript range used as a value: each element's position in its main range
+            dim = self.range_of(ast.reference)
+            positions = [self.position(e) for e in self.graph.ranges[dim]]
+            values = np.asarray(positions, dtype=float).reshape(1, -1)
+            return self.new_input(f"position in {dim}", "array", values, (dim,))
+        if key not in self.keys and self.position(ast.reference) is not None:
+            return Num(float(self.position(ast.reference)))  # an element: its position
         if key not in self.keys:
             raise ModelFileError(f"the equation of {var!r} refers to an unknown name {key!r}")
         kind, index = self.keys[key]
+        if kind == "expr":  # a macro parameter: the call's argument
+            return index
         if kind == "control":
             return Input(index)
         if kind == "lookup":
@@ -446,16 +617,35 @@ class _Lowering(SubscriptLowering, StatefulLowering):
 
     def call(self, ast: ae.CallStructure, var: str):
         key = reference_key(ast.function.reference)
+        if key in self.subscripted_lookups:
+            if len(ast.arguments) != 1:
+                raise ModelFileError(f"lookup {key!r} called with {len(ast.arguments)} arguments")
+            return self.call_subscripted_lookup(
+                key, ast.function.subscripts, self.expr(ast.arguments[0], var), var
+            )
         lookups = self.lookup_inputs
         if key in lookups:
             if len(ast.arguments) != 1:
                 raise ModelFileError(f"lookup {key!r} called with {len(ast.arguments)} arguments")
             xi, yi = lookups[key]
             return self.op("lookup", (self.expr(ast.arguments[0], var), xi, yi))
+        if key in self.macros:
+            arguments = tuple(self.expr(a, var) for a in ast.arguments)
+            return self.expand_macro(key, arguments, var, reference_key)
         if key == "active_initial":
             if len(ast.arguments) != 2:
                 raise ModelFileError(f"ACTIVE INITIAL in {var!r} needs two arguments")
             return Mode(self.expr(ast.arguments[0], var), self.expr(ast.arguments[1], var))
+        if key in ("invert_matrix", "vector_sort_order", "vector_rank", "vector_reorder"):
+            return self.array_function(key, ast.arguments, var)
+        if key == "vector_select":
+            return self.vector_select(ast.arguments, var)
+        if key == "elmcount":
+            argument = ast.arguments[0] if len(ast.arguments) == 1 else None
+            dim = self.range_of(getattr(argument, "reference", "") or "")
+            if dim is None:
+                raise ModelFileError(f"ELMCOUNT in {var!r} needs a subscript range name")
+            return Num(float(len(self.graph.ranges[dim])))
         if key not in FUNCTIONS:
             raise unsupported(key.upper().replace("_", " "), var)
         op, arities = FUNCTIONS[key]

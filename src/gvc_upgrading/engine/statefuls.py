@@ -21,7 +21,10 @@ class StatefulLowering:
     """The stateful-structure half of :class:`~.lowering._Lowering` (a mixin)."""
 
     def static_order(self, ast, construct: str, var: str) -> int:
-        value = self.static_value(self.expr(ast, var))
+        expr = self.expr(ast, var)
+        value = self.static_value(expr)
+        if value is None:  # pysd sets the order once, at the initial time
+            value = self.value_at_start(expr)
         if value is None or not math.isfinite(value) or value < 1:
             raise unsupported(
                 f"{construct} with a variable order",
@@ -42,12 +45,32 @@ class StatefulLowering:
             return None if node.expr is None else self.static_value(node.expr)
         return None
 
+    def value_at_start(self, expr) -> float | None:
+        """Value of ``expr`` at INITIAL TIME from literals and model defaults, or None."""
+        from .functions import evaluate_literal
+        from .ir import Call, Time
+
+        if isinstance(expr, Time):
+            return float(self.graph.inputs[self.graph.controls["initial_time"]].default)
+        if isinstance(expr, Call):
+            values = [self.value_at_start(a) for a in expr.args]
+            if any(v is None for v in values):
+                return None
+            try:
+                return evaluate_literal(expr.op, values)
+            except (KeyError, TypeError, ValueError):
+                return None
+        if isinstance(expr, Ref):
+            node = self.graph.nodes[expr.node]
+            return None if node.expr is None else self.value_at_start(node.expr)
+        return self.static_value(expr)
+
     def check_order_input(self, expr, construct: str, var: str, order: int) -> None:
         """Refuse runs in which a sampled value would change a fixed order."""
         if not isinstance(expr, Num):
             self.graph.checks.append(
                 (
-                    self.op("eq", (expr, Num(float(order)))),
+                    self.op("eq", (self.op("integer", (expr,)), Num(float(order)))),
                     f"the order of {construct} in {var!r} was fixed at {order} when the model "
                     "was compiled; it cannot vary between runs",
                 )
@@ -139,9 +162,11 @@ class StatefulLowering:
         return self.op("div", (self.last_stage(effective, stages), times[0]))
 
     def delay_fixed(self, ast, var: str):
-        if self.context_dims:
-            raise unsupported("subscripted DELAY FIXED", var)
         delay_time = self.expr(ast.delay_time, var)
+        if self.dims_of(delay_time):
+            raise unsupported(
+                "DELAY FIXED with a subscripted delay time", var, "one delay time per run"
+            )
         state = self.new_slot(
             var, self.expr(ast.initial, var), self.expr(ast.input, var), "fixed_delay"
         )

@@ -11,6 +11,8 @@ definitions fill their blocks of one array.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures.abstract_model import AbstractData
@@ -18,8 +20,14 @@ from pysd.translators.structures.abstract_model import AbstractData
 from ..errors import ModelFileError
 from .expressions import fold, unsupported
 from .ir import Call, Input, Mode, Num, Ref, State, Static, Time
+from .tables import read_constants, read_data, read_subscripts
 
 __all__ = ["SubscriptLowering"]
+
+
+def _range_key(name: str) -> str:
+    """A range name as equations may spell it (any case, spaces or underscores)."""
+    return re.sub(r"[\s_]+", "_", name.strip().casefold())
 
 
 class SubscriptLowering:
@@ -29,7 +37,7 @@ class SubscriptLowering:
         return tuple(len(self.graph.ranges[d.rstrip("!")]) for d in dims)
 
     def range_of(self, name: str) -> str | None:
-        return self.range_names.get(name.strip().casefold())
+        return self.range_names.get(_range_key(name))
 
     def elements(self, name: str) -> list[str]:
         """Elements (casefolded) of a range, or the element itself."""
@@ -37,6 +45,30 @@ class SubscriptLowering:
         if found is not None:
             return [e.casefold() for e in self.graph.ranges[found]]
         return [name.strip().casefold()]
+
+    def mapped(self, dims: list[str]) -> list[str]:
+        """Rename ranges that map (A -> B) onto a range of the equation being defined."""
+        context = self.context_dims
+        out = list(dims)
+        for i, dim in enumerate(out):
+            base, suffix = dim.rstrip("!"), "!" if dim.endswith("!") else ""
+            if base in context:
+                continue
+            for target in self.mappings.get(base, []):
+                target = self.range_of(target)
+                if target in context and target not in [d.rstrip("!") for d in out]:
+                    out[i] = target + suffix
+                    break
+        return out
+
+    def position(self, element: str) -> int | None:
+        """Position (from 1) of ``element`` in the largest range holding it, as pysd numbers it."""
+        wanted = element.strip().casefold()
+        holders = [r for r in self.graph.ranges.values() if wanted in [e.casefold() for e in r]]
+        if not holders:
+            return None
+        main = max(holders, key=len)
+        return [e.casefold() for e in main].index(wanted) + 1
 
     def index_in(self, element: str, dim: str, var: str) -> int:
         members = [e.casefold() for e in self.graph.ranges[dim]]
@@ -101,19 +133,64 @@ class SubscriptLowering:
         return call
 
     def _declare_ranges(self, ranges) -> None:
+        copies = []
+        self.mappings: dict[str, list[str]] = {}
         for subscript_range in ranges:
-            if not isinstance(subscript_range.subscripts, list):
-                raise unsupported("subscript range copy or GET", subscript_range.name)
-            if subscript_range.mapping:
-                raise unsupported("subscript mapping", subscript_range.name)
-            self.graph.ranges[subscript_range.name] = list(subscript_range.subscripts)
-            self.range_names[subscript_range.name.strip().casefold()] = subscript_range.name
+            for target in subscript_range.mapping:
+                if not isinstance(target, str):
+                    raise unsupported(
+                        "subscript mapping with an element list",
+                        subscript_range.name,
+                        "only mappings to a whole range (A: a1, a2 -> B) are supported",
+                    )
+                self.mappings.setdefault(subscript_range.name, []).append(target)
+            if isinstance(subscript_range.subscripts, str):  # DimB <-> DimA: a copy
+                copies.append(subscript_range)
+                continue
+            if isinstance(subscript_range.subscripts, dict):  # GET XLS/DIRECT SUBSCRIPT
+                members = read_subscripts(subscript_range.subscripts, subscript_range.name)
+            else:
+                members = list(subscript_range.subscripts)
+            self.graph.ranges[subscript_range.name] = members
+            self.range_names[_range_key(subscript_range.name)] = subscript_range.name
+
+        # a range may list other ranges among its members: expand them, as pysd does
+        def expand(name: str, seen: tuple[str, ...]) -> list[str]:
+            members = []
+            for member in self.graph.ranges[name]:
+                inner = self.range_of(member)
+                if inner is not None and inner != name:
+                    if inner in seen:
+                        raise ModelFileError(f"subscript ranges {seen} contain each other")
+                    members.extend(expand(inner, (*seen, inner)))
+                else:
+                    members.append(member)
+            return members
+
+        for name in list(self.graph.ranges):
+            self.graph.ranges[name] = expand(name, (name,))
+        for subscript_range in copies:
+            source = self.range_of(subscript_range.subscripts)
+            if source is None:
+                raise ModelFileError(
+                    f"subscript range {subscript_range.name!r} copies the unknown range "
+                    f"{subscript_range.subscripts!r}"
+                )
+            self.graph.ranges[subscript_range.name] = list(self.graph.ranges[source])
+            self.range_names[_range_key(subscript_range.name)] = subscript_range.name
+
+        for name, targets in self.mappings.items():
+            for target in targets:
+                found = self.range_of(target)
+                if found is None or len(self.graph.ranges[found]) != len(self.graph.ranges[name]):
+                    raise unsupported(
+                        "subscript mapping",
+                        name,
+                        f"{target!r} is not a range of the same size as {name!r}",
+                    )
 
     def _variable_dims(self, element) -> tuple[str, ...]:
         components = element.components
-        for component in components:
-            if component.subscripts[1]:
-                raise unsupported("EXCEPT", element.name)
         lists = [component.subscripts[0] for component in components]
         if not any(lists):
             if len(components) > 1:
@@ -137,14 +214,30 @@ class SubscriptLowering:
                 raise ModelFileError(
                     f"{element.name!r}: no subscript range holds all of {sorted(wanted)}"
                 )
-            dims.append(min(candidates, key=lambda r: len(self.graph.ranges[r])))
+            named = {self.range_of(n) for n in names}
+            dims.append(
+                min(
+                    candidates,
+                    # a range named here first, then one not used yet, then the smallest
+                    key=lambda r: (r not in named, r in dims, len(self.graph.ranges[r])),
+                )
+            )
+        if len(set(dims)) != len(dims):
+            raise unsupported(
+                "the same subscript range twice in one variable",
+                element.name,
+                f"its subscripts are {dims}; define a copy of the range (B <-> A) for one of them",
+            )
         return tuple(dims)
 
     def _define_element(self, element, node_id: int) -> None:
         node = self.graph.nodes[node_id]
         components = element.components
+        if self.define_external(element, node_id):
+            return
         simple = (
             len(components) == 1
+            and not components[0].subscripts[1]
             and tuple(self.range_of(s) for s in components[0].subscripts[0]) == node.dims
         )
         if simple:
@@ -157,15 +250,60 @@ class SubscriptLowering:
                 node.expr = self.conform(node.expr, node.dims, element.name)
             return
         # element-wise definition: each component fills its block of the array
+        stocks = [isinstance(c.ast, ae.IntegStructure) for c in components]
+        if any(
+            isinstance(c, AbstractData) and not isinstance(c.ast, ae.GetDataStructure)
+            for c in components
+        ) or (any(stocks) and not all(stocks)):
+            raise unsupported("element-wise data, or stock mixed with equations", element.name)
+        if all(stocks):  # one stock over the whole array, its parts defined block by block
+            node.kind = "stock"
+            self.graph.stocks.append(element.name)
+            init = self._blockwise(element, node, lambda ast: ast.initial)
+            flow = self._blockwise(element, node, lambda ast: ast.flow)
+            floor = any(c.ast.non_negative for c in components)
+            self.context_dims = node.dims
+            try:
+                node.expr = self.new_slot(
+                    element.name, init, flow, "nonnegative" if floor else "euler"
+                )
+            finally:
+                self.context_dims = ()
+            return
+        node.expr = self._blockwise(element, node, lambda ast: ast)
+
+    def _blockwise(self, element, node, part):
+        """``assemble`` the value of ``part(ast)`` of each definition into its block."""
         values, blocks = [], []
-        for component in components:
-            if isinstance(component, AbstractData) or isinstance(component.ast, ae.IntegStructure):
-                raise unsupported("element-wise stock or data", element.name)
+        for component in element.components:
             subscripts = component.subscripts[0]
             cdims = tuple(self.range_of(x) for x in subscripts if self.range_of(x))
+            block = tuple(
+                tuple(self.index_in(e, node.dims[p], element.name) for e in self.elements(x))
+                for p, x in enumerate(subscripts)
+            )
+            mask = self._except_mask(subscripts, component.subscripts[1])
+            if isinstance(part(component.ast), ae.GetConstantsStructure):
+                # read over this definition's own elements: already the block's shape
+                table = read_constants(
+                    [component], node.dims, self.graph.ranges, self.elements, element.name, True
+                )
+                values.append(self.new_input(element.name, "array", table))
+                blocks.append((block, mask))
+                continue
+            if isinstance(part(component.ast), ae.GetDataStructure):
+                times, table = read_data(
+                    [component], node.dims, self.graph.ranges, self.elements, element.name, True
+                )
+                xi = self.new_input(f"{element.name} times", "array", times)
+                yi = self.new_input(f"{element.name} values", "array", table)
+                keyword = Static(component.keyword or "interpolate")
+                values.append(Call("data_table", (Time(), xi, yi, keyword)))
+                blocks.append((block, mask))
+                continue
             self.context_dims = cdims
             try:
-                value = self._component_value(component.ast, cdims, element.name)
+                value = self._component_value(part(component.ast), cdims, element.name)
             finally:
                 self.context_dims = ()
             source = self.dims_of(value)
@@ -180,17 +318,120 @@ class SubscriptLowering:
             if not isinstance(value, Num):
                 positions = tuple(position_of[d] for d in source)
                 value = Call("align", (value, Static(positions), Static(len(node.dims))))
-            block = []
-            for p, x in enumerate(subscripts):
-                block.append(
-                    tuple(self.index_in(e, node.dims[p], element.name) for e in self.elements(x))
-                )
             values.append(value)
-            blocks.append(tuple(block))
-        node.expr = Call(
-            "assemble", (Static(self.shape(node.dims)), Static(tuple(blocks)), *values)
-        )
-        self.dim_cache[node.expr] = node.dims
+            blocks.append((block, mask))
+        call = Call("assemble", (Static(self.shape(node.dims)), Static(tuple(blocks)), *values))
+        self.dim_cache[call] = node.dims
+        return call
+
+    def declare_subscripted_lookup(self, element, dims: tuple[str, ...], key: str) -> None:
+        """One table per element of a subscripted lookup (definitions or GET LOOKUPS)."""
+        import itertools
+
+        from .lowering import _table
+        from .tables import read_lookup
+
+        tables: dict[tuple[int, ...], tuple] = {}
+        name = element.name
+        if all(isinstance(c.ast, ae.GetLookupsStructure) for c in element.components):
+            x, y = read_lookup(element.components, dims, self.graph.ranges, self.elements, name)
+            for index in itertools.product(*(range(n) for n in self.shape(dims))):
+                tables[index] = (x, y[(slice(None), *index)])
+        else:
+            for component in element.components:
+                if not isinstance(component.ast, ae.LookupsStructure):
+                    raise unsupported("subscripted lookup mixing GET and tables", name)
+                lists = [
+                    [self.index_in(e, dims[p], name) for e in self.elements(x)]
+                    for p, x in enumerate(component.subscripts[0])
+                ]
+                for index in itertools.product(*lists):
+                    tables[index] = _table(component.ast)
+        for index in itertools.product(*(range(n) for n in self.shape(dims))):
+            # an element without a table gives NaN, as in pysd
+            tables.setdefault(index, (np.zeros(1), np.full(1, np.nan)))
+        inputs = {}
+        for index, (x, y) in tables.items():
+            elements = (self.graph.ranges[d][i] for d, i in zip(dims, index, strict=True))
+            label = f"{name}[{','.join(elements)}]"
+            xi = self.new_input(label, "lookup_x", np.asarray(x, dtype=float))
+            yi = self.new_input(label, "lookup_y", np.asarray(y, dtype=float))
+            inputs[index] = (xi, yi)
+        self.subscripted_lookups[key] = (dims, inputs)
+        self.keys[key] = ("lookup", -1)
+
+    def call_subscripted_lookup(self, key: str, subscripts, argument, var: str):
+        """``tab[sub](argument)``: each selected element's table at its argument."""
+        import itertools
+
+        dims, inputs = self.subscripted_lookups[key]
+        names = subscripts.subscripts if subscripts is not None else None
+        if names is None or len(names) != len(dims):
+            raise ModelFileError(
+                f"the equation of {var!r} calls the subscripted lookup {key!r} without "
+                f"its {len(dims)} subscripts"
+            )
+        selected: list[tuple[str | None, list[int]]] = []  # (range kept or None, indices)
+        for name, dim in zip(names, dims, strict=True):
+            clean = name.strip().rstrip("!").strip()
+            found = self.range_of(clean)
+            if found is None:
+                selected.append((None, [self.index_in(clean, dim, var)]))
+            else:
+                selected.append(
+                    (found, [self.index_in(e, dim, var) for e in self.elements(found)])
+                )
+        kept = tuple(d for d, _ in selected if d is not None)
+        arg_dims = self.dims_of(argument)
+        target = (*kept, *(d for d in arg_dims if d not in kept))
+        values, blocks = [], []
+        for combo in itertools.product(*(indices for _, indices in selected)):
+            value = argument
+            value_dims = list(arg_dims)
+            positions_in_kept = {}
+            k = 0
+            for (dim, indices), index in zip(selected, combo, strict=True):
+                if dim is None:
+                    continue
+                positions_in_kept[dim] = indices.index(index)
+                k += 1
+                if dim in value_dims:  # the argument varies along this range: its element
+                    axis = value_dims.index(dim)
+                    value = Call("take", (value, Static(axis), Static(indices.index(index))))
+                    value_dims.pop(axis)
+            xi, yi = inputs[tuple(combo)]
+            value = Call("lookup", (value, xi, yi))
+            if target and not isinstance(value, Num):
+                positions = tuple(target.index(d) for d in value_dims)
+                value = Call("align", (value, Static(positions), Static(len(target))))
+            block = [
+                (positions_in_kept[d],) if d in positions_in_kept else tuple(range(n))
+                for d, n in zip(target, self.shape(target), strict=True)
+            ]
+            values.append(value)
+            blocks.append((tuple(block), None))
+        if not target:
+            return values[0]
+        call = Call("assemble", (Static(self.shape(target)), Static(tuple(blocks)), *values))
+        self.dim_cache[call] = target
+        return call
+
+    def _except_mask(self, subscripts, excepts) -> tuple[bool, ...] | None:
+        """Flat mask over a definition's block: False where an EXCEPT leaves it out."""
+        if not excepts:
+            return None
+        import itertools
+
+        lists = [self.elements(x) for x in subscripts]
+        excluded = [[set(self.elements(x)) for x in combo] for combo in excepts]
+        keep = []
+        for combo in itertools.product(*lists):
+            hit = any(
+                all(e in allowed for e, allowed in zip(combo, rule, strict=True))
+                for rule in excluded
+            )
+            keep.append(not hit)
+        return tuple(keep)
 
     def _component_value(self, ast, dims: tuple[str, ...], var: str):
         if isinstance(ast, np.ndarray):
