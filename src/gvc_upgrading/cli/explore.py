@@ -18,12 +18,11 @@ when the study finishes.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
 from ..errors import SpecError
-from ..io import check_output_dir
+from ..outdir import OutputFolder
 from .options import add_model_option, add_scenario_dir_option
 
 __all__ = ["explore_command", "register"]
@@ -111,11 +110,11 @@ def explore_command(args: argparse.Namespace) -> int:
     if not args.spec.is_file():
         raise SpecError(f"exploration spec {args.spec} does not exist")
     spec = load_spec(args.spec)
-    out = check_output_dir(args.out)
+    folder = OutputFolder.prepare(args.out)  # checked before any run
     ema_analysis()  # the explore extra is missing: say so before any run
-    checkpoints = out / CHECKPOINT_FOLDER
-    if not args.resume and checkpoints.is_dir():
-        shutil.rmtree(checkpoints)
+    if not args.resume:
+        folder.remove_folder(CHECKPOINT_FOLDER)  # only if this tool made it
+    checkpoints = folder.own_folder(CHECKPOINT_FOLDER)
     result = explore(
         spec,
         args.model,
@@ -128,8 +127,10 @@ def explore_command(args: argparse.Namespace) -> int:
     )
     analysis = analyse(result)
     findings = summarise(result, analysis)
-    written = write_exploration(result, analysis, findings, out, runs=not args.no_netcdf)
-    shutil.rmtree(checkpoints, ignore_errors=True)
+    with folder.staging() as stage:
+        write_exploration(result, analysis, findings, stage / "study", runs=not args.no_netcdf)
+        written = folder.adopt_tree(stage / "study")  # never replaces a file of the user's
+    folder.remove_folder(CHECKPOINT_FOLDER)
     print(
         f"study {findings.study!r}: {findings.n} futures × {len(findings.shares)} policies "
         f"= {findings.runs} runs"
