@@ -274,7 +274,7 @@ def _read_own(path: Path) -> tuple[dict[str, Any], dict[str, float], dict[str, p
     name = _text(raw, "name", path, required=True)
     if name != path.stem:
         raise ScenarioError(f"{path}: name {name!r} must match the file name {path.stem!r}")
-    header = {
+    header: dict[str, Any] = {
         "name": name,
         "description": _text(raw, "description", path, required=True),
         "theory": _text(raw, "theory", path, required=False) or NO_THEORY,

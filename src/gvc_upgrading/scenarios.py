@@ -148,7 +148,7 @@ def run_scenarios(
         elif item not in loaded:
             loaded[item] = load_scenario(item, model, directory=folder)
     scenarios = list(loaded.values())
-    names = [scenario.name for scenario in scenarios]
+    run_names = [scenario.name for scenario in scenarios]
     runs = _run_each(model, scenarios, engine, progress)
     stacked = xr.concat(runs, dim="scenario", join="exact", combine_attrs="override")
     stacked.attrs = {}
@@ -158,7 +158,7 @@ def run_scenarios(
     )
     stacked["scenario"].attrs["description"] = "scenario name (models/scenarios/<name>.toml)"
     stacked.attrs.update(provenance_attrs(model_sha256=model.sha256, model_file=str(model.path)))
-    stacked.attrs.update({"scenario": ",".join(names), "engine": engine})
+    stacked.attrs.update({"scenario": ",".join(run_names), "engine": engine})
     return stacked
 
 

@@ -47,6 +47,7 @@ def test_explore_writes_tables_figures_and_findings(tmp_path: Path, capsys) -> N
     printed = capsys.readouterr().out
     assert "12 futures × 2 policies = 24 runs" in printed
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        ".gvc-upgrading-output.json",  # the output-folder marker: lists what the tool wrote
         "figures/class_shares.png",
         "figures/prim_tradeoff.png",
         "findings.json",

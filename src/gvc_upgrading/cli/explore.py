@@ -20,10 +20,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import SpecError
 from ..outdir import OutputFolder
 from .options import add_model_option, add_scenario_dir_option
+
+if TYPE_CHECKING:
+    from ..exploration.findings import Findings
+    from ..exploration.spec import ExplorationSpec
 
 __all__ = ["explore_command", "register"]
 
@@ -104,14 +109,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def explore_command(args: argparse.Namespace) -> int:
     """Run the study named on the command line and write the result files."""
-    from ..exploration import analyse, explore, load_spec, summarise, write_exploration
+    from ..exploration import load_spec
     from ..exploration._ema import ema_analysis
 
     if not args.spec.is_file():
         raise SpecError(f"exploration spec {args.spec} does not exist")
     spec = load_spec(args.spec)
-    folder = OutputFolder.prepare(args.out)  # checked before any run
     ema_analysis()  # the explore extra is missing: say so before any run
+    existed = Path(args.out).exists()
+    folder = OutputFolder.prepare(args.out)  # checked before any run
+    try:
+        findings, written = _explore_into(folder, spec, args)
+    except BaseException:
+        checkpoints = folder.path / CHECKPOINT_FOLDER
+        if folder.owns_folder(CHECKPOINT_FOLDER) and not any(checkpoints.iterdir()):
+            folder.remove_folder(CHECKPOINT_FOLDER)  # nothing to resume from
+        if not existed:
+            folder.discard_if_unused()  # a failed first run leaves no empty folder behind
+        raise
+    print(
+        f"study {findings.study!r}: {findings.n} futures × {len(findings.shares)} policies "
+        f"= {findings.runs} runs"
+    )
+    for sentence in findings.sentences:
+        print(sentence)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _explore_into(
+    folder: OutputFolder, spec: ExplorationSpec, args: argparse.Namespace
+) -> tuple[Findings, list[Path]]:
+    """Run the study with checkpoints inside ``folder`` and move its files into place."""
+    from ..exploration import analyse, explore, summarise, write_exploration
+
     if not args.resume:
         folder.remove_folder(CHECKPOINT_FOLDER)  # only if this tool made it
     checkpoints = folder.own_folder(CHECKPOINT_FOLDER)
@@ -131,15 +163,7 @@ def explore_command(args: argparse.Namespace) -> int:
         write_exploration(result, analysis, findings, stage / "study", runs=not args.no_netcdf)
         written = folder.adopt_tree(stage / "study")  # never replaces a file of the user's
     folder.remove_folder(CHECKPOINT_FOLDER)
-    print(
-        f"study {findings.study!r}: {findings.n} futures × {len(findings.shares)} policies "
-        f"= {findings.runs} runs"
-    )
-    for sentence in findings.sentences:
-        print(sentence)
-    for path in written:
-        print(f"wrote {path}")
-    return 0
+    return findings, written
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -168,7 +168,9 @@ def read_loops(
     loops = []
     for match in _LOOP_RE.finditer(section):
         key, name, body = match.group(1), match.group(2).strip(), match.group(3)
-        steps, unmatched, skipped = [], [], [0]
+        steps: list[str] = []
+        unmatched: list[str] = []
+        skipped = [0]
         for step in _chain(body):
             variable = _match(step, names)
             if variable is not None and not graph.get(variable):

@@ -103,9 +103,10 @@ def format_number(value: object, digits: int = 4) -> str:
     if isinstance(value, float | np.floating):
         if not math.isfinite(float(value)):
             return "–"
-        text = f"{float(value):.{digits}g}"
+        number = float(value)
+        text = f"{number:.{digits}g}"
         if "e" in text:  # no scientific notation in a table a reader reads
-            text = f"{float(value):,.0f}" if abs(value) >= 1 else f"{float(value):.{digits}f}"
+            text = f"{number:,.0f}" if abs(number) >= 1 else f"{number:.{digits}f}"
         return text
     return str(value)
 
