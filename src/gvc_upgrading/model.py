@@ -14,24 +14,37 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pysd
 import xarray as xr
 from pysd.translators.structures.abstract_model import AbstractModel
 
 from . import resources
-from .errors import GvcError, ModelFileError, ParameterRangeError, SimulationError
+from .errors import (
+    GvcError,
+    ModelFileError,
+    ParameterRangeError,
+    SimulationError,
+    UnknownVariableError,
+)
 from .limits import check_time_settings
 from .parameters import CONTROL_VARIABLES, parameter_table, variable_table
 from .provenance import provenance_attrs
 from .run_checks import as_floats, check_finite, check_seed, random_functions, seeded
 from .translation import Translation, translate
-from .validation import ParameterValue, check_mapping, check_parameter_table, validate_params
+from .validation import (
+    ParameterValue,
+    check_mapping,
+    check_parameter_table,
+    close_matches,
+    validate_params,
+)
 
 if TYPE_CHECKING:
     from .scenarios import Scenario
@@ -185,6 +198,7 @@ class Model:
         check_bounds: bool = True,
         on_nonfinite: str = "raise",
         seed: int | None = None,
+        return_columns: Sequence[str] | None = None,
     ) -> xr.Dataset:
         """Simulate the model with pysd and return every variable over time.
 
@@ -208,12 +222,16 @@ class Model:
             returns it (see :mod:`gvc_upgrading.run_checks`).
         seed : int, optional
             Seed of RANDOM functions; required when the model uses them.
+        return_columns : sequence of str, optional
+            Return only these variables (default: every variable pysd
+            returns, constants included).
 
         Returns
         -------
         xarray.Dataset
             Dimension ``time`` (years, every SAVEPER); one data variable per
-            model variable (lookups and control variables left out), each with
+            model variable (lookups and control variables left out; a
+            subscripted variable keeps its subscript dimensions), each with
             ``units`` and ``description`` attributes; provenance in ``attrs``
             (``model_sha256, model_file, gvc_upgrading_version, pysd_version,
             scenario, overrides, created``), plus ``time_step`` and
@@ -224,6 +242,8 @@ class Model:
         ------
         UnknownParameterError
             If a name is not a parameter of the model.
+        UnknownVariableError
+            If a name in ``return_columns`` is not a variable of the model.
         ParameterRangeError
             If a value is not finite or out of range, or ``final_time`` /
             ``time_step`` is invalid.
@@ -243,11 +263,12 @@ class Model:
             params, scenario=scenario, check_bounds=check_bounds
         )
         self._check_time_settings(final_time, time_step)
+        columns = self._requested(return_columns)
         seed = check_seed(seed, random_functions(self.abstract_model), self.path.name)
         with seeded(seed):
             frame, notes = self._simulate(overrides, final_time=final_time, time_step=time_step)
         check_finite(frame, on_nonfinite, self.path.name)
-        dataset = self._to_dataset(frame)
+        dataset = self._to_dataset(frame, columns)
         dataset.attrs.update(
             provenance_attrs(
                 model_sha256=self.sha256,
@@ -333,20 +354,52 @@ class Model:
                 ) from exc
         return frame, _sort_warnings(caught)
 
-    def _to_dataset(self, frame: pd.DataFrame) -> xr.Dataset:
-        columns = [
-            name
-            for name in frame.columns
-            if name not in CONTROL_VARIABLES and name in self.variables.index
-        ]
+    def _requested(self, return_columns: Sequence[str] | None) -> list[str] | None:
+        """Check the names asked for; ``None`` means every variable."""
+        if return_columns is None:
+            return None
+        if isinstance(return_columns, str):
+            return_columns = [return_columns]
+        names = list(dict.fromkeys(return_columns))
+        for name in names:
+            if not isinstance(name, str) or name not in self.variables.index:
+                hint = close_matches(str(name), list(self.variables.index))
+                suggestion = f"; did you mean {' or '.join(map(repr, hint))}?" if hint else ""
+                raise UnknownVariableError(
+                    f"{self.path.name}: unknown variable {name!r} in return_columns{suggestion}"
+                )
+        return names
+
+    def _to_dataset(self, frame: pd.DataFrame, columns: list[str] | None = None) -> xr.Dataset:
+        """pysd's flat output as a Dataset; ``name[a,b]`` columns regrouped by subscript."""
         time = frame.index.to_numpy(dtype=float)
+        wanted = set(columns) if columns is not None else None
+        flat: dict[str, list[str]] = {}
+        for column in frame.columns:
+            base = column.split("[", 1)[0] if column.endswith("]") else column
+            if base in CONTROL_VARIABLES or base not in self.variables.index:
+                continue
+            if wanted is None or base in wanted:
+                flat.setdefault(base, []).append(column)
         data_vars = {}
-        for name in columns:
+        for name, flat_columns in flat.items():
             info = self.variables.loc[name]
-            data_vars[name] = xr.Variable(
-                "time",
-                as_floats(frame[name]),
-                attrs={"units": info["unit"], "description": info["description"]},
+            attrs = {"units": info["unit"], "description": info["description"]}
+            coords = self._pysd.get_coords(name) if flat_columns != [name] else None
+            if coords is None:
+                data_vars[name] = xr.Variable("time", as_floats(frame[name]), attrs=attrs)
+                continue
+            element_coords, dims = coords
+            shape = [len(element_coords[dim]) for dim in dims]
+            values = np.full((len(time), *shape), np.nan)
+            for index in np.ndindex(*shape):
+                label = ",".join(element_coords[d][i] for d, i in zip(dims, index, strict=True))
+                values[(slice(None), *index)] = as_floats(frame[f"{name}[{label}]"])
+            data_vars[name] = xr.DataArray(
+                values,
+                dims=("time", *dims),
+                coords={dim: element_coords[dim] for dim in dims},
+                attrs=attrs,
             )
         return xr.Dataset(
             data_vars, coords={"time": xr.Variable("time", time, attrs={"units": "Year"})}

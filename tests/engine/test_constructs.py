@@ -44,3 +44,32 @@ def test_construct_matches_pysd(name, pysd_cache):
     assert compared == len(result.data_vars)
     if drawn:
         assert_matches_pysd(result, pysd_cache(path, drawn), run=1)
+
+
+SUBSCRIPTED = [
+    "subscripts_2d",
+    "element_wise_stock",
+    "subrange",
+    "range_copy",
+    "subscript_mapping",
+]
+
+
+@pytest.mark.parametrize("name", SUBSCRIPTED)
+def test_model_run_returns_every_variable_the_engine_returns(name):
+    """``Model.run`` (pysd) gives constants and subscripted variables with their dimensions."""
+    from gvc_upgrading import load_model
+
+    path = CONSTRUCTS / f"{name}.mdl"
+    model = load_model(path)
+    run = model.run(on_nonfinite="keep")
+    batch = compile_model(path).run(n=1, return_columns="all", on_nonfinite="ignore")
+    assert set(run.data_vars) == set(batch.data_vars)
+    assert any(len(run[v].dims) > 1 for v in run.data_vars)  # some keep their subscripts
+    for variable in batch.data_vars:
+        expected = batch[variable].isel(run=0, drop=True).broadcast_like(run[variable])
+        np.testing.assert_allclose(
+            run[variable].transpose(*expected.dims).values, expected.values, rtol=1e-9
+        )
+    picked = model.run(return_columns=[variable], on_nonfinite="keep")
+    assert list(picked.data_vars) == [variable]
