@@ -381,7 +381,7 @@ class Model:
                 continue
             if wanted is None or base in wanted:
                 flat.setdefault(base, []).append(column)
-        data_vars = {}
+        data_vars: dict[str, xr.Variable | xr.DataArray] = {}
         for name, flat_columns in flat.items():
             info = self.variables.loc[name]
             attrs = {"units": info["unit"], "description": info["description"]}
