@@ -56,3 +56,18 @@ def test_a_link_missing_from_the_equations_is_not_verified(tmp_path):
         if patch.get_linestyle() not in ("-", "solid")
     ]
     assert len(dashed) == 1
+
+
+def test_every_loop_the_model_readme_names_closes_in_the_equations(model):
+    """The documented loops are claims about the model: each link must be in its equations."""
+    loops = read_loops(shipped_path("models", "README.md"), model.path)
+    broken = {
+        loop.key: [
+            f"{loop.steps[i]} → {loop.steps[(i + 1) % len(loop.steps)]}"
+            for i, ok in enumerate(loop.verified)
+            if not ok
+        ]
+        for loop in loops
+        if not all(loop.verified)
+    }
+    assert broken == {}
