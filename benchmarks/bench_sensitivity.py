@@ -17,7 +17,7 @@ It prints each stage, the old and new totals and their ratios. With
 ``--cli`` it also times the whole command ``gvc-upgrading sensitivity
 default.toml`` end to end in a child process and reports its peak memory; with
 ``--ensemble-runs R`` it streams an R-run ensemble of the model (the default
-study's 25 parameters drawn uniformly) to netCDF through
+study's parameters drawn uniformly) to netCDF through
 ``BatchModel.run(out=...)`` in a child process and reports its peak memory.
 Not a test: nothing here asserts a speed. Wall times depend on what else the
 machine runs; ratios much less so.

@@ -197,10 +197,21 @@ def case_display_name(loaded_case: Any) -> str:
 
 
 def recompute_fit(case: str, *, progress: bool = False) -> StoredFit:
-    """Calibrate ``case`` now (settings :data:`RECOMPUTE_SETTINGS`) and wrap the result."""
-    from ..calibration import calibrate
+    """Calibrate ``case`` now (settings :data:`RECOMPUTE_SETTINGS`) and wrap the result.
 
-    result = calibrate(case, progress=progress, **RECOMPUTE_SETTINGS)
+    A shipped case is fitted jointly with the other shipped cases, as the
+    stored fits are (one case alone exceeds the parameter budget of one free
+    parameter per three observations), and its part of the joint fit is kept.
+    """
+    from ..calibration import calibrate, calibrate_joint
+    from ..calibration.case import shipped_cases
+
+    cases = shipped_cases()
+    if case in cases and len(cases) > 1:
+        joint = calibrate_joint(list(cases), progress=progress, **RECOMPUTE_SETTINGS)
+        result = joint.for_case(case)
+    else:
+        result = calibrate(case, progress=progress, **RECOMPUTE_SETTINGS)
     return StoredFit(case=case, dataset=result.to_dataset(), path=None, origin="recomputed")
 
 
