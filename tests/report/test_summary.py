@@ -226,3 +226,24 @@ def test_numbers_have_no_scientific_notation():
     assert number(12345.678, "USD/Month") == "12,346"
     assert number(1.5e-5) == "0.0000"
     assert "e" not in signed(-3.2e-7)
+
+
+def test_the_summary_quotes_the_exploration_study(report):
+    """Issue 14: the stored exploration findings appear on the first page, in plain words."""
+    from gvc_upgrading.exploration import stored_findings
+
+    findings = stored_findings()
+    text = (report.out / "report.html").read_text("utf-8")
+    summary = text.split('id="limitations"', 1)[0]
+    assert 'id="claim-futures"' in summary
+    assert html.escape(findings.text()) in summary
+    assert f"{findings.n:,} futures" in summary
+    assert "synergistic path" in findings.text()  # the paper's headline comparison is said
+
+
+def test_another_model_gets_no_exploration_answer(tmp_path):
+    from gvc_upgrading.report.build import _futures_html
+
+    other = tmp_path / "other.mdl"
+    other.write_text("x = 1 ~~|\n")
+    assert _futures_html(other) == ""

@@ -102,6 +102,40 @@ class ReportResult:
     origins: dict[str, str] = field(default_factory=dict)
 
 
+def _futures_html(model_file: Path) -> str:
+    """The stored exploration study's findings in plain words, for the summary.
+
+    The study (``sensitivity/exploration/default.toml``) ran the shipped model;
+    a report on another model file shows nothing here. Missing or stale stored
+    findings are said, not hidden.
+    """
+    from ..exploration import STORED_RESULTS, stored_findings
+    from ..resources import SHIPPED_MODEL
+
+    if Path(model_file).resolve() != Path(shipped_path(*SHIPPED_MODEL)).resolve():
+        return ""
+    question = "Across plausible futures, when do both kinds of upgrading happen?"
+    try:
+        findings = stored_findings()
+    except (FileNotFoundError, ValueError) as exc:
+        answer = f"The stored exploration study cannot be shown: {exc}."
+        source = ""
+    else:
+        answer = findings.text()
+        source = (
+            f"From the shipped exploration study ({'/'.join(STORED_RESULTS)}: "
+            f"{findings.n:,} futures drawn over the parameter ranges × {len(findings.shares)} "
+            f"policies = {findings.runs:,} runs of the shipped model, seed {findings.seed}; "
+            "ranges around the model's defaults, not the calibrated case)."
+        )
+    return (
+        f'<div class="claim" id="claim-futures"><h3>{escape(question)}</h3>'
+        f'<p class="answer">{escape(answer)}</p>'
+        + (f'<p class="setup">{escape(source)}</p>' if source else "")
+        + "</div>"
+    )
+
+
 def _interactions_section(writer: ReportWriter, model: Any) -> str:
     """Behaviour shares (stored in models/README.md) and the factorial effects (computed)."""
     parts = []
@@ -526,6 +560,7 @@ def _write_everything(
         loops=loops_html,
         case_label=label,
         interactions=interactions_html,
+        futures=_futures_html(model_file),
     )
     html_text = render_page(
         f"Governance and upgrading: {case}",

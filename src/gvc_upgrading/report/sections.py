@@ -74,8 +74,12 @@ def calibration_summary(fit: StoredFit, label: str | None = None) -> str:
     return text
 
 
-def summary_html(claims: Sequence[Claim], setup: str) -> str:
-    """Return the first page: each question, its answer and its plausibility flags."""
+def summary_html(claims: Sequence[Claim], setup: str, futures: str = "") -> str:
+    """Return the first page: each question, its answer and its plausibility flags.
+
+    ``futures`` is the HTML of the exploration study's answer (across plausible
+    futures), shown after the three questions.
+    """
     parts = []
     for claim in claims:
         flags = (
@@ -95,7 +99,7 @@ def summary_html(claims: Sequence[Claim], setup: str) -> str:
         "(see Limitations)."
     )
     return (
-        f'<div class="summary">{"".join(parts)}</div>'
+        f'<div class="summary">{"".join(parts)}{futures}</div>'
         f'<p class="setup">{page.escape(setup)} {page.escape(note)}</p>'
     )
 
@@ -148,6 +152,7 @@ def report_sections(
     loops: str = "",
     case_label: str | None = None,
     interactions: str = "",
+    futures: str = "",
 ) -> list[page.Section]:
     """Return the sections of the page, in reading order.
 
@@ -236,7 +241,7 @@ def report_sections(
     )
     sections = [
         page.Section(
-            "summary", "Summary: the paper's three questions", summary_html(claims, setup)
+            "summary", "Summary: the paper's three questions", summary_html(claims, setup, futures)
         ),
         page.Section("limitations", "Limitations", limitations_html(limitation_groups)),
         page.Section("findings", "Findings", findings_body),
