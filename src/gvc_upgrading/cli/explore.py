@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SpecError
 from ..outdir import OutputFolder
-from .options import add_model_option, add_scenario_dir_option
+from .options import add_model_option, add_scenario_dir_option, integer_at_least
 
 if TYPE_CHECKING:
     from ..exploration.findings import Findings
@@ -34,26 +34,6 @@ __all__ = ["explore_command", "register"]
 
 #: Checkpoint folder inside ``--out``.
 CHECKPOINT_FOLDER = "checkpoint"
-
-
-def _at_least_two(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"N must be an integer, got {text!r}") from exc
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"N must be at least 2, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"seed must be an integer, got {text!r}") from exc
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be ≥ 0, got {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,10 +60,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="output folder, created if its parent exists (default: ./exploration-results)",
     )
     parser.add_argument(
-        "--n", type=_at_least_two, default=None, metavar="N", help="futures (default: the spec's)"
+        "--n",
+        type=integer_at_least("N", 2),
+        default=None,
+        metavar="N",
+        help="futures (default: the spec's)",
     )
     parser.add_argument(
-        "--seed", type=_seed, default=None, metavar="S", help="sampling seed (default: the spec's)"
+        "--seed",
+        type=integer_at_least("seed", 0),
+        default=None,
+        metavar="S",
+        help="sampling seed (default: the spec's)",
     )
     add_model_option(parser, help="Vensim .mdl file (default: the spec's, else the shipped one)")
     add_scenario_dir_option(parser)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "add_scenario_dir_option",
     "add_setup_options",
     "add_user_scenario_dirs_option",
+    "integer_at_least",
 ]
 
 
@@ -69,3 +71,24 @@ def add_setup_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help='set a model parameter in every run, e.g. --set "Crowding out=0.5"; repeatable',
     )
+
+
+def integer_at_least(label: str, minimum: int) -> Callable[[str], int]:
+    """Return an argparse ``type`` that reads an integer ``>= minimum``, naming ``label``.
+
+    Examples
+    --------
+    >>> integer_at_least("seed", 0)("7")
+    7
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{label} must be an integer, got {text!r}") from exc
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{label} must be at least {minimum}, got {value}")
+        return value
+
+    return parse
