@@ -17,7 +17,7 @@ import xarray as xr
 
 from gvc_upgrading.calibration import load_case
 from gvc_upgrading.errors import CalibrationError, SpecError
-from gvc_upgrading.io import OutputPathError
+from gvc_upgrading.outdir import MARKER, OutputFolder, OutputFolderError
 from gvc_upgrading.report import REPORT_OUTCOMES, build
 from gvc_upgrading.report.build import build_report, slug
 from gvc_upgrading.report.provenance import PROVENANCE_KEYS, case_data_sources
@@ -86,7 +86,7 @@ def test_report_writes_every_kind_of_file(report):
         assert not (out / "figures" / f"{stem}.svg").exists()
     listed = {p.as_posix() for p in report.files}
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    assert listed == on_disk
+    assert listed | {MARKER} == on_disk  # and the marker that lists them
 
 
 def test_no_staging_folder_is_left_beside_the_report(report):
@@ -294,8 +294,7 @@ def test_full_report_recomputes_a_missing_fit(tmp_path, monkeypatch, model):
 
 def test_an_interrupted_report_leaves_the_earlier_one_untouched(tmp_path, monkeypatch, fits_dir):
     out = tmp_path / "report"
-    out.mkdir()
-    (out / "report.html").write_text("earlier report")
+    OutputFolder.prepare(out).write_text("report.html", "earlier report")
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -304,17 +303,39 @@ def test_an_interrupted_report_leaves_the_earlier_one_untouched(tmp_path, monkey
     with pytest.raises(KeyboardInterrupt):
         build_report(CASE, out, quick=True, fits_dir=fits_dir)
     assert [p.name for p in tmp_path.iterdir()] == ["report"]
-    assert [p.name for p in out.iterdir()] == ["report.html"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "report.html"]
     assert (out / "report.html").read_text() == "earlier report"
 
 
-def test_a_folder_that_is_not_a_report_is_refused(tmp_path, fits_dir):
+def test_a_folder_the_tool_did_not_make_is_refused_before_computing(
+    tmp_path, monkeypatch, fits_dir
+):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    with pytest.raises(OutputPathError, match="holds no report"):
+
+    def never(*args, **kwargs):
+        raise AssertionError("computed before checking the output folder")
+
+    monkeypatch.setattr(build, "compare_scenarios", never)
+    with pytest.raises(OutputFolderError, match="not made by gvc-upgrading"):
         build_report(CASE, out, quick=True, fits_dir=fits_dir)
-    assert (out / "notes.txt").read_text() == "keep me"
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_a_rebuild_keeps_the_users_own_files(tmp_path, fits_dir):
+    """A report folder the tool made may hold files of the user's: a rebuild never touches them."""
+    out = tmp_path / "report"
+    folder = OutputFolder.prepare(out)
+    folder.write_text("report.html", "earlier report")
+    (out / "my_notes.txt").write_text("keep me")
+    (out / "figures").mkdir()
+    (out / "figures" / "my_chart.png").write_bytes(b"mine")
+    build_report(CASE, out, quick=True, fits_dir=fits_dir)
+    assert (out / "my_notes.txt").read_text() == "keep me"
+    assert (out / "figures" / "my_chart.png").read_bytes() == b"mine"
+    assert (out / "report.html").read_text("utf-8") != "earlier report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]  # nothing written beside it
 
 
 def test_cli_reports_a_missing_fit_in_one_line(tmp_path, capsys):

@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from ..outdir import OutputFolder
 from ..report import build_report
-from ..report.build import ReportResult
 from ..report.stored import DEFAULT_CASE
 from .options import add_model_option, add_setup_options, add_user_scenario_dirs_option
 
@@ -112,38 +109,21 @@ def report_command(args: argparse.Namespace) -> int:
         if not quiet:
             print(f"gvc-upgrading report: {message}", file=sys.stderr, flush=True)
 
-    existed = args.out is not None and Path(args.out).exists()
-    folder = OutputFolder.prepare(args.out)  # checked before any computing
-    try:
-        result = _build_into(folder, args, log, quiet)
-    except BaseException:
-        if not existed:
-            folder.discard_if_unused()  # a failed first run leaves no empty folder behind
-        raise
+    result = build_report(  # checks --out first, writes only inside it
+        args.case,
+        args.out,
+        quick=args.quick,
+        fits_dir=args.fits_dir,
+        sensitivity_dir=args.sensitivity_dir,
+        model_path=args.model,
+        scenario_files=args.scenario,
+        scenario_dirs=args.scenario_dir,
+        start=args.start,
+        set_values=args.set_values,
+        progress=not quiet and sys.stderr.isatty(),
+        log=log,
+    )
     for name, origin in result.origins.items():
         print(f"{name}: {origin}")
-    print(f"wrote {len(result.files)} files to {folder.path}; open {folder.path / 'report.html'}")
+    print(f"wrote {len(result.files)} files to {result.out}; open {result.out / 'report.html'}")
     return 0
-
-
-def _build_into(
-    folder: OutputFolder, args: argparse.Namespace, log: Callable[[str], None], quiet: bool
-) -> ReportResult:
-    """Build the report in a staging folder inside ``folder`` and move it into place."""
-    with folder.staging() as stage:
-        result = build_report(
-            args.case,
-            stage / "report",
-            quick=args.quick,
-            fits_dir=args.fits_dir,
-            sensitivity_dir=args.sensitivity_dir,
-            model_path=args.model,
-            scenario_files=args.scenario,
-            scenario_dirs=args.scenario_dir,
-            start=args.start,
-            set_values=args.set_values,
-            progress=not quiet and sys.stderr.isatty(),
-            log=log,
-        )
-        folder.adopt_tree(stage / "report")  # never replaces a file the tool did not write
-    return result

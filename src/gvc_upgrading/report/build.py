@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +36,7 @@ from tqdm import tqdm
 from ..calibration import load_case
 from ..errors import CalibrationError, SpecError
 from ..model import load_model
+from ..outdir import OutputFolder
 from ..resources import shipped_path
 from ..scenario_spec import collect_scenarios, parse_assignments, validate_scenario
 from ..sensitivity.figures import plot_indices
@@ -51,7 +50,7 @@ from .html import escape, figure_html, paragraph, render_page, simple_table, tab
 from .interactions import factorial_table, stored_behaviour_shares
 from .limitations import limitations, readme_disagreements
 from .loops import draw_loops, read_loops
-from .output import ReportWriter, check_report_folder, publish, slug
+from .output import ReportWriter, slug
 from .plausibility import load_scope, plausibility_flags
 from .provenance import case_data_sources, model_check, report_provenance
 from .sections import report_sections
@@ -303,14 +302,18 @@ def build_report(
     ------
     CalibrationError
         In quick mode, when the case has no stored fit.
-    OutputPathError
-        When ``out`` cannot be written.
+    OutputFolderError
+        When ``out`` cannot be written: its parent is missing, or it is a
+        non-empty folder this tool did not make (checked before any
+        computing). Files in ``out`` that the tool did not write are never
+        replaced or deleted; a failed first report leaves no folder.
     GvcError
         On any other bad input (unknown case, malformed stored result).
     """
     say = log or (lambda message: None)
     out = Path(out)
-    check_report_folder(out)
+    existed = out.exists()
+    OutputFolder.prepare(out, create=False)  # checks only: nothing written before computing
     case = case or choose_case(fits_dir)
     loaded_case = load_case(case)  # an unknown case fails here, naming the shipped ones
     # User scenario files fail here, before the model is loaded, naming the file.
@@ -400,31 +403,31 @@ def build_report(
         origins=origins,
     )
 
-    staging = Path(
-        tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.absolute().parent)
-    )
+    folder = OutputFolder.prepare(out)
     try:
-        files = _write_everything(
-            staging,
-            provenance,
-            model=model,
-            fit=fit,
-            scenarios=scenarios,
-            ensemble=ensemble,
-            bands=bands,
-            comparison=comparison,
-            horizons=horizons,
-            sobol_source=sobol_source,
-            origins=origins,
-            model_file=Path(model.path),
-            say=say,
-            setup=result.setup_text(case_label),
-            quick=quick,
-            progress=progress,
-        )
-        publish(staging, out)
+        with folder.staging() as staging:  # inside the output folder
+            files = _write_everything(
+                staging,
+                provenance,
+                model=model,
+                fit=fit,
+                scenarios=scenarios,
+                ensemble=ensemble,
+                bands=bands,
+                comparison=comparison,
+                horizons=horizons,
+                sobol_source=sobol_source,
+                origins=origins,
+                model_file=Path(model.path),
+                say=say,
+                setup=result.setup_text(case_label),
+                quick=quick,
+                progress=progress,
+            )
+            folder.adopt_tree(staging)  # file by file; never replaces a file of the user's
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not existed:
+            folder.discard_if_unused()  # a failed first report leaves no empty folder behind
         raise
     say(f"report written to {out}")
     return ReportResult(out=out, files=files, provenance=provenance, origins=origins)

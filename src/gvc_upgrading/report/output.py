@@ -9,20 +9,17 @@ reader never sees half a report.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
-from ..io import OutputPathError, write_netcdf
+from ..io import write_netcdf
 from .html import FigureRef
 from .tables import Table, write_table
 
-__all__ = ["FIGURE_DPI", "ReportWriter", "check_report_folder", "publish", "slug"]
+__all__ = ["FIGURE_DPI", "ReportWriter", "slug"]
 
 #: Resolution of the PNG figures.
 FIGURE_DPI = 110
@@ -38,43 +35,6 @@ def slug(text: str) -> str:
     """
     cleaned = "".join(c.lower() if c.isalnum() else "_" for c in text)
     return "_".join(part for part in cleaned.split("_") if part)
-
-
-def check_report_folder(out: Path) -> None:
-    """Check that ``out`` may receive a report: its parent exists; it is absent, empty or a report.
-
-    Raises
-    ------
-    OutputPathError
-        Naming the problem.
-    """
-    parent = out.absolute().parent
-    if not parent.is_dir():
-        raise OutputPathError(f"cannot write the report to {out}: {parent} does not exist")
-    if out.exists():
-        if not out.is_dir():
-            raise OutputPathError(f"report output {out} exists and is not a folder")
-        if any(out.iterdir()) and not (out / "report.html").is_file():
-            raise OutputPathError(
-                f"report output {out} is a non-empty folder that holds no report; "
-                "choose another --out (an earlier report folder is replaced)"
-            )
-
-
-def publish(staging: Path, out: Path) -> None:
-    """Move the finished staging folder onto ``out`` (replacing an earlier report)."""
-    if out.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.absolute().parent))
-        retired.rmdir()
-        os.replace(out, retired)
-        try:
-            os.replace(staging, out)
-        except BaseException:
-            os.replace(retired, out)
-            raise
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        os.replace(staging, out)
 
 
 class ReportWriter:
