@@ -241,9 +241,24 @@ def test_the_summary_quotes_the_exploration_study(report):
     assert "synergistic path" in findings.text()  # the paper's headline comparison is said
 
 
+def test_the_exploration_section_ranks_every_policy(report):
+    from gvc_upgrading.exploration import stored_findings
+
+    findings = stored_findings()
+    text = (report.out / "report.html").read_text("utf-8")
+    section = text.split('id="futures"', 1)[1].split("<section", 1)[0]
+    rows = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]
+    assert len(rows) == len(findings.ranking)
+    for row, policy in zip(rows, findings.ranking, strict=True):
+        both = findings.shares[policy]["both"]
+        assert html.escape(scenario_name(policy)) in row and f"{both:.0%}" in row
+    for limit in findings.prim["limits"]:
+        assert html.escape(limit["parameter"]) in section
+
+
 def test_another_model_gets_no_exploration_answer(tmp_path):
-    from gvc_upgrading.report.build import _futures_html
+    from gvc_upgrading.report.build import _exploration_html
 
     other = tmp_path / "other.mdl"
     other.write_text("x = 1 ~~|\n")
-    assert _futures_html(other) == ""
+    assert _exploration_html(other) == ("", "")

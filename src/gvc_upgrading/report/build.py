@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import xarray as xr
 from tqdm import tqdm
 
@@ -66,6 +67,7 @@ from .tables import (
     sobol_leading_table,
     synergy_decomposition_table,
 )
+from .words import scenario_name, signed
 
 __all__ = ["HORIZONS", "ReportResult", "build_report", "recompute_fit", "slug"]
 
@@ -101,38 +103,89 @@ class ReportResult:
     origins: dict[str, str] = field(default_factory=dict)
 
 
-def _futures_html(model_file: Path) -> str:
-    """The stored exploration study's findings in plain words, for the summary.
+def _exploration_html(model_file: Path) -> tuple[str, str]:
+    """The stored exploration study: (its answer for the summary, its own section).
 
     The study (``sensitivity/exploration/default.toml``) ran the shipped model;
-    a report on another model file shows nothing here. Missing or stale stored
+    a report on another model file shows neither. Missing or stale stored
     findings are said, not hidden.
     """
     from ..exploration import STORED_RESULTS, stored_findings
     from ..resources import SHIPPED_MODEL
 
     if Path(model_file).resolve() != Path(shipped_path(*SHIPPED_MODEL)).resolve():
-        return ""
+        return "", ""
     question = "Across plausible futures, when do both kinds of upgrading happen?"
     try:
         findings = stored_findings()
     except (FileNotFoundError, ValueError) as exc:
-        answer = f"The stored exploration study cannot be shown: {exc}."
-        source = ""
-    else:
-        answer = findings.text()
-        source = (
-            f"From the shipped exploration study ({'/'.join(STORED_RESULTS)}: "
-            f"{findings.n:,} futures drawn over the parameter ranges × {len(findings.shares)} "
-            f"policies = {findings.runs:,} runs of the shipped model, seed {findings.seed}; "
-            "ranges around the model's defaults, not the calibrated case)."
+        said = f"The stored exploration study cannot be shown: {exc}."
+        return (
+            f'<div class="claim" id="claim-futures"><h3>{escape(question)}</h3>'
+            f'<p class="answer">{escape(said)}</p></div>',
+            paragraph(said),
         )
-    return (
-        f'<div class="claim" id="claim-futures"><h3>{escape(question)}</h3>'
-        f'<p class="answer">{escape(answer)}</p>'
-        + (f'<p class="setup">{escape(source)}</p>' if source else "")
-        + "</div>"
+    source = (
+        f"From the shipped exploration study ({'/'.join(STORED_RESULTS)}: "
+        f"{findings.n:,} futures drawn over the parameter ranges × {len(findings.shares)} "
+        f"policies = {findings.runs:,} runs of the shipped model, seed {findings.seed}; "
+        "ranges around the model's defaults, not the calibrated case)."
     )
+    summary = (
+        f'<div class="claim" id="claim-futures"><h3>{escape(question)}</h3>'
+        f'<p class="answer">{escape(findings.text())}</p>'
+        f'<p class="setup">{escape(source)}</p></div>'
+    )
+    start, end = findings.horizon
+    ranking = pd.DataFrame(
+        [
+            {
+                "rank": rank,
+                "policy": scenario_name(policy),
+                **{
+                    label: f"{findings.shares[policy].get(cls, 0.0):.0%}"
+                    for cls, label in _FUTURE_CLASSES.items()
+                },
+                "median change, economic index": signed(findings.medians[policy]["economic"]),
+                "median change, social index": signed(findings.medians[policy]["social"]),
+            }
+            for rank, policy in enumerate(findings.ranking, start=1)
+        ]
+    )
+    section = paragraph(
+        f"{source} Each future is classified by the change of the economic and social "
+        f"upgrading indices from {start:g} to {end:g} (thresholds: economic "
+        f"{findings.thresholds['economic']:g}, social {findings.thresholds['social']:g}). "
+        "Policies are ranked by the share of futures in which both indices rise. Refresh "
+        "with gvc-upgrading explore sensitivity/exploration/default.toml."
+    ) + simple_table(ranking, "Share of futures in each outcome class, by policy")
+    if findings.prim:
+        box = pd.DataFrame(
+            [
+                {
+                    "condition": limit["parameter"],
+                    "from": f"{limit['lower']:.3g}",
+                    "to": f"{limit['upper']:.3g}",
+                }
+                for limit in findings.prim["limits"]
+            ]
+        )
+        section += paragraph(
+            f"PRIM box of the futures where both upgrade: it holds "
+            f"{findings.prim['coverage']:.0%} of them at a density of "
+            f"{findings.prim['density']:.0%} (against {findings.prim['base_rate']:.0%} overall)."
+        ) + simple_table(box, "Conditions under which both upgrade (PRIM box limits)")
+    return summary, section
+
+
+#: Outcome classes of the exploration study, as the report names them.
+_FUTURE_CLASSES = {
+    "both": "both upgrade",
+    "economic_only": "economic only",
+    "social_only": "social only",
+    "displacement": "displacement",
+    "neither": "neither",
+}
 
 
 def _interactions_section(writer: ReportWriter, model: Any) -> str:
@@ -538,6 +591,7 @@ def _write_everything(
     ]
 
     bar.close()
+    futures_summary, futures_section = _exploration_html(model_file)
     say("report.html")
     (root / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n", "utf-8")
     writer.files.append(Path("provenance.json"))
@@ -563,7 +617,8 @@ def _write_everything(
         loops=loops_html,
         case_label=label,
         interactions=interactions_html,
-        futures=_futures_html(model_file),
+        futures=futures_summary,
+        exploration=futures_section,
     )
     html_text = render_page(
         f"Governance and upgrading: {case}",

@@ -153,6 +153,7 @@ def report_sections(
     case_label: str | None = None,
     interactions: str = "",
     futures: str = "",
+    exploration: str = "",
 ) -> list[page.Section]:
     """Return the sections of the page, in reading order.
 
@@ -249,6 +250,10 @@ def report_sections(
     if interactions:
         sections.append(
             page.Section("robustness", "Robustness and synergy as interaction", interactions)
+        )
+    if exploration:
+        sections.append(
+            page.Section("futures", "Plausible futures: when both upgrade", exploration)
         )
     sections += [
         page.Section("scenarios", "The scenarios", page.scenarios_html(scenarios)),
