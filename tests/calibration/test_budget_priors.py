@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -142,3 +144,24 @@ def test_fit_table_errors_are_clear(tmp_path, synthetic_case):
     (synthetic_case / "case.toml").write_text(text + '\n[fit]\nmethod = "newton"\n')
     with pytest.raises(SpecError, match="unknown method 'newton'"):
         load_case(synthetic_case)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"bootstrap": 2.5}, "'bootstrap' must be int, got float 2.5"),
+        ({"n_starts": "3"}, "'n_starts' must be int, got str '3'"),
+        ({"profile": 1}, "'profile' must be bool, got int 1"),
+        ({"level": "high"}, "'level' must be int or float"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"block_length": 0}, "block_length must be at least 1"),
+    ],
+)
+def test_wrong_fit_settings_from_python_are_named(options, message):
+    """Issue 12: the Python API checks types at the boundary, as the [fit] table does."""
+    with pytest.raises(CalibrationError, match=re.escape(message)):
+        FitSettings().updated(**options)
+
+
+def test_numpy_integers_are_accepted_as_fit_settings():
+    assert FitSettings().updated(seed=np.int64(3), bootstrap=np.int32(2)).seed == 3

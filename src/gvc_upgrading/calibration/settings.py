@@ -8,6 +8,7 @@ defaults; keyword arguments given in code override them field by field.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -77,6 +78,20 @@ class FitSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for name, types in _TYPES.items():  # wrong types stop here, at the API boundary
+            value = getattr(self, name)
+            if value is None and name in ("block_length", "holdout_from"):
+                continue
+            if not _matches(value, types):
+                expected = " or ".join(t.__name__ for t in types)
+                raise CalibrationError(
+                    f"fit setting {name!r} must be {expected}, got {type(value).__name__}"
+                    f" {value!r}"
+                )
+        if self.seed < 0:
+            raise CalibrationError(f"seed must be a non-negative integer, got {self.seed}")
+        if self.block_length is not None and self.block_length < 1:
+            raise CalibrationError(f"block_length must be at least 1, got {self.block_length}")
         if self.method not in METHODS:
             raise CalibrationError(
                 f"unknown method {self.method!r}; choose one of {list(METHODS)}"
@@ -123,6 +138,17 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "holdout_from": (int, float),
     "seed": (int,),
 }
+
+
+def _matches(value: Any, types: tuple[type, ...]) -> bool:
+    """Whether ``value`` has one of ``types`` (NumPy integers count as int; bool only as bool)."""
+    if isinstance(value, bool):
+        return bool in types
+    if int in types and isinstance(value, numbers.Integral):
+        return True
+    if float in types and isinstance(value, numbers.Real):
+        return True
+    return isinstance(value, types)
 
 
 def parse_fit_table(table: Any, where: str) -> dict[str, Any]:
