@@ -10,6 +10,7 @@ import pytest
 import sensitivity_functions as functions
 
 from gvc_upgrading.errors import SpecError
+from gvc_upgrading.resources import shipped_path
 from gvc_upgrading.sensitivity import load_study, sobol
 
 BASE = {
@@ -190,3 +191,21 @@ def test_scheduler_with_a_function_target_is_refused():
     with pytest.raises(SpecError, match="no effect on a function"):
         sobol(study, lambda x: x[:, 0], n=8, scheduler="threads")
     assert np.isfinite(sobol(study, lambda x: x[:, 0], n=8)["ST"]).all()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"n": "64"}, "n must be an integer, got str '64'"),
+        ({"n": 64.0}, "n must be an integer, got float 64.0"),
+        ({"n": True}, "n must be an integer"),
+        ({"seed": "a"}, "seed must be an integer, got str 'a'"),
+        ({"second_order": "yes"}, "second_order must be true or false"),
+    ],
+)
+def test_wrongly_typed_study_options_are_named(changes, message):
+    """Issue 12: options given from Python are type-checked, not left to fail inside NumPy."""
+    study = load_study(shipped_path("sensitivity", "studies", "default.toml"))
+    with pytest.raises(SpecError, match=message):
+        study.with_options(**changes)
+    assert study.with_options(n=np.int64(64), seed=np.int32(1)).n == 64
