@@ -380,7 +380,9 @@ def validate_scenario(scenario: Scenario, model: Model) -> None:
     ------
     ScenarioError
         Naming the scenario file and the unknown parameter (with close
-        matches) or the out-of-range value.
+        matches), the out-of-range value, or a series whose years all lie
+        outside the model's run (it would only ever act through its end
+        value, which is almost always a mistake in the years).
     """
     where = scenario.path if scenario.path is not None else f"scenario {scenario.name!r}"
     try:
@@ -389,6 +391,19 @@ def validate_scenario(scenario: Scenario, model: Model) -> None:
             check_value(name, value, model.parameters, check_bounds=True)
     except GvcError as exc:
         raise ScenarioError(f"{where}: {exc}") from exc
+    try:
+        first, last = float(model.initial_time), float(model.final_time)
+    except Exception:  # a model whose controls fail is refused later, by the time checks
+        return
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return
+    for name, series in scenario.series.items():
+        years = series.index.to_numpy(dtype=float)
+        if years.max() < first or years.min() > last:
+            raise ScenarioError(
+                f"{where}: series {name!r} covers {years.min():g}-{years.max():g}, entirely"
+                f" outside the model's run {first:g}-{last:g}; check its years"
+            )
 
 
 def collect_scenarios(

@@ -280,3 +280,25 @@ def test_scenarios_compare_by_value() -> None:
     first = load_scenario(TINY_SCENARIOS / "synergistic.toml")
     assert first == load_scenario("synergistic", directory=TINY_SCENARIOS)
     assert first != load_scenario("market", directory=TINY_SCENARIOS)
+
+
+def test_series_entirely_outside_the_run_is_refused(tiny_model: Model, scenario_dir: Path) -> None:
+    """Issue 12: a series whose years miss the run would act only through its end value."""
+    last = tiny_model.final_time
+    path = write(
+        scenario_dir,
+        "late",
+        f'name = "late"\n{HEADER}[series."Buyer support"]\n'
+        f"years = [{last + 10:g}, {last + 20:g}]\nvalues = [0.1, 0.2]\n",
+    )
+    load_scenario(path)  # well formed on its own
+    with pytest.raises(ScenarioError, match=r"entirely outside the model's run") as info:
+        load_scenario(path, tiny_model)
+    assert str(path) in str(info.value)
+    overlapping = write(
+        scenario_dir,
+        "overlap",
+        f'name = "overlap"\n{HEADER}[series."Buyer support"]\n'
+        f"years = [{last - 1:g}, {last + 20:g}]\nvalues = [0.1, 0.2]\n",
+    )
+    load_scenario(overlapping, tiny_model)  # one year inside the run is enough
