@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -557,14 +557,20 @@ def _parse_targets(items: Any, where: str) -> tuple[Target, ...]:
     return tuple(targets)
 
 
-def _parse_drivers(items: Any, where: str) -> tuple[Driver, ...]:
+def _array_of_tables(items: Any, where: str, label: str) -> Iterator[tuple[str, Mapping]]:
+    """Yield ``(location, table)`` for each table of the TOML array ``label``."""
     if not isinstance(items, list):
-        raise SpecError(f"{where}: [[inputs.drivers]] must be an array of tables")
-    drivers = []
+        raise SpecError(f"{where}: {label} must be an array of tables")
     for number, spec in enumerate(items, start=1):
-        here = f"{where} [[inputs.drivers]] #{number}"
+        here = f"{where} {label} #{number}"
         if not isinstance(spec, Mapping):
             raise SpecError(f"{here}: must be a table")
+        yield here, spec
+
+
+def _parse_drivers(items: Any, where: str) -> tuple[Driver, ...]:
+    drivers = []
+    for here, spec in _array_of_tables(items, where, "[[inputs.drivers]]"):
         _check_keys(spec, {"input", "data", "base_year", "interpolation"}, here)
         interpolation = _string(spec, "interpolation", here, "linear")
         if interpolation not in ("step", "linear"):
@@ -582,13 +588,8 @@ def _parse_drivers(items: Any, where: str) -> tuple[Driver, ...]:
 def _parse_constraints(items: Any, where: str) -> tuple[Constraint, ...]:
     if items is None:
         return ()
-    if not isinstance(items, list):
-        raise SpecError(f"{where}: [[constraints]] must be an array of tables")
     out = []
-    for number, spec in enumerate(items, start=1):
-        here = f"{where} [[constraints]] #{number}"
-        if not isinstance(spec, Mapping):
-            raise SpecError(f"{here}: must be a table")
+    for here, spec in _array_of_tables(items, where, "[[constraints]]"):
         _check_keys(spec, {"name", "left", "op", "right", "value", "factor", "start", "end"}, here)
         op = _string(spec, "op", here)
         if op not in ("<=", ">="):
@@ -621,8 +622,7 @@ def _parse_inputs(table: Any, where: str):
     for name, value in dict(table.get("parameters", {})).items():
         overrides[name] = _number({name: value}, name, f"{where} [inputs.parameters]")
     series = []
-    for number, spec in enumerate(table.get("series", []), start=1):
-        here = f"{where} [[inputs.series]] #{number}"
+    for here, spec in _array_of_tables(table.get("series", []), where, "[[inputs.series]]"):
         _check_keys(spec, {"parameter", "data", "scale", "divide_by", "interpolation"}, here)
         interpolation = _string(spec, "interpolation", here, "step")
         if interpolation not in ("step", "linear"):
@@ -637,8 +637,7 @@ def _parse_inputs(table: Any, where: str):
             )
         )
     events = []
-    for number, spec in enumerate(table.get("events", []), start=1):
-        here = f"{where} [[inputs.events]] #{number}"
+    for here, spec in _array_of_tables(table.get("events", []), where, "[[inputs.events]]"):
         _check_keys(
             spec,
             {"name", "year", "size", "year_parameter", "size_parameter", "input", "duration"},
