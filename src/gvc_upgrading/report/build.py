@@ -110,7 +110,7 @@ def _exploration_html(model_file: Path) -> tuple[str, str]:
     a report on another model file shows neither. Missing or stale stored
     findings are said, not hidden.
     """
-    from ..exploration import STORED_RESULTS, stored_findings
+    from ..exploration import CLASSES, STORED_RESULTS, stored_findings
     from ..resources import SHIPPED_MODEL
 
     if Path(model_file).resolve() != Path(shipped_path(*SHIPPED_MODEL)).resolve():
@@ -143,8 +143,8 @@ def _exploration_html(model_file: Path) -> tuple[str, str]:
                 "rank": rank,
                 "policy": scenario_name(policy),
                 **{
-                    label: f"{findings.shares[policy].get(cls, 0.0):.0%}"
-                    for cls, label in _FUTURE_CLASSES.items()
+                    _class_label(cls): f"{findings.shares[policy].get(cls, 0.0):.0%}"
+                    for cls in CLASSES
                 },
                 "median change, economic index": signed(findings.medians[policy]["economic"]),
                 "median change, social index": signed(findings.medians[policy]["social"]),
@@ -178,14 +178,9 @@ def _exploration_html(model_file: Path) -> tuple[str, str]:
     return summary, section
 
 
-#: Outcome classes of the exploration study, as the report names them.
-_FUTURE_CLASSES = {
-    "both": "both upgrade",
-    "economic_only": "economic only",
-    "social_only": "social only",
-    "displacement": "displacement",
-    "neither": "neither",
-}
+def _class_label(name: str) -> str:
+    """Column header of an exploration outcome class (``economic_only`` -> ``economic only``)."""
+    return "both upgrade" if name == "both" else name.replace("_", " ")
 
 
 def _interactions_section(writer: ReportWriter, model: Any) -> str:
