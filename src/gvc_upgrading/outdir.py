@@ -228,6 +228,23 @@ class OutputFolder:
                 removed.append(candidate)
         return removed
 
+    @classmethod
+    @contextlib.contextmanager
+    def writing(cls, path: str | os.PathLike[str]) -> Iterator[OutputFolder]:
+        """Prepare ``path`` (:meth:`prepare`) for a block that writes into it.
+
+        If the block fails and the folder did not exist before, the folder is
+        removed again when it holds nothing (:meth:`discard_if_unused`).
+        """
+        existed = Path(path).exists()
+        folder = cls.prepare(path)
+        try:
+            yield folder
+        except BaseException:
+            if not existed:
+                folder.discard_if_unused()  # a failed first run leaves no empty folder behind
+            raise
+
     def discard_if_unused(self) -> bool:
         """Remove the folder again if it holds nothing but an empty marker.
 

@@ -104,17 +104,14 @@ def explore_command(args: argparse.Namespace) -> int:
         raise SpecError(f"exploration spec {args.spec} does not exist")
     spec = load_spec(args.spec)
     ema_analysis()  # the explore extra is missing: say so before any run
-    existed = Path(args.out).exists()
-    folder = OutputFolder.prepare(args.out)  # checked before any run
-    try:
-        findings, written = _explore_into(folder, spec, args)
-    except BaseException:
-        checkpoints = folder.path / CHECKPOINT_FOLDER
-        if folder.owns_folder(CHECKPOINT_FOLDER) and not any(checkpoints.iterdir()):
-            folder.remove_folder(CHECKPOINT_FOLDER)  # nothing to resume from
-        if not existed:
-            folder.discard_if_unused()  # a failed first run leaves no empty folder behind
-        raise
+    with OutputFolder.writing(args.out) as folder:  # checked before any run
+        try:
+            findings, written = _explore_into(folder, spec, args)
+        except BaseException:
+            checkpoints = folder.path / CHECKPOINT_FOLDER
+            if folder.owns_folder(CHECKPOINT_FOLDER) and not any(checkpoints.iterdir()):
+                folder.remove_folder(CHECKPOINT_FOLDER)  # nothing to resume from
+            raise
     print(
         f"study {findings.study!r}: {findings.n} futures × {len(findings.shares)} policies "
         f"= {findings.runs} runs"

@@ -360,7 +360,6 @@ def build_report(
     """
     say = log or (lambda message: None)
     out = Path(out)
-    existed = out.exists()
     OutputFolder.prepare(out, create=False)  # checks only: nothing written before computing
     case = case or choose_case(fits_dir)
     loaded_case = load_case(case)  # an unknown case fails here, naming the shipped ones
@@ -451,32 +450,26 @@ def build_report(
         origins=origins,
     )
 
-    folder = OutputFolder.prepare(out)
-    try:
-        with folder.staging() as staging:  # inside the output folder
-            files = _write_everything(
-                staging,
-                provenance,
-                model=model,
-                fit=fit,
-                scenarios=scenarios,
-                ensemble=ensemble,
-                bands=bands,
-                comparison=comparison,
-                horizons=horizons,
-                sobol_source=sobol_source,
-                origins=origins,
-                model_file=Path(model.path),
-                say=say,
-                setup=result.setup_text(case_label),
-                quick=quick,
-                progress=progress,
-            )
-            folder.adopt_tree(staging)  # file by file; never replaces a file of the user's
-    except BaseException:
-        if not existed:
-            folder.discard_if_unused()  # a failed first report leaves no empty folder behind
-        raise
+    with OutputFolder.writing(out) as folder, folder.staging() as staging:  # staged inside out
+        files = _write_everything(
+            staging,
+            provenance,
+            model=model,
+            fit=fit,
+            scenarios=scenarios,
+            ensemble=ensemble,
+            bands=bands,
+            comparison=comparison,
+            horizons=horizons,
+            sobol_source=sobol_source,
+            origins=origins,
+            model_file=Path(model.path),
+            say=say,
+            setup=result.setup_text(case_label),
+            quick=quick,
+            progress=progress,
+        )
+        folder.adopt_tree(staging)  # file by file; never replaces a file of the user's
     say(f"report written to {out}")
     return ReportResult(out=out, files=files, provenance=provenance, origins=origins)
 
