@@ -10,9 +10,16 @@ and the machine's load average, since on a shared machine wall-clock time
 measures the neighbours as much as the report. Not a test: nothing here
 asserts a speed. The issue's target is a quick report within 10 s.
 
+With ``--before SRC`` (the ``src`` folder of another checkout, e.g. made
+by ``git archive <commit> | tar -x -C /tmp/before``) each repetition runs
+that code's quick report too, interleaved with this checkout's, and the
+before/after ratio of the medians is printed: a side-by-side measurement on
+the same machine at the same time. ``--quick-only`` skips the full report.
+
 Usage::
 
     python benchmarks/bench_report.py [--repeat 3] [--case cambodia_garment]
+    python benchmarks/bench_report.py --before /tmp/before/src --quick-only
 """
 
 from __future__ import annotations
@@ -32,17 +39,25 @@ def _gvc() -> list[str]:
     return [sys.executable, "-c", "from gvc_upgrading.cli import main; raise SystemExit(main())"]
 
 
-def run_once(case: str, quick: bool, parent: Path) -> tuple[float, float, list[tuple[float, str]]]:
-    """Run the report once; return wall seconds, CPU seconds and the stage log with times."""
-    out = parent / ("quick" if quick else "full")
+def run_once(
+    case: str, quick: bool, parent: Path, source: Path | None = None
+) -> tuple[float, float, list[tuple[float, str]]]:
+    """Run the report once; return wall seconds, CPU seconds and the stage log with times.
+
+    ``source``: a ``src`` folder whose ``gvc_upgrading`` is run instead of the installed one.
+    """
+    out = parent / (("quick" if quick else "full") + ("-before" if source else ""))
     shutil.rmtree(out, ignore_errors=True)
     command = [*_gvc(), "report", "--case", case, "--out", str(out)] + (
         ["--quick"] if quick else []
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
-        command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
     )
     stages = []
     assert process.stderr is not None
@@ -60,19 +75,41 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--case", default="cambodia_garment")
+    parser.add_argument("--before", type=Path, help="src folder of the code to compare against")
+    parser.add_argument("--quick-only", action="store_true", help="skip the full report")
     args = parser.parse_args(argv)
-    results: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    results: dict[bool, list[tuple[float, float]]] = (
+        {True: []}
+        if args.quick_only
+        else {
+            True: [],
+            False: [],
+        }
+    )
+    before: list[tuple[float, float]] = []
     stages: list[tuple[float, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-report-") as folder:
         parent = Path(folder)
         run_once(args.case, True, parent)  # warm the translation cache and the OS file cache
+        if args.before is not None:
+            run_once(args.case, True, parent, args.before)
         for _ in range(args.repeat):
-            for quick in (True, False):
+            if args.before is not None:
+                wall, cpu, _log = run_once(args.case, True, parent, args.before)
+                before.append((wall, cpu))
+            for quick in results:
                 wall, cpu, log = run_once(args.case, quick, parent)
                 results[quick].append((wall, cpu))
                 if quick:
                     stages = log
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if before:
+        results_before = sorted(before)
+        walls, cpus = [r[0] for r in results_before], sorted(r[1] for r in before)
+        print(
+            f"{'before':<6} {walls[0]:>11.1f} / {walls[len(walls) // 2]:<11.1f}"
+            f" {cpus[0]:>11.1f} / {cpus[len(cpus) // 2]:<11.1f}   (quick, --before code)"
+        )
     print(f"{'mode':<6} {'wall s (min / median)':>24} {'cpu s (min / median)':>24}")
     medians = {}
     for quick, rows in results.items():
@@ -83,10 +120,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<6} {walls[0]:>11.1f} / {medians[quick][0]:<11.1f}"
             f" {cpus[0]:>11.1f} / {medians[quick][1]:<11.1f}"
         )
-    print(
-        f"full / quick: wall {medians[False][0] / medians[True][0]:.2f}x, "
-        f"cpu {medians[False][1] / medians[True][1]:.2f}x; target: quick within 10 s wall"
-    )
+    if False in medians:
+        print(
+            f"full / quick: wall {medians[False][0] / medians[True][0]:.2f}x, "
+            f"cpu {medians[False][1] / medians[True][1]:.2f}x; target: quick within 10 s wall"
+        )
+    if before:
+        print(
+            f"quick, before / after: wall {walls[len(walls) // 2] / medians[True][0]:.2f}x, "
+            f"cpu {cpus[len(cpus) // 2] / medians[True][1]:.2f}x"
+        )
     print("stages of the last quick run (seconds since start):")
     for seconds, text in stages:
         print(f"  {seconds:6.1f}  {text.removeprefix('gvc-upgrading report: ')[:100]}")

@@ -111,6 +111,7 @@ class Model:
 
     def __init__(self, translation: Translation) -> None:
         self._translation = translation
+        self._default_batch: Any = None
         self.path: Path = translation.source
         self.sha256: str = translation.sha256
         self.abstract_model: AbstractModel = translation.abstract_model
@@ -285,10 +286,18 @@ class Model:
         """Compile the model for vectorised batch runs.
 
         Keyword arguments go to :func:`gvc_upgrading.engine.compile_model`.
+        The compilation with the default settings (no keyword arguments) is
+        made once per model and shared: a report, its factorial study and
+        its scenario runs need the same engine, and compiling it is the
+        slowest step after parsing.
         """
         from .engine import compile_model
 
-        return compile_model(self, **kwargs)
+        if kwargs:
+            return compile_model(self, **kwargs)
+        if self._default_batch is None:
+            self._default_batch = compile_model(self)
+        return self._default_batch
 
     def _check_time_settings(self, final_time: float | None, time_step: float | None) -> None:
         for label, value in (("final_time", final_time), ("time_step", time_step)):

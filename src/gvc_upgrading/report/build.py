@@ -41,17 +41,19 @@ from ..outdir import OutputFolder
 from ..resources import shipped_path
 from ..scenario_spec import collect_scenarios, parse_assignments, validate_scenario
 from ..sensitivity.figures import plot_indices
-from ..sketch import read_sketch
+from . import diagram as diagram_module
+from . import loops as loops_module
 from .comparison import compare_scenarios
-from .diagram import draw_diagram
+from .diagram import view_drawers
 from .ensemble import REPORT_OUTCOMES
 from .fans import fan_chart, fan_overview
+from .figure_cache import FigureCache, figure_key
 from .fit_figure import calibration_fit_figure
 from .html import escape, figure_html, paragraph, render_page, simple_table, table_html
 from .interactions import factorial_table, stored_behaviour_shares
 from .limitations import limitations, readme_disagreements
 from .loops import draw_loops, read_loops
-from .output import ReportWriter, slug
+from .output import FIGURE_DPI, ReportWriter, slug
 from .plausibility import load_scope, plausibility_flags
 from .provenance import case_data_sources, model_check, report_provenance
 from .sections import report_sections
@@ -236,10 +238,11 @@ def _loops_section(writer: ReportWriter, model_file: Path, abstract: Any = None)
     if not loops:
         return ""
     figure = writer.figure(
-        draw_loops(loops),
+        lambda: draw_loops(loops),
         "feedback_loops",
         "Main feedback loops of the model, as models/README.md names them; every link checked "
         "against the model's equations (dashed red: not found in them).",
+        key=figure_key([readme, model_file], [loops_module.__file__], f"dpi {FIGURE_DPI}", "loop"),
     )
     items = []
     for loop in loops:
@@ -495,7 +498,7 @@ def _write_everything(
 ) -> list[Path]:
     # Quick reports: PNG only, and fan charts of the headline indices only (the overview
     # shows every outcome); the full report draws every outcome in PNG and SVG.
-    writer = ReportWriter(root, provenance, svg=not quick)
+    writer = ReportWriter(root, provenance, svg=not quick, cache=FigureCache())
     outcomes = [str(name) for name in ensemble.data_vars]
     fan_outcomes = [o for o in outcomes if "index" in o.lower()] if quick else None
     start = float(ensemble.attrs["policy_start"])
@@ -541,8 +544,9 @@ def _write_everything(
     writer.netcdf(sobol_source.indices, "sobol")
 
     say("figures")
+    drawers = view_drawers(model_file)
     bar = tqdm(
-        total=(len(fan_outcomes or outcomes) + 5 + len(read_sketch(model_file).views)),
+        total=(len(fan_outcomes or outcomes) + 4 + len(drawers)),
         desc="figures",
         unit="figure",
         disable=not progress,
@@ -573,9 +577,16 @@ def _write_everything(
     )
     say("feedback loops")
     loops_html = _loops_section(writer, model_file, model.abstract_model)
+    say("sector diagrams")
+    diagram_code = [diagram_module.__file__, *diagram_module.LAYOUT_CODE]
     diagrams = [
-        writer.figure(figure, f"diagram_{slug(name)}", f"Stock-and-flow diagram, sector {name}.")
-        for name, figure in draw_diagram(model_file).items()
+        writer.figure(
+            draw,
+            f"diagram_{slug(name)}",
+            f"Stock-and-flow diagram, sector {name}.",
+            key=figure_key([model_file], diagram_code, f"dpi {FIGURE_DPI}", f"view {name}"),
+        )
+        for name, draw in drawers.items()
     ]
 
     bar.close()

@@ -12,20 +12,25 @@ from __future__ import annotations
 
 import os
 import textwrap
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle
 
+from .. import sketch as _sketch
 from ..sketch import SKETCH_START, Diagram, View, model_sectors, read_sketch
 
 __all__ = [
+    "LAYOUT_CODE",
     "SECTOR_COLOURS",
     "draw_diagram",
     "draw_view",
     "pipe_heads",
     "sector_colours",
     "shown_name",
+    "view_drawers",
 ]
 
 #: Colours given to sectors, in the order of the sketch's views.
@@ -40,6 +45,8 @@ SECTOR_COLOURS: tuple[str, ...] = (
     "#4a5568",
 )
 SHADOW_COLOUR = "#8a8f98"
+#: Source files, besides this one, whose code decides how a view looks (figure cache keys).
+LAYOUT_CODE: tuple[str, ...] = (str(_sketch.__file__),)
 _NO_HEAD = 100  # Vensim's arrow shape code for a pipe end without an arrowhead
 
 
@@ -259,8 +266,12 @@ def draw_view(
     return figure
 
 
-def draw_diagram(path: str | os.PathLike[str]) -> dict[str, Figure]:
-    """Draw every view of the sketch of the ``.mdl`` file at ``path``, by view name.
+def view_drawers(path: str | os.PathLike[str]) -> dict[str, Callable[[], Figure]]:
+    """Return, per view of the sketch of ``path``, a function that draws it.
+
+    The sketch is read now (so a malformed one fails here); each view is
+    drawn only when its function is called, so a report can skip the drawing
+    of views it finds cached.
 
     Raises
     ------
@@ -272,6 +283,17 @@ def draw_diagram(path: str | os.PathLike[str]) -> dict[str, Figure]:
     colours = sector_colours(diagram, sectors)
     heads = pipe_heads(path)
     return {
-        view.name: draw_view(view, sectors=sectors, colours=colours, heads=heads)
+        view.name: partial(draw_view, view, sectors=sectors, colours=colours, heads=heads)
         for view in diagram.views
     }
+
+
+def draw_diagram(path: str | os.PathLike[str]) -> dict[str, Figure]:
+    """Draw every view of the sketch of the ``.mdl`` file at ``path``, by view name.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing or its sketch malformed.
+    """
+    return {name: draw() for name, draw in view_drawers(path).items()}

@@ -16,6 +16,7 @@ from typing import Any
 import xarray as xr
 
 from ..io import write_netcdf
+from .figure_cache import FigureCache
 from .html import FigureRef
 from .tables import Table, write_table
 
@@ -48,11 +49,21 @@ class ReportWriter:
         Attributes added to every netCDF file.
     svg : bool
         Write every figure as SVG too (PNG only when False: quick reports).
+    cache : FigureCache, optional
+        Where figures given a ``key`` are looked up and kept (None: no cache).
     """
 
-    def __init__(self, root: Path, provenance: dict[str, Any], *, svg: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        provenance: dict[str, Any],
+        *,
+        svg: bool = True,
+        cache: FigureCache | None = None,
+    ) -> None:
         self.root = root
         self.svg = svg
+        self.cache = cache
         #: Called with each figure's name once it is written (a progress bar's update).
         self.on_figure: Callable[[str], None] = lambda name: None
         self.provenance = provenance
@@ -69,12 +80,36 @@ class ReportWriter:
         self.files.append(relative)
         return relative
 
-    def figure(self, figure: Any, name: str, caption: str) -> FigureRef:
+    def figure(self, figure: Any, name: str, caption: str, *, key: str | None = None) -> FigureRef:
+        """Write ``figures/<name>.png`` (and ``.svg``); return its reference.
+
+        Parameters
+        ----------
+        figure : matplotlib.figure.Figure or callable
+            The figure, or a function drawing it (called only when the
+            figure is not cached).
+        name, caption : str
+        key : str, optional
+            The figure's :func:`~gvc_upgrading.report.figure_cache.figure_key`:
+            with a cache, a figure cached under it is copied instead of drawn,
+            and a drawn one is kept.
+        """
         ref = FigureRef(
             png=Path("figures") / f"{name}.png",
             svg=Path("figures") / f"{name}.svg" if self.svg else None,
             caption=caption,
         )
+        formats = {"png": ref.png, **({"svg": ref.svg} if ref.svg is not None else {})}
+        if key is not None and self.cache is not None:
+            cached = {suffix: self.cache.get(key, suffix) for suffix in formats}
+            if all(data is not None for data in cached.values()):
+                for suffix, relative in formats.items():
+                    (self.root / relative).write_bytes(cached[suffix])  # type: ignore[arg-type]
+                    self.files.append(relative)
+                self.on_figure(name)
+                return ref
+        if callable(figure):
+            figure = figure()
         if figure.get_layout_engine() is not None:
             # lay the figure out once, then save both formats with that layout
             figure.draw_without_rendering()
@@ -84,6 +119,9 @@ class ReportWriter:
         if ref.svg is not None:
             figure.savefig(self.root / ref.svg, format="svg")
             self.files.append(ref.svg)
+        if key is not None and self.cache is not None:
+            for suffix, relative in formats.items():
+                self.cache.put(key, suffix, (self.root / relative).read_bytes())
         self.on_figure(name)
         return ref
 
