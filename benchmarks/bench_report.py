@@ -104,11 +104,11 @@ def main(argv: list[str] | None = None) -> int:
                     stages = log
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if before:
-        results_before = sorted(before)
-        walls, cpus = [r[0] for r in results_before], sorted(r[1] for r in before)
+        before_walls, before_cpus = sorted(r[0] for r in before), sorted(r[1] for r in before)
+        before_median = (before_walls[len(before) // 2], before_cpus[len(before) // 2])
         print(
-            f"{'before':<6} {walls[0]:>11.1f} / {walls[len(walls) // 2]:<11.1f}"
-            f" {cpus[0]:>11.1f} / {cpus[len(cpus) // 2]:<11.1f}   (quick, --before code)"
+            f"before {before_walls[0]:>11.1f} / {before_median[0]:<11.1f}"
+            f" {before_cpus[0]:>11.1f} / {before_median[1]:<11.1f}   (quick, --before code)"
         )
     print(f"{'mode':<6} {'wall s (min / median)':>24} {'cpu s (min / median)':>24}")
     medians = {}
@@ -127,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if before:
         print(
-            f"quick, before / after: wall {walls[len(walls) // 2] / medians[True][0]:.2f}x, "
-            f"cpu {cpus[len(cpus) // 2] / medians[True][1]:.2f}x"
+            f"quick, before / after: wall {before_median[0] / medians[True][0]:.2f}x, "
+            f"cpu {before_median[1] / medians[True][1]:.2f}x"
         )
     print("stages of the last quick run (seconds since start):")
     for seconds, text in stages:
