@@ -20,12 +20,13 @@ import re
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pysd.translators.structures import abstract_expressions as ae
 
 from .errors import ModelFileError
+from .sector_layout import SectorGraph, place_sector, shown
 from .translation import parse_abstract_model
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "model_sectors",
     "read_sketch",
     "references",
+    "sector_graph",
     "write_sketch",
 ]
 
@@ -250,95 +252,84 @@ def model_sectors(path: str | os.PathLike[str]) -> dict[str, str]:
     return sectors
 
 
-@dataclass
-class _Layout:
-    next_id: int = 1
-    ids: dict[str, int] = field(default_factory=dict)
-
-    def new_id(self) -> int:
-        self.next_id += 1
-        return self.next_id - 1
-
-
-def _layout_view(
-    name: str,
+def sector_graph(
     members: list[str],
     kinds: dict[str, str],
     stock_flows: dict[str, tuple[list[str], list[str]]],
     deps: dict[str, set[str]],
-) -> list[str]:
-    layout = _Layout()
-    out = [f"*{name}", _VIEW_HEADER]
-    stocks = [m for m in members if kinds[m] == "stock"]
-    flows = {f for s in stocks for f in stock_flows[s][0] + stock_flows[s][1]}
-    x0, y_stock, column = 150, 120, 420
+) -> SectorGraph:
+    """What the view of one sector shows: its variables, shadows of their other causes, links.
 
-    for index, stock in enumerate(stocks):
-        x = x0 + 100 + index * column
-        sid = layout.new_id()
-        layout.ids[stock] = sid
-        out.append(f"10,{sid},{stock},{x},{y_stock},40,20,3,3,0,0,0,0,0,0")
-        inflows, outflows = stock_flows[stock]
-        for side, flow_names in ((-1, inflows), (1, outflows)):
-            for offset, flow in enumerate(flow_names):
-                if flow not in members or flow in layout.ids:
-                    continue
-                vx = x + side * (110 + 40 * offset)
-                vy = y_stock + 60 * offset
-                cloud = layout.new_id()
-                cx = x + side * 190
-                out.append(f"12,{cloud},48,{cx},{vy},10,8,0,3,0,0,-1,0,0,0")
-                valve = layout.new_id()
-                out.append(f"11,{valve},0,{vx},{vy},6,8,34,3,0,0,1,0,0,0")
-                fid = layout.new_id()
-                layout.ids[flow] = fid
-                out.append(f"10,{fid},{flow},{vx},{vy + 22},40,11,40,3,0,0,-1,0,0,0")
-                first, second = (cloud, sid) if side < 0 else (sid, cloud)
-                out.append(
-                    f"1,{layout.new_id()},{valve},{second},4,0,0,22,0,0,0,-1--1--1,,1|"
-                    f"({(vx + (x if side < 0 else cx)) // 2},{vy})|"
-                )
-                out.append(
-                    f"1,{layout.new_id()},{valve},{first},100,0,0,22,0,0,0,-1--1--1,,1|"
-                    f"({(vx + (cx if side < 0 else x)) // 2},{vy})|"
-                )
-
-    rest = [m for m in members if m not in layout.ids and m not in flows]
-    rest.sort(key=lambda m: (kinds[m] == "constant", m.lower()))
-    per_row = max(4, len(stocks) * 2)
-    y_rest = y_stock + 170
-    for index, variable in enumerate(rest):
-        row, col = divmod(index, per_row)
-        x = x0 + col * (column // 2)
-        y = y_rest + row * 55
-        vid = layout.new_id()
-        layout.ids[variable] = vid
-        out.append(f"10,{vid},{variable},{x},{y},48,14,8,3,0,0,-1,0,0,0")
-
+    A flow's link into its own stock is left out (the pipe shows it).
+    """
+    stocks = tuple(m for m in members if kinds[m] == "stock")
+    inflows = {s: tuple(f for f in stock_flows[s][0] if f in members) for s in stocks}
+    outflows = {s: tuple(f for f in stock_flows[s][1] if f in members) for s in stocks}
+    stock_of = {f: s for group in (inflows, outflows) for s, fs in group.items() for f in fs}
+    links: list[tuple[str, str]] = []
     shadows: list[str] = []
     for target in members:
         for source in sorted(deps.get(target, ())):
-            if source == target:
+            if source == target or stock_of.get(source) == target:
                 continue
-            if source not in layout.ids:
+            if source not in members and source not in shadows:
                 shadows.append(source)
-                sid = layout.new_id()
-                layout.ids[source] = sid
-                sx = x0 + (len(shadows) - 1) % per_row * (column // 2)
-                sy = (
-                    40
-                    + y_rest
-                    + (1 + (len(rest) - 1) // per_row) * 55
-                    + ((len(shadows) - 1) // per_row) * 45
-                )
-                out.append(
-                    f"10,{sid},{source},{sx},{sy},48,14,8,2,0,3,-1,0,0,0,"
-                    "128-128-128,0-0-0,|12||128-128-128"
-                )
+            links.append((source, target))
+    others = tuple(m for m in members if m not in stocks and m not in stock_of) + tuple(shadows)
+    return SectorGraph(stocks, inflows, outflows, others, tuple(links), frozenset(shadows))
+
+
+def _layout_view(name: str, graph: SectorGraph) -> list[str]:
+    """The sketch lines of one view, laid out by :func:`.sector_layout.place_sector`."""
+    place = place_sector(graph)
+    x0, y0, _, _ = place.extent()
+    shift_x, shift_y = 60 - x0, 40 - y0
+
+    def at(point: tuple[float, float]) -> str:
+        return f"{round(point[0] + shift_x)},{round(point[1] + shift_y)}"
+
+    out = [f"*{name}", _VIEW_HEADER]
+    ids: dict[str, int] = {}
+    counter = iter(range(1, 1_000_000))
+    for stock in graph.stocks:
+        sid = ids[stock] = next(counter)
+        half_w, half_h = (round(v / 2) for v in place.size[stock])
+        out.append(f"10,{sid},{stock},{at(place.centre[stock])},{half_w},{half_h},3,3,0,0,0,0,0,0")
+        for flow in (*graph.inflows[stock], *graph.outflows[stock]):
+            cloud = next(counter)
+            out.append(f"12,{cloud},48,{at(place.clouds[flow])},10,8,0,3,0,0,-1,0,0,0")
+            valve = next(counter)
+            out.append(f"11,{valve},0,{at(place.valves[flow])},6,8,34,3,0,0,1,0,0,0")
+            fid = ids[flow] = next(counter)  # the valve's flow: the next object
+            out.append(f"10,{fid},{flow},{at(place.centre[flow])},40,11,40,3,0,0,-1,0,0,0")
+            first, second = (cloud, sid) if place.inflow[flow] else (sid, cloud)
+            (vx, vy), (sx, _) = place.valves[flow], place.centre[stock]
+            cx = place.clouds[flow][0]
             out.append(
-                f"1,{layout.new_id()},{layout.ids[source]},{layout.ids[target]},"
-                "0,0,0,0,0,64,0,-1--1--1,,1|(0,0)|"
+                f"1,{next(counter)},{valve},{second},4,0,0,22,0,0,0,-1--1--1,,1|"
+                f"({at((((sx if place.inflow[flow] else cx) + vx) / 2, vy))})|"
             )
+            out.append(
+                f"1,{next(counter)},{valve},{first},100,0,0,22,0,0,0,-1--1--1,,1|"
+                f"({at((((cx if place.inflow[flow] else sx) + vx) / 2, vy))})|"
+            )
+    for key in place.centre:
+        if key in ids:
+            continue
+        vid = ids[key] = next(counter)
+        variable = shown(key)
+        if variable in graph.shadows or key != variable:  # another sector's, or a second copy
+            out.append(
+                f"10,{vid},{variable},{at(place.centre[key])},48,14,8,2,0,3,-1,0,0,0,"
+                "128-128-128,0-0-0,|12||128-128-128"
+            )
+        else:
+            out.append(f"10,{vid},{variable},{at(place.centre[key])},48,14,8,3,0,0,-1,0,0,0")
+    for (cause, effect), route in place.routes.items():
+        bend = at(route[len(route) // 2]) if len(route) > 2 else "0,0"
+        out.append(
+            f"1,{next(counter)},{ids[cause]},{ids[effect]},0,0,0,0,0,64,0,-1--1--1,,1|({bend})|"
+        )
     return out
 
 
@@ -395,7 +386,7 @@ def write_sketch(path: str | os.PathLike[str]) -> None:
     lines = [SKETCH_START, "V300  Do not put anything below this section - it will be ignored"]
     for sector in dict.fromkeys(sectors.values()):
         members = [name for name, s in sectors.items() if s == sector and name in kinds]
-        lines.extend(_layout_view(sector, members, kinds, stock_flows, deps))
+        lines.extend(_layout_view(sector, sector_graph(members, kinds, stock_flows, deps)))
     new_text = equations + "\n".join(lines) + "\n" + SKETCH_END + settings
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

@@ -10,6 +10,7 @@ brackets, as Vensim does.
 
 from __future__ import annotations
 
+import itertools
 import os
 import textwrap
 from collections.abc import Callable
@@ -19,7 +20,10 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle
 
+from .. import layout as _layout
+from .. import sector_layout as _sector_layout
 from .. import sketch as _sketch
+from ..sector_layout import WRAP, SectorGraph, place_sector, shown
 from ..sketch import SKETCH_START, Diagram, View, model_sectors, read_sketch
 
 __all__ = [
@@ -27,6 +31,7 @@ __all__ = [
     "SECTOR_COLOURS",
     "draw_diagram",
     "draw_view",
+    "graph_of_view",
     "pipe_heads",
     "sector_colours",
     "shown_name",
@@ -46,7 +51,9 @@ SECTOR_COLOURS: tuple[str, ...] = (
 )
 SHADOW_COLOUR = "#8a8f98"
 #: Source files, besides this one, whose code decides how a view looks (figure cache keys).
-LAYOUT_CODE: tuple[str, ...] = (str(_sketch.__file__),)
+LAYOUT_CODE: tuple[str, ...] = tuple(
+    str(module.__file__) for module in (_sketch, _layout, _sector_layout)
+)
 _NO_HEAD = 100  # Vensim's arrow shape code for a pipe end without an arrowhead
 
 
@@ -89,16 +96,67 @@ def shown_name(name: str, width: int = 16) -> str:
     return "\n".join(textwrap.wrap(name, width=width, break_long_words=False)) or name
 
 
-def _extent(view: View) -> tuple[float, float, float, float]:
-    xs = [v.x for v in view.variables] + [
-        p[0] for p in (*view.valves.values(), *view.clouds.values())
-    ]
-    ys = [v.y for v in view.variables] + [
-        p[1] for p in (*view.valves.values(), *view.clouds.values())
-    ]
-    if not xs:
-        return 0.0, 100.0, 0.0, 100.0
-    return min(xs) - 80, max(xs) + 80, min(ys) - 50, max(ys) + 50
+def graph_of_view(view: View, heads: dict[tuple[str, int], bool] | None = None) -> SectorGraph:
+    """What a sketch view shows, as a :class:`~gvc_upgrading.sector_layout.SectorGraph`.
+
+    Stocks are the view's boxes; a valve's flow is the variable drawn with it
+    (the next object, as Vensim writes it, else the nearest variable); a flow
+    fills the stock its headed pipe points at and drains the stock its
+    headless pipe leaves (``heads``: :func:`pipe_heads`; default: every pipe
+    fills). Causal links to a valve are links to its flow.
+    """
+    heads = heads or {}
+    by_id = {v.id: v for v in view.variables}
+
+    def flow_of(valve: int) -> str | None:
+        if valve + 1 in by_id and not by_id[valve + 1].is_stock_box:
+            return by_id[valve + 1].name
+        x, y = view.valves[valve]
+        candidates = [v for v in view.variables if not v.is_stock_box]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda v: (v.x - x) ** 2 + (v.y - y) ** 2).name
+
+    names = {v.id: v.name for v in view.variables}
+    valve_flow = {valve: flow_of(valve) for valve in view.valves}
+    names.update({valve: flow for valve, flow in valve_flow.items() if flow is not None})
+    stocks = tuple(v.name for v in view.variables if v.is_stock_box)
+    inflows: dict[str, list[str]] = {s: [] for s in stocks}
+    outflows: dict[str, list[str]] = {s: [] for s in stocks}
+    for arrow in view.arrows:
+        if not arrow.pipe or arrow.source not in view.valves:
+            continue
+        target = by_id.get(arrow.target)
+        flow = valve_flow[arrow.source]
+        if target is None or not target.is_stock_box or flow is None:
+            continue
+        placed = flow in inflows[target.name] or flow in outflows[target.name]
+        if not placed:
+            filling = heads.get((view.name, arrow.id), True)
+            (inflows if filling else outflows)[target.name].append(flow)
+    flows = {f for group in (inflows, outflows) for fs in group.values() for f in fs}
+    others = tuple(
+        dict.fromkeys(v.name for v in view.variables if not v.is_stock_box and v.name not in flows)
+    )
+    stock_of = {f: s for group in (inflows, outflows) for s, fs in group.items() for f in fs}
+    links = tuple(
+        dict.fromkeys(
+            (names[a.source], names[a.target])
+            for a in view.arrows
+            if not a.pipe
+            and a.source in names
+            and a.target in names
+            and stock_of.get(names[a.source]) != names[a.target]  # the pipe shows it
+        )
+    )
+    return SectorGraph(
+        stocks=stocks,
+        inflows={s: tuple(f) for s, f in inflows.items()},
+        outflows={s: tuple(f) for s, f in outflows.items()},
+        others=others,
+        links=links,
+        shadows=frozenset(v.name for v in view.variables if v.shadow),
+    )
 
 
 def draw_view(
@@ -109,7 +167,11 @@ def draw_view(
     heads: dict[tuple[str, int], bool] | None = None,
     scale: float = 95.0,
 ) -> Figure:
-    """Draw one view of a sketch.
+    """Draw one view of a sketch, laid out by :func:`gvc_upgrading.sector_layout.place_sector`.
+
+    The view's variables, stocks, flows and links are drawn; their places
+    are computed (stocks with their flows on top, causes below what they
+    drive, rows ordered to reduce crossings), not read from the sketch.
 
     Parameters
     ----------
@@ -121,7 +183,7 @@ def draw_view(
     colours : dict of str to str, optional
         Sector -> colour (default: :func:`sector_colours` of this view alone).
     heads : dict, optional
-        :func:`pipe_heads` of the file (default: every pipe has a head at its target).
+        :func:`pipe_heads` of the file (default: every pipe fills its stock).
     scale : float
         Sketch units per inch.
 
@@ -134,105 +196,129 @@ def draw_view(
     """
     sectors = sectors or {}
     colours = colours or {view.name: SECTOR_COLOURS[0]}
-    heads = heads or {}
-    x0, x1, y0, y1 = _extent(view)
-    figure = Figure(figsize=(max(4.0, (x1 - x0) / scale), max(3.0, (y1 - y0) / scale)))
-    ax = figure.add_axes((0, 0, 1, 0.95))
+    graph = graph_of_view(view, heads)
+    place = place_sector(graph)
+    x0, y0, x1, y1 = place.extent()
+    x0, y0, x1, y1 = x0 - 20, y0 - 20, x1 + 20, y1 + 20
+    title_space = 0.45
+    figure = Figure(figsize=((x1 - x0) / scale, (y1 - y0) / scale + title_space))
+    height = (y1 - y0) / scale
+    ax = figure.add_axes((0, 0, 1, height / (height + title_space)))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y1, y0)  # Vensim's y axis points down
     ax.set_axis_off()
     own = colours.get(view.name, SECTOR_COLOURS[0])
-    figure.suptitle(f"Sector: {view.name}", color=own, fontsize="large", y=0.99)
+    figure.suptitle(
+        f"Sector: {view.name}   (stocks and flows on top; arrows run from a cause to "
+        "what it changes)",
+        color=own,
+        fontsize=11,
+        y=1 - 0.1 * title_space / (height + title_space),
+        va="top",
+    )
+    shadows = {v.name for v in view.variables if v.shadow}
+    units = set(graph.stocks) | set(graph.flows)
 
-    def colour_of(variable) -> str:
-        if variable.shadow:
+    def colour_of(name: str) -> str:
+        if name in shadows:
             return SHADOW_COLOUR
-        return colours.get(sectors.get(variable.name, view.name), own)
+        return colours.get(sectors.get(name, view.name), own)
 
-    by_id = {v.id: v for v in view.variables}
-    # pipes first (under everything), then causal links, then shapes and names
-    for arrow in view.arrows:
-        start, end = view.position(arrow.source), view.position(arrow.target)
-        if start is None or end is None:
-            continue
-        if arrow.pipe:
-            ax.plot(
-                [start[0], end[0]],
-                [start[1], end[1]],
-                color=own,
-                linewidth=5,
-                solid_capstyle="butt",
-                zorder=1,
+    for (cause, _effect), route in place.routes.items():
+        points = list(route)
+        closing = cause in units  # from a stock or a flow: closes a feedback loop
+        colour = own if closing else "#4a5568"
+        style = {"color": colour, "linewidth": 0.8, "alpha": 0.55 if closing else 0.6}
+        if len(points) > 2:
+            ax.plot([p[0] for p in points[:-1]], [p[1] for p in points[:-1]], zorder=2, **style)
+        ax.add_patch(
+            FancyArrowPatch(
+                points[-2],
+                points[-1],
+                arrowstyle="-|>",
+                mutation_scale=8,
+                shrinkA=0,
+                shrinkB=0,
+                zorder=2,
+                **style,
             )
-            ax.plot(
-                [start[0], end[0]],
-                [start[1], end[1]],
-                color="white",
-                linewidth=2.5,
-                solid_capstyle="butt",
-                zorder=1.1,
-            )
-            if heads.get((view.name, arrow.id), True):
-                target = by_id.get(arrow.target)
-                if target is not None and target.is_stock_box:  # stop at the box's edge
-                    side = 1 if start[0] > end[0] else -1
-                    end = (end[0] + side * target.width, end[1])
-                ax.add_patch(
-                    FancyArrowPatch(
-                        start,
-                        end,
-                        arrowstyle="-|>",
-                        mutation_scale=14,
-                        color=own,
-                        linewidth=0,
-                        shrinkA=0,
-                        shrinkB=2,
-                        zorder=4.5,
-                    )
+        )
+    for stock in graph.stocks:
+        sx, sy = place.centre[stock]
+        half_w = place.size[stock][0] / 2
+        for flow in (*graph.inflows.get(stock, ()), *graph.outflows.get(stock, ())):
+            (vx, vy), (cx, cy) = place.valves[flow], place.clouds[flow]
+            side = -1 if vx < sx else 1
+            edge = (sx + side * half_w, sy)
+            # a flow stacked below the box's level turns up beside the box
+            bend = [] if abs(vy - sy) < 1 else [(sx + side * (half_w + 14), vy)]
+            if bend:
+                bend.append((bend[0][0], sy))
+            if place.inflow[flow]:
+                path = [(cx, cy), (vx, vy), *bend, edge]
+            else:
+                path = [edge, *reversed(bend), (vx, vy), (cx, cy)]
+            start, end = path[-2], path[-1]
+            for a, b in itertools.pairwise(path):
+                ax.plot(
+                    [a[0], b[0]],
+                    [a[1], b[1]],
+                    color=own,
+                    linewidth=5,
+                    zorder=1,
+                    solid_capstyle="butt",
                 )
-        else:
+                ax.plot(
+                    [a[0], b[0]],
+                    [a[1], b[1]],
+                    color="white",
+                    linewidth=2.5,
+                    zorder=1.1,
+                    solid_capstyle="butt",
+                )
             ax.add_patch(
                 FancyArrowPatch(
                     start,
                     end,
-                    arrowstyle="->",
-                    mutation_scale=7,
-                    connectionstyle="arc3,rad=0.18",
-                    color="#4a5568",
-                    linewidth=0.5,
-                    alpha=0.45,
-                    shrinkA=10,
-                    shrinkB=10,
-                    zorder=2,
+                    arrowstyle="-|>",
+                    mutation_scale=14,
+                    color=own,
+                    linewidth=0,
+                    shrinkA=0,
+                    shrinkB=0 if place.inflow[flow] else 14,
+                    zorder=4.5,
                 )
             )
-    for x, y in view.clouds.values():
-        ax.add_patch(
-            Ellipse(
-                (x, y),
-                28,
-                18,
-                facecolor="white",
-                edgecolor=own,
-                linewidth=1.0,
-                linestyle="--",
-                zorder=3,
+            ax.add_patch(
+                Ellipse(
+                    (cx, cy),
+                    30,
+                    20,
+                    facecolor="white",
+                    edgecolor=own,
+                    linewidth=1.0,
+                    linestyle="--",
+                    zorder=3,
+                )
             )
-        )
-    for x, y in view.valves.values():
-        ax.add_patch(
-            Ellipse((x, y), 12, 12, facecolor="white", edgecolor=own, linewidth=1.2, zorder=3)
-        )
-        ax.plot([x, x], [y - 9, y + 9], color=own, linewidth=1.2, zorder=3.1)
-    for variable in view.variables:
-        colour = colour_of(variable)
-        label = f"<{variable.name}>" if variable.shadow else variable.name
-        if variable.is_stock_box:
+            ax.add_patch(
+                Ellipse(
+                    (vx, vy), 14, 14, facecolor="white", edgecolor=own, linewidth=1.2, zorder=3
+                )
+            )
+            ax.plot([vx, vx], [vy - 10, vy + 10], color=own, linewidth=1.2, zorder=3.1)
+    for key, (x, y) in place.centre.items():
+        name = shown(key)
+        copy = name in shadows or key != name  # a shadow, or a second copy of a constant
+        colour = SHADOW_COLOUR if copy else colour_of(name)
+        label = f"<{name}>" if copy else name
+        if name in graph.stocks:
+            w, h = place.size[name]
             ax.add_patch(
                 Rectangle(
-                    (variable.x - variable.width, variable.y - variable.height),
-                    2 * variable.width,
-                    2 * variable.height,
+                    (x - w / 2, y - h / 2),
+                    w,
+                    h,
                     facecolor="white",
                     edgecolor=colour,
                     linewidth=1.6,
@@ -240,28 +326,28 @@ def draw_view(
                 )
             )
             ax.text(
-                variable.x,
-                variable.y,
-                shown_name(label, 14),
+                x,
+                y,
+                shown_name(label, WRAP),
                 ha="center",
                 va="center",
-                fontsize=6.5,
+                fontsize=8.5,
                 fontweight="bold",
                 color=colour,
                 zorder=5,
             )
         else:
             ax.text(
-                variable.x,
-                variable.y,
-                shown_name(label),
+                x,
+                y,
+                shown_name(label, WRAP),
                 ha="center",
                 va="center",
-                fontsize=6,
+                fontsize=7 if key in place.leaves else 8,
                 color=colour,
-                style="italic" if variable.shadow else "normal",
+                style="italic" if copy else "normal",
                 zorder=5,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.5},
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.6},
             )
     return figure
 
