@@ -1,9 +1,18 @@
-"""The stock-and-flow diagram drawn from the sketch of the shipped model."""
+"""The stock-and-flow diagram drawn from the sketch of the shipped model, laid out in layers."""
 
 from __future__ import annotations
 
-from gvc_upgrading.report.diagram import SHADOW_COLOUR, draw_diagram, pipe_heads, shown_name
-from gvc_upgrading.sketch import model_sectors, read_sketch
+import shutil
+
+from gvc_upgrading.report.diagram import (
+    SHADOW_COLOUR,
+    draw_diagram,
+    graph_of_view,
+    pipe_heads,
+    shown_name,
+)
+from gvc_upgrading.sector_layout import place_sector, shown
+from gvc_upgrading.sketch import model_sectors, read_sketch, write_sketch
 
 
 def test_every_view_is_drawn_with_every_sketch_variable(model):
@@ -53,3 +62,32 @@ def test_names_wrap_without_losing_words():
     name = "Multi stakeholder capability building"
     assert shown_name(name).replace("\n", " ") == name
     assert max(len(line) for line in shown_name(name).split("\n")) <= 16
+
+
+def test_sector_views_have_no_overlapping_labels_and_few_crossings(model):
+    """Each view's computed layout: no label, valve or cloud overlaps another, and the links
+    as drawn cross fewer times than there are links (the old grid sketch had 8 to 15 crossings
+    per link)."""
+    heads = pipe_heads(model.path)
+    for view in read_sketch(model.path).views:
+        graph = graph_of_view(view, heads)
+        place = place_sector(graph)
+        assert place.overlaps() == [], view.name
+        assert set(place.centre) >= set(graph.others) | set(graph.stocks)
+        assert place.crossings() < len(graph.links), view.name
+
+
+def test_the_vensim_sketch_gets_the_report_layout(model, tmp_path):
+    """write_sketch writes the positions the report draws; the links are those of the equations."""
+    copy = tmp_path / "model.mdl"
+    shutil.copyfile(model.path, copy)
+    write_sketch(copy)
+    heads = pipe_heads(copy)
+    for view in read_sketch(copy).views:
+        place = place_sector(graph_of_view(view, heads))
+        x0, y0, _, _ = place.extent()
+        drawn: dict[str, list[tuple[int, int]]] = {}
+        for variable in view.variables:
+            drawn.setdefault(variable.name, []).append((variable.x, variable.y))
+        for key, (x, y) in place.centre.items():
+            assert (round(x + 60 - x0), round(y + 40 - y0)) in drawn[shown(key)], key
