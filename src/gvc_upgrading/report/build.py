@@ -27,6 +27,7 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +41,18 @@ from ..model import load_model
 from ..outdir import OutputFolder
 from ..resources import shipped_path
 from ..scenario_spec import collect_scenarios, parse_assignments, validate_scenario
+from ..sensitivity import figures as sobol_figures_module
 from ..sensitivity.figures import plot_indices
 from . import diagram as diagram_module
+from . import fans as fans_module
+from . import fit_figure as fit_figure_module
 from . import loops as loops_module
+from . import words as words_module
 from .comparison import compare_scenarios
 from .diagram import view_drawers
 from .ensemble import REPORT_OUTCOMES
 from .fans import fan_chart, fan_overview
-from .figure_cache import FigureCache, figure_key
+from .figure_cache import FigureCache, dataset_digest, figure_key
 from .fit_figure import calibration_fit_figure
 from .html import escape, figure_html, paragraph, render_page, simple_table, table_html
 from .interactions import factorial_table, stored_behaviour_shares
@@ -553,27 +558,42 @@ def _write_everything(
     )
     writer.on_figure = lambda name: bar.update(1)
     case = str(ensemble.attrs.get("case_label", fit.case))
+    # keyed on the numbers drawn and the drawing code: a rebuild with the same results
+    # copies the pictures (see figure_cache)
+    dpi = f"dpi {FIGURE_DPI}"
+    fan_code = [fans_module.__file__, words_module.__file__]
+    drawn_from = (dataset_digest(ensemble), dataset_digest(bands), case)
     fans = [
         writer.figure(
-            fan_chart(ensemble, bands, outcome),
+            partial(fan_chart, ensemble, bands, outcome),
             f"fan_{slug(outcome)}",
             f"{outcome} under each scenario, {case}: estimate (black), median and 50% / 90% "
             "bands over the bootstrap parameter sets (blue), baseline (dashed).",
+            key=figure_key([], fan_code, dpi, "fan", outcome, *drawn_from),
         )
         for outcome in (fan_outcomes or outcomes)
     ]
     overview = writer.figure(
-        fan_overview(ensemble, bands, outcomes),
+        partial(fan_overview, ensemble, bands, outcomes),
         "fan_overview",
         f"Key outcomes, {case}: baseline, synergistic and displacement with 50% / 90% bands.",
+        key=figure_key([], fan_code, dpi, "overview", *outcomes, *drawn_from),
     )
     calibration_figure = writer.figure(
-        calibration_fit_figure(fit), "calibration_fit", f"Calibration targets of {case}."
+        partial(calibration_fit_figure, fit),
+        "calibration_fit",
+        f"Calibration targets of {case}.",
+        key=figure_key(
+            [], [fit_figure_module.__file__], dpi, fit.case, dataset_digest(fit.dataset)
+        ),
     )
     sobol_figure = writer.figure(
-        plot_indices(sobol_source.indices, top=10),
+        partial(plot_indices, sobol_source.indices, top=10),
         "sobol_indices",
         "First-order (S1) and total (ST) Sobol' indices with confidence intervals.",
+        key=figure_key(
+            [], [sobol_figures_module.__file__], dpi, dataset_digest(sobol_source.indices)
+        ),
     )
     say("feedback loops")
     loops_html = _loops_section(writer, model_file, model.abstract_model)

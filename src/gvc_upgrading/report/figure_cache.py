@@ -15,16 +15,50 @@ files themselves.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import xarray as xr
 
 from ..translation import cache_root
 
-__all__ = ["FigureCache", "figure_key"]
+__all__ = ["FigureCache", "dataset_digest", "figure_key"]
+
+
+def dataset_digest(dataset: xr.Dataset) -> str:
+    """Return the sha256 of a dataset's content: names, dimensions, values and attributes.
+
+    Figures drawn from computed results (fan charts, the calibration and
+    Sobol' figures) are keyed on the digest of what they are drawn from, so a
+    cached picture is reused only for the same numbers.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> a = xr.Dataset({"x": ("t", [1.0, 2.0])})
+    >>> dataset_digest(a) == dataset_digest(a.copy(deep=True))
+    True
+    >>> dataset_digest(a) == dataset_digest(a + 1e-12)
+    False
+    """
+    digest = hashlib.sha256()
+    for group in (dataset.coords, dataset.data_vars):
+        for name in sorted(group, key=str):
+            array = group[name]
+            digest.update(f"{name}|{array.dims}|{array.dtype}|{array.shape}|".encode())
+            values = np.asarray(array.values)
+            if values.dtype.kind == "O":
+                digest.update(repr(values.tolist()).encode())
+            else:
+                digest.update(np.ascontiguousarray(values).tobytes())
+            digest.update(json.dumps(array.attrs, sort_keys=True, default=str).encode())
+    digest.update(json.dumps(dataset.attrs, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
 
 
 def figure_key(files: Iterable[str | os.PathLike[str]], code: Iterable[str], *extra: str) -> str:
