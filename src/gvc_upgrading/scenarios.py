@@ -11,7 +11,7 @@ The names of :mod:`~gvc_upgrading.scenario_spec` are re-exported here.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ __all__ = [
     "parse_assignments",
     "run_scenarios",
     "scenario_directory",
+    "setup_sentence",
     "synergy_table",
     "validate_scenario",
 ]
@@ -56,6 +57,51 @@ from .scenario_spec import (
     scenario_directory,
     validate_scenario,
 )
+
+#: How the model's default parameters are named in a setup sentence.
+DEFAULT_PARAMETERS = "the model's default (uncalibrated) parameters"
+
+
+def setup_sentence(
+    start: float,
+    *,
+    parameters: str = DEFAULT_PARAMETERS,
+    own_starts: Sequence[str] = (),
+    overrides: Mapping[str, float] | None = None,
+    members: int = 0,
+) -> str:
+    """Say in one sentence which setup a scenario comparison used.
+
+    The CLI, :func:`compare`, the notebooks and the report all say their
+    setup with this sentence, so two entry points that give different
+    numbers show why.
+
+    Parameters
+    ----------
+    start : float
+        The year the levers switch on.
+    parameters : str
+        What the runs start from (default: the model's defaults).
+    own_starts : sequence of str
+        Scenarios with their own start year, as ``"<name> from <year>"``.
+    overrides : mapping, optional
+        Values laid over every run (``--set``).
+    members : int
+        Bootstrap parameter sets behind the uncertainty bands (0: none).
+
+    Examples
+    --------
+    >>> setup_sentence(1995)
+    "Scenario levers switch on in 1995, on top of the model's default (uncalibrated) parameters."
+    """
+    text = f"Scenario levers switch on in {start:g}"
+    text += f" ({', '.join(own_starts)})" if own_starts else ""
+    text += f", on top of {parameters}"
+    if overrides:
+        text += "; every run also sets " + ", ".join(f"{k} = {v:g}" for k, v in overrides.items())
+    if members:
+        text += f"; uncertainty bands from {members} bootstrap parameter sets"
+    return text + "."
 
 
 def _run_each(
@@ -295,8 +341,10 @@ def compare(
         effect and every interaction in the final year (factorial contrasts;
         a positive interaction is synergy), with coordinate ``effect_order``.
 
-        ``attrs`` carry provenance plus ``baseline``, ``combined`` and
-        ``singles``.
+        ``attrs`` carry provenance plus ``baseline``, ``combined``,
+        ``singles`` and ``setup``: the sentence (:func:`setup_sentence`)
+        saying the runs start from the model's default parameters with the
+        levers on from its first year.
 
     Raises
     ------
@@ -327,6 +375,16 @@ def compare(
     )
     comparison = compare_runs(
         runs, baseline=baseline, combined=combined, singles=singles, outcomes=outcomes
+    )
+    loaded = [load_scenario(name, model, directory=folder) for name in names]
+    ignored = [f"{s.name} ({s.start:g})" for s in loaded if s.start is not None]
+    comparison.attrs["setup"] = setup_sentence(
+        model.initial_time, parameters=DEFAULT_PARAMETERS
+    ).removesuffix(".") + (
+        f"; the scenarios' own start years are not applied here: {', '.join(ignored)} "
+        "(they are by compare_scenarios and the CLI)."
+        if ignored
+        else " (the model's first year)."
     )
     if interactions:
         comparison["factorial_effect"] = _interactions(model, singles, outcomes, folder)

@@ -52,9 +52,18 @@ def test_scenario_matches_pysd(batch, reference, name):
     from gvc_upgrading.scenarios import load_scenario
 
     scenario = load_scenario(name)
-    result = batch.run(scenario=name)
+    result = batch.run(scenario=scenario)
     assert result.attrs["scenario"] == name
     assert_matches_pysd(result, reference(scenario.overrides()))
+
+
+def test_the_engine_takes_scenario_objects_not_names(batch, tmp_path):
+    """Scenario data is loaded above the engine; a name or path is refused, naming the fix."""
+    from gvc_upgrading import SpecError
+
+    for given in ("csr", tmp_path / "csr.toml"):
+        with pytest.raises(SpecError, match="load_scenario"):
+            batch.run(scenario=given)
 
 
 def _random_sets_match_pysd(batch, reference, n_random: int, chunk_size: int) -> None:

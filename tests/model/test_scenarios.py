@@ -302,3 +302,21 @@ def test_series_entirely_outside_the_run_is_refused(tiny_model: Model, scenario_
         f"years = [{last - 1:g}, {last + 20:g}]\nvalues = [0.1, 0.2]\n",
     )
     load_scenario(overlapping, tiny_model)  # one year inside the run is enough
+
+
+def test_compare_says_its_setup(tiny_model: Model, comparison: xr.Dataset) -> None:
+    """The comparison names its parameters and the year its levers switch on."""
+    setup = comparison.attrs["setup"]
+    assert setup.startswith(f"Scenario levers switch on in {tiny_model.initial_time:g}")
+    assert "default (uncalibrated) parameters" in setup
+
+
+def test_compare_says_a_scenario_start_year_is_not_applied(
+    tiny_model: Model, tmp_path: Path
+) -> None:
+    for source in TINY_SCENARIOS.glob("*.toml"):
+        (tmp_path / source.name).write_text(source.read_text("utf-8"), "utf-8")
+    late = tiny_model.initial_time + 1
+    write(tmp_path, "late", HEADER + f'name = "late"\nextends = "csr"\nstart = {late:g}\n')
+    setup = compare(tiny_model, ["late"], directory=tmp_path, outcomes=OUTCOMES).attrs["setup"]
+    assert f"late ({late:g})" in setup and "not applied" in setup

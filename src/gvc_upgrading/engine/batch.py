@@ -159,9 +159,11 @@ class BatchModel:
         n : int, optional
             Number of runs; with no samples, ``n`` runs of the defaults
             (default 1).
-        scenario : str, path-like or scenario object, optional
-            Applied to every run under the samples (samples win). A name or
-            path is read with :func:`gvc_upgrading.scenarios.load_scenario`.
+        scenario : Scenario, optional
+            Applied to every run under the samples (samples win): an object
+            with ``parameters`` and ``series``, as
+            :func:`gvc_upgrading.load_scenario` returns. The engine reads
+            nothing from disk: a name or path is refused.
         return_columns : sequence of str or "all", optional
             Variables to return (default: every stock and auxiliary;
             ``"all"``: every variable, constants included, as pysd returns
@@ -519,13 +521,14 @@ def _resolve_scenario(scenario: Any) -> tuple[Any, str]:
     if hasattr(scenario, "parameters") and hasattr(scenario, "series"):
         return scenario, str(getattr(scenario, "name", ""))
     if isinstance(scenario, str | os.PathLike):
-        from ..scenarios import load_scenario
-
-        loaded = load_scenario(scenario)
-        return loaded, str(getattr(loaded, "name", scenario))
+        raise SpecError(
+            f"BatchModel.run takes a scenario object, not a name or path ({str(scenario)!r}): "
+            "load it first with gvc_upgrading.load_scenario(name_or_path, model), which "
+            "checks it against the model"
+        )
     raise SpecError(
-        "scenario must be a name, a path or a scenario object with .parameters and .series; "
-        f"got {type(scenario).__name__}"
+        "scenario must be a scenario object with .parameters and .series "
+        f"(gvc_upgrading.load_scenario); got {type(scenario).__name__}"
     )
 
 

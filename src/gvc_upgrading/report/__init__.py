@@ -5,14 +5,16 @@ a self-contained ``report.html``, figures (PNG and SVG), tables (CSV,
 Markdown, LaTeX) and the data behind them (netCDF), every file usable on its
 own. Modules: :mod:`.stored` (stored fits and Sobol' studies),
 :mod:`.ensemble` (scenario runs of the case with bootstrap replicates),
-:mod:`.tables`, :mod:`.fans`, :mod:`.diagram` (the stock-and-flow diagram
-from the ``.mdl`` sketch), :mod:`.findings`, :mod:`.provenance`,
+:mod:`.comparison` (the scenario comparison under one stated setup, shared
+with ``run --case``), :mod:`.tables`, :mod:`.fans`, :mod:`.diagram` (the
+sector views of the ``.mdl`` sketch, laid out by :mod:`gvc_upgrading.sector_layout`), :mod:`.findings`, :mod:`.provenance`,
 :mod:`.html` and :mod:`.build`.
 """
 
 from __future__ import annotations
 
 from .build import HORIZONS, ReportResult, build_report
+from .comparison import ScenarioComparison, compare_scenarios
 from .diagram import draw_diagram
 from .ensemble import REPORT_OUTCOMES
 from .stored import DEFAULT_CASE, StoredFit, find_stored_fit, load_stored_fit
@@ -22,8 +24,10 @@ __all__ = [
     "HORIZONS",
     "REPORT_OUTCOMES",
     "ReportResult",
+    "ScenarioComparison",
     "StoredFit",
     "build_report",
+    "compare_scenarios",
     "draw_diagram",
     "find_stored_fit",
     "load_stored_fit",

@@ -19,7 +19,7 @@ from typing import Any
 import xarray as xr
 
 from ..errors import ScenarioError
-from ..scenarios import BASELINE, Scenario, compare_runs
+from ..scenarios import BASELINE, DEFAULT_PARAMETERS, Scenario, compare_runs, setup_sentence
 from .ensemble import (
     ESTIMATE,
     REPORT_OUTCOMES,
@@ -71,24 +71,19 @@ class ScenarioComparison:
         params = (
             f"the parameters calibrated to {case_label or self.case}"
             if self.case
-            else "the model's default (uncalibrated) parameters"
+            else DEFAULT_PARAMETERS
         )
-        own = [
-            f"{scenario_name(s.name)} from {s.start:g}"
-            for s in self.scenarios
-            if s.start is not None
-        ]
-        text = f"Scenario levers switch on in {self.start:g}"
-        text += f" ({', '.join(own)})" if own else ""
-        text += f", on top of {params}"
-        if self.overrides:
-            text += "; every run also sets " + ", ".join(
-                f"{k} = {v:g}" for k, v in self.overrides.items()
-            )
-        members = self.ensemble.sizes.get("member", 1) - 1
-        if members:
-            text += f"; uncertainty bands from {members} bootstrap parameter sets"
-        return text + "."
+        return setup_sentence(
+            self.start,
+            parameters=params,
+            own_starts=[
+                f"{scenario_name(s.name)} from {s.start:g}"
+                for s in self.scenarios
+                if s.start is not None
+            ],
+            overrides=self.overrides,
+            members=self.ensemble.sizes.get("member", 1) - 1,
+        )
 
 
 def compare_scenarios(

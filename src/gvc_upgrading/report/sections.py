@@ -228,9 +228,13 @@ def report_sections(
         + page.figure_html(sobol_figure, root)
     )
     diagram_body = page.paragraph(
-        "Drawn from the sketch of the model file: stocks as boxes, flows as pipes with valves, "
-        "auxiliaries and constants as text, causal links as thin arrows; each sector has its "
-        "colour and shadow copies of variables from other sectors are grey, in angle brackets."
+        "One view per sector of the model file's sketch, laid out in layers: each stock (box) "
+        "with its flows (pipes with valves) on top, and every variable below what it changes, "
+        "so causal links run upwards from causes to effects; links from a stock or a flow "
+        "down to what it drives (in the sector's colour) close the feedback loops. A constant "
+        "that sets one variable is written small beside it. Rows are ordered to keep crossings "
+        "few. Variables of other sectors, and second copies of a constant used in several "
+        "places, are grey, in angle brackets. The Vensim sketch holds the same layout."
     ) + "".join(page.figure_html(figure, root) for figure in diagrams)
     file_list = (
         "<ul>"

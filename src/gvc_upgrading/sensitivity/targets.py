@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import SimulationError, SpecError
+from ..scenario_spec import load_scenario
 from .spec import OutputSpec, Study
 
 __all__ = ["FunctionTarget", "ModelTarget", "OutputColumns", "Target", "make_target"]
@@ -197,6 +198,9 @@ class ModelTarget:
         self.model = model
         self.scheduler = scheduler
         self.batch = compiled(model)
+        # the engine takes scenario objects only: the study's scenario is loaded (and
+        # checked against the model) here, once
+        self.scenario = load_scenario(study.scenario, model) if study.scenario else None
         self._variables = list(dict.fromkeys(o.variable for o in study.outputs))
         probe = self._run({p.name: np.array([_midpoint(p)]) for p in study.parameters})
         self.times = tuple(float(t) for t in probe["time"].values)
@@ -236,7 +240,7 @@ class ModelTarget:
         runs = len(next(iter(samples.values()))) if samples else 1
         return self.batch.run(
             samples=samples,
-            scenario=self.study.scenario,
+            scenario=self.scenario,
             return_columns=self._variables,
             scheduler=self.scheduler,
             chunk_size=engine_chunk_size(runs, self.scheduler),
