@@ -7,7 +7,8 @@ own. Modules: :mod:`.stored` (stored fits and Sobol' studies),
 :mod:`.ensemble` (scenario runs of the case with bootstrap replicates),
 :mod:`.comparison` (the scenario comparison under one stated setup, shared
 with ``run --case``), :mod:`.tables`, :mod:`.fans`, :mod:`.diagram` (the
-sector views of the ``.mdl`` sketch, laid out by :mod:`gvc_upgrading.sector_layout`), :mod:`.findings`, :mod:`.provenance`,
+sector views of the ``.mdl`` sketch, laid out by
+:mod:`gvc_upgrading.sector_layout`), :mod:`.findings`, :mod:`.provenance`,
 :mod:`.html` and :mod:`.build`.
 """
 
