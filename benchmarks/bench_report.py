@@ -15,6 +15,9 @@ by ``git archive <commit> | tar -x -C /tmp/before``) each repetition runs
 that code's quick report too, interleaved with this checkout's, and the
 before/after ratio of the medians is printed: a side-by-side measurement on
 the same machine at the same time. ``--quick-only`` skips the full report.
+Figures drawn from files and results are cached (``report/figure_cache.py``);
+``--cold`` gives every run of this checkout an empty figure cache, so the
+figures are drawn each time, as on a first run or after the results changed.
 
 Usage::
 
@@ -40,7 +43,7 @@ def _gvc() -> list[str]:
 
 
 def run_once(
-    case: str, quick: bool, parent: Path, source: Path | None = None
+    case: str, quick: bool, parent: Path, source: Path | None = None, cold: bool = False
 ) -> tuple[float, float, list[tuple[float, str]]]:
     """Run the report once; return wall seconds, CPU seconds and the stage log with times.
 
@@ -54,6 +57,10 @@ def run_once(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     env = dict(os.environ)
+    if cold:
+        figures = parent / "figure-cache"
+        shutil.rmtree(figures, ignore_errors=True)
+        env["GVC_UPGRADING_FIGURE_CACHE"] = str(figures)
     if source is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
@@ -77,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", default="cambodia_garment")
     parser.add_argument("--before", type=Path, help="src folder of the code to compare against")
     parser.add_argument("--quick-only", action="store_true", help="skip the full report")
+    parser.add_argument("--cold", action="store_true", help="an empty figure cache every run")
     args = parser.parse_args(argv)
     results: dict[bool, list[tuple[float, float]]] = (
         {True: []}
@@ -98,11 +106,12 @@ def main(argv: list[str] | None = None) -> int:
                 wall, cpu, _log = run_once(args.case, True, parent, args.before)
                 before.append((wall, cpu))
             for quick in results:
-                wall, cpu, log = run_once(args.case, quick, parent)
+                wall, cpu, log = run_once(args.case, quick, parent, cold=args.cold)
                 results[quick].append((wall, cpu))
                 if quick:
                     stages = log
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("figure cache: " + ("empty at every run (--cold)" if args.cold else "warm"))
     if before:
         before_walls, before_cpus = sorted(r[0] for r in before), sorted(r[1] for r in before)
         before_median = (before_walls[len(before) // 2], before_cpus[len(before) // 2])
@@ -132,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("stages of the last quick run (seconds since start):")
     for seconds, text in stages:
-        print(f"  {seconds:6.1f}  {text.removeprefix('gvc-upgrading report: ')[:100]}")
+        print(f"  {seconds:6.1f}  {text.removeprefix('gvc-upgrading report: ')[:110]}")
     return 0
 
 

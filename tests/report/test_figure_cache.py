@@ -71,3 +71,11 @@ def test_without_a_key_or_a_cache_the_figure_is_drawn(tmp_path: Path) -> None:
     writer.figure(_drawing(calls), "a", "A.", key="k")
     writer.figure(_drawing(calls), "b", "B.")
     assert calls == ["drawn", "drawn"]
+
+
+def test_the_cache_folder_follows_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("GVC_UPGRADING_FIGURE_CACHE", str(tmp_path / "figs"))
+    assert FigureCache().root == tmp_path / "figs"
+    monkeypatch.delenv("GVC_UPGRADING_FIGURE_CACHE")
+    monkeypatch.setenv("GVC_UPGRADING_CACHE", str(tmp_path / "cache"))
+    assert FigureCache().root == tmp_path / "cache" / "figures"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from ..report import build_report
@@ -104,10 +105,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def report_command(args: argparse.Namespace) -> int:
     """Build the report and list what was written."""
     quiet = args.no_progress
+    started = time.perf_counter()
 
     def log(message: str) -> None:
+        # each stage with the seconds since the start: a reader sees which stage is slow
         if not quiet:
-            print(f"gvc-upgrading report: {message}", file=sys.stderr, flush=True)
+            seconds = time.perf_counter() - started
+            print(
+                f"gvc-upgrading report: [{seconds:5.1f} s] {message}", file=sys.stderr, flush=True
+            )
 
     result = build_report(  # checks --out first, writes only inside it
         args.case,

@@ -27,7 +27,10 @@ import xarray as xr
 
 from ..translation import cache_root
 
-__all__ = ["FigureCache", "dataset_digest", "figure_key"]
+__all__ = ["FIGURE_CACHE_ENV", "FigureCache", "dataset_digest", "figure_key"]
+
+#: Environment variable naming another figure cache folder (the benchmark's cold runs).
+FIGURE_CACHE_ENV = "GVC_UPGRADING_FIGURE_CACHE"
 
 
 def dataset_digest(dataset: xr.Dataset) -> str:
@@ -98,10 +101,13 @@ class FigureCache:
     Parameters
     ----------
     root : path-like, optional
-        Cache folder (default: ``cache_root() / "figures"``).
+        Cache folder (default: ``$GVC_UPGRADING_FIGURE_CACHE`` when set, else
+        ``cache_root() / "figures"``).
     """
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        if root is None and os.environ.get(FIGURE_CACHE_ENV):
+            root = Path(os.environ[FIGURE_CACHE_ENV]).expanduser()
         self.root = Path(root) if root is not None else cache_root() / "figures"
 
     def path(self, key: str, suffix: str) -> Path:
