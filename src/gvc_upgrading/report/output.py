@@ -9,6 +9,7 @@ reader never sees half a report.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from .figure_cache import FigureCache
 from .html import FigureRef
 from .tables import Table, write_table
 
-__all__ = ["FIGURE_DPI", "ReportWriter", "slug"]
+__all__ = ["FIGURE_DPI", "ReportWriter", "figure_bytes", "slug"]
 
 #: Resolution of the PNG figures.
 FIGURE_DPI = 110
@@ -36,6 +37,22 @@ def slug(text: str) -> str:
     """
     cleaned = "".join(c.lower() if c.isalnum() else "_" for c in text)
     return "_".join(part for part in cleaned.split("_") if part)
+
+
+def figure_bytes(figure: Any, *, svg: bool) -> dict[str, bytes]:
+    """Render a figure as the report stores it: PNG at :data:`FIGURE_DPI` (and SVG).
+
+    A figure with a layout engine is laid out once, so both formats share the layout.
+    """
+    if figure.get_layout_engine() is not None:
+        figure.draw_without_rendering()
+        figure.set_layout_engine("none")
+    out = {}
+    for suffix in ("png", "svg") if svg else ("png",):
+        stream = io.BytesIO()
+        figure.savefig(stream, format=suffix, dpi=FIGURE_DPI)
+        out[suffix] = stream.getvalue()
+    return out
 
 
 class ReportWriter:
@@ -108,20 +125,12 @@ class ReportWriter:
                     self.files.append(relative)
                 self.on_figure(name)
                 return ref
-        if callable(figure):
-            figure = figure()
-        if figure.get_layout_engine() is not None:
-            # lay the figure out once, then save both formats with that layout
-            figure.draw_without_rendering()
-            figure.set_layout_engine("none")
-        figure.savefig(self.root / ref.png, format="png", dpi=FIGURE_DPI)
-        self.files.append(ref.png)
-        if ref.svg is not None:
-            figure.savefig(self.root / ref.svg, format="svg")
-            self.files.append(ref.svg)
-        if key is not None and self.cache is not None:
-            for suffix, relative in formats.items():
-                self.cache.put(key, suffix, (self.root / relative).read_bytes())
+        rendered = figure_bytes(figure() if callable(figure) else figure, svg=self.svg)
+        for suffix, relative in formats.items():
+            (self.root / relative).write_bytes(rendered[suffix])
+            self.files.append(relative)
+            if key is not None and self.cache is not None:
+                self.cache.put(key, suffix, rendered[suffix])
         self.on_figure(name)
         return ref
 
