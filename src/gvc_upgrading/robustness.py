@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .arguments import INTEGER, MODEL, check_arguments
 from .errors import SpecError
 from .model import Model
 from .outcomes import STOCKS, STOCKS_0_1
@@ -460,10 +461,9 @@ def latin_hypercube(bounds: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """
     from scipy.stats import qmc
 
-    if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1:
+    check_arguments("latin_hypercube", n=(n, INTEGER), seed=(seed, INTEGER))
+    if n < 1:
         raise SpecError(f"n must be a positive integer number of draws, got {n!r}")
-    if not isinstance(seed, int | np.integer) or isinstance(seed, bool):
-        raise SpecError(f"seed must be an integer, got {seed!r}")
     unit = qmc.LatinHypercube(d=len(bounds), seed=np.random.default_rng(int(seed))).random(int(n))
     values = qmc.scale(unit, bounds["lower"].to_numpy(), bounds["upper"].to_numpy())
     return pd.DataFrame(values, columns=bounds.index)
@@ -588,6 +588,7 @@ def behaviour_shares(model: Model, n: int, seed: int, **run_options: object) -> 
     >>> list(shares.columns), len(shares)
     (['title', 'share', 'draws'], 11)
     """
+    check_arguments("behaviour_shares", model=(model, MODEL), n=(n, INTEGER), seed=(seed, INTEGER))
     draws = latin_hypercube(uncertain_parameters(model), n, seed)
     held = evaluate_runs(model, run_cases(model, draws, **run_options))
     return pd.DataFrame(

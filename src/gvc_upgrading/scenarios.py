@@ -20,6 +20,17 @@ import pandas as pd
 import xarray as xr
 from tqdm import tqdm
 
+from .arguments import (
+    BOOL,
+    MODEL,
+    NAMES,
+    PATH,
+    TEXT,
+    Kind,
+    check_arguments,
+    choice,
+    optional,
+)
 from .errors import ScenarioError, UnknownVariableError
 from .outcomes import KEY_OUTCOMES
 from .provenance import overrides_json, provenance_attrs
@@ -57,6 +68,9 @@ from .scenario_spec import (
     validate_scenario,
 )
 
+#: The engines a scenario comparison runs on.
+ENGINES: tuple[str, ...] = ("pysd", "batch")
+
 
 def _run_each(
     model: Model, scenarios: Sequence[Scenario], engine: str, progress: bool
@@ -68,9 +82,7 @@ def _run_each(
             bar.set_postfix_str(scenario.name)
             results.append(model.run(scenario=scenario))
         return results
-    if engine == "batch":
-        return _run_batch(model, scenarios, progress)
-    raise ValueError(f"engine must be 'pysd' or 'batch', got {engine!r}")
+    return _run_batch(model, scenarios, progress)
 
 
 def _run_batch(model: Model, scenarios: Sequence[Scenario], progress: bool) -> list[xr.Dataset]:
@@ -87,6 +99,14 @@ def _run_batch(model: Model, scenarios: Sequence[Scenario], progress: bool) -> l
     else:
         batch = compiled.run(n=len(scenarios), progress=progress)
     return [batch.isel(run=i, drop=True) for i in range(len(scenarios))]
+
+
+def _names_or_scenarios(value: object) -> bool:
+    return (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and all(isinstance(item, str | Scenario) for item in value)
+    )
 
 
 def _gain_ratio(numerator: xr.DataArray, denominator: xr.DataArray) -> xr.DataArray:
@@ -134,7 +154,17 @@ def run_scenarios(
     ------
     ScenarioError
         If a scenario is unknown or does not fit the model.
+    ArgumentTypeError
+        If an argument has the wrong type.
     """
+    check_arguments(
+        "run_scenarios",
+        model=(model, MODEL),
+        names=(names, optional(Kind("a list of names or Scenarios", _names_or_scenarios))),
+        directory=(directory, optional(PATH)),
+        engine=(engine, choice(*ENGINES)),
+        progress=(progress, BOOL),
+    )
     folder = Path(directory) if directory is not None else None
     if names is None:
         names = [scenario.name for scenario in list_scenarios(folder)]
@@ -305,6 +335,9 @@ def compare(
     UnknownVariableError
         If an outcome is not a model variable.
 
+    ArgumentTypeError
+        If an argument has the wrong type.
+
     Examples
     --------
     >>> from gvc_upgrading import load_model
@@ -314,6 +347,19 @@ def compare(
     >>> float(comparison["difference"].sel(scenario="baseline").max())
     0.0
     """
+    check_arguments(
+        "compare",
+        model=(model, MODEL),
+        names=(names, optional(NAMES)),
+        baseline=(baseline, TEXT),
+        combined=(combined, TEXT),
+        singles=(singles, NAMES),
+        outcomes=(outcomes, NAMES),
+        directory=(directory, optional(PATH)),
+        engine=(engine, choice(*ENGINES)),
+        progress=(progress, BOOL),
+        interactions=(interactions, BOOL),
+    )
     missing = [name for name in outcomes if name not in model.variables.index]
     if missing:
         raise UnknownVariableError(

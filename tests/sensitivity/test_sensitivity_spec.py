@@ -200,7 +200,7 @@ def test_scheduler_with_a_function_target_is_refused():
         ({"n": 64.0}, "n must be an integer, got float 64.0"),
         ({"n": True}, "n must be an integer"),
         ({"seed": "a"}, "seed must be an integer, got str 'a'"),
-        ({"second_order": "yes"}, "second_order must be true or false"),
+        ({"second_order": "yes"}, "second_order must be True or False, got str"),
     ],
 )
 def test_wrongly_typed_study_options_are_named(changes, message):

@@ -15,6 +15,18 @@ import pysd
 import xarray as xr
 from pysd.translators.structures.abstract_model import AbstractModel
 
+from ..arguments import (
+    BOOL,
+    INTEGER,
+    NAMES,
+    NUMBER,
+    PATH,
+    TEXT,
+    Kind,
+    check_arguments,
+    choice,
+    optional,
+)
 from ..errors import SpecError, UnknownVariableError, UnsupportedConstructError
 from ..limits import check_batch_memory, check_controls
 from ..parameters import parameter_table
@@ -37,6 +49,19 @@ INTEGRATIONS = ("euler", "rk4", "solve_ivp")
 DEFAULT_CHUNK_SIZE = 16384
 
 _SCHEDULERS = ("synchronous", "threads", "processes")
+_NUMBERS = Kind(
+    "a list of numbers",
+    lambda v: (
+        isinstance(v, Sequence | np.ndarray)
+        and not isinstance(v, str)
+        and all(NUMBER.accepts(x) for x in v)
+    ),
+)
+#: What ``scheduler=`` may be (which string is checked when the chunks are handed out).
+_SCHEDULER = optional(
+    TEXT
+    | Kind("a dask.distributed Client", lambda v: hasattr(v, "submit") and hasattr(v, "scatter"))
+)
 
 
 class BatchModel:
@@ -212,8 +237,20 @@ class BatchModel:
             A non-finite value during integration (naming variable, run and
             time), unless ``on_nonfinite`` says otherwise.
         """
-        if on_nonfinite not in NONFINITE:
-            raise SpecError(f"on_nonfinite must be one of {NONFINITE}, got {on_nonfinite!r}")
+        check_arguments(
+            "BatchModel.run",
+            n=(n, optional(INTEGER)),
+            return_columns=(return_columns, optional(NAMES | TEXT)),
+            return_timestamps=(return_timestamps, optional(NUMBER | _NUMBERS)),
+            chunk_size=(chunk_size, optional(INTEGER)),
+            scheduler=(scheduler, _SCHEDULER),
+            progress=(progress, optional(BOOL)),
+            check_bounds=(check_bounds, BOOL),
+            final_time=(final_time, optional(NUMBER)),
+            time_step=(time_step, optional(NUMBER)),
+            out=(out, optional(PATH)),
+            on_nonfinite=(on_nonfinite, choice(*NONFINITE)),
+        )
         scenario_object, scenario_name = _resolve_scenario(scenario)
         base: dict[str, Any] = {}
         if scenario_object is not None:

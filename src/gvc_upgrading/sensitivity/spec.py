@@ -13,16 +13,15 @@ import difflib
 import hashlib
 import json
 import math
-import numbers
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from ..arguments import BOOL, INTEGER, check_arguments
 from ..errors import SpecError
 from ..spec_checks import read_toml
 
@@ -548,16 +547,13 @@ def _check_study(study: Study) -> None:
     repeated = sorted({n for n in labels if labels.count(n) > 1})
     if repeated:
         raise SpecError(f"{where}: output names used twice: {', '.join(repeated)}")
-    for key, kind in (("n", "integer"), ("seed", "integer"), ("second_order", "bool")):
-        value = getattr(study, key)
-        if kind == "bool" and not isinstance(value, bool | np.bool_):
-            raise SpecError(f"{where}: {key} must be true or false, got {value!r}")
-        if kind == "integer" and (
-            isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral)
-        ):
-            raise SpecError(
-                f"{where}: {key} must be an integer, got {type(value).__name__} {value!r}"
-            )
+    check_arguments(
+        where,
+        error=SpecError,
+        n=(study.n, INTEGER),
+        seed=(study.seed, INTEGER),
+        second_order=(study.second_order, BOOL),
+    )
     if not _is_power_of_two(study.n):
         raise SpecError(f"{where}: N must be a power of two (2, 4, … 1024 …), got {study.n}")
     if not 0 <= study.seed < 2**63:  # stored in int64 netCDF attributes
