@@ -51,7 +51,7 @@ def _synthetic(n: int = 600) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_failure_box_finds_the_failing_region() -> None:
-    """PRIM puts the failures of 'a' in p above 0.7, leaves q out, skips the condition that holds."""
+    """PRIM puts the failures of 'a' in p above 0.7, leaves q out, skips what holds."""
     draws, conditions = _synthetic()
     boxes = failure_boxes(draws, conditions)
     assert list(boxes["condition"]) == ["a"]
