@@ -12,16 +12,27 @@ differs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
 from .io import atomic_path
+from .outdir import OutputFolder
 
-__all__ = ["IDENTITY_FILE", "check_resume", "differences"]
+__all__ = [
+    "CHECKPOINT_FOLDER",
+    "IDENTITY_FILE",
+    "check_resume",
+    "checkpoint_folder",
+    "differences",
+]
+
+#: The sub-folder of a command's output folder that holds its checkpoints.
+CHECKPOINT_FOLDER = "checkpoint"
 
 #: The record of what a checkpoint folder holds.
 IDENTITY_FILE = "resume.json"
@@ -125,3 +136,30 @@ def check_resume(
         folder.mkdir()
     with atomic_path(record) as temporary:
         temporary.write_text(json.dumps(current, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _holds_chunks(directory: Path) -> bool:
+    """Whether any finished chunk (``rows_*.npy``, :mod:`.sensitivity.checkpoint`) is stored."""
+    return directory.is_dir() and any(directory.rglob("rows_*.npy"))
+
+
+@contextlib.contextmanager
+def checkpoint_folder(
+    folder: OutputFolder, *, resume: bool, name: str = CHECKPOINT_FOLDER
+) -> Iterator[Path]:
+    """The checkpoint sub-folder of a command's output folder, for one run of the command.
+
+    Without ``resume`` an earlier checkpoint folder is removed first (only if
+    this tool made it). If the block fails before a single chunk was stored,
+    the folder is removed again: there is nothing to resume from, and a
+    failed first run must not leave folders behind.
+    """
+    if not resume:
+        folder.remove_folder(name)  # only if this tool made it
+    checkpoints = folder.own_folder(name)
+    try:
+        yield checkpoints
+    except BaseException:
+        if folder.owns_folder(name) and not _holds_chunks(checkpoints):
+            folder.remove_folder(name)
+        raise

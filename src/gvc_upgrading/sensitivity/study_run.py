@@ -23,7 +23,7 @@ import xarray as xr
 
 from ..errors import SpecError
 from ..io import AtomicFiles, check_output_dir, write_csv, write_figure, write_netcdf
-from ..resume import check_resume
+from ..resume import CHECKPOINT_FOLDER, check_resume
 from .convergence import sobol_convergence
 from .figures import plot_indices, plot_interaction_map, plot_second_order, plot_st_over_time
 from .interactions import interaction_map, lever_contrast
@@ -33,7 +33,6 @@ from .tables import indices_table, interaction_table, second_order_table, time_i
 
 __all__ = ["StudyResults", "run_study", "study_model", "write_figures", "write_study"]
 
-CHECKPOINT_FOLDER = "checkpoint"
 SOBOL_FILE = "sobol.nc"
 GROUPS_FILE = "sobol_groups.nc"
 INTERACTIONS_FILE = "interactions.nc"
