@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,11 +96,11 @@ def case_overrides(model: Model) -> dict[str, dict[str, object]]:
         Case name -> overrides (numbers or time series by Vensim name).
     """
     defaults = model.parameters["default"].astype(float).to_dict()
-    scen = {
+    scen: dict[str, dict[str, float]] = {
         name: dict(load_scenario(name).parameters)
         for name in (*SINGLE_PATHS, COMBINED, "displacement")
     }
-    cases: dict[str, dict[str, object]] = {BASELINE: {}}
+    cases: dict[str, dict[str, Any]] = {BASELINE: {}}  # numbers or series by name
     cases.update(scen)
     cases["market_unverified"] = {**scen["market"], "Ethical certification": 0.0}
     cases["csr_ending"] = _ending(scen["csr"], defaults, 2025.0)
@@ -287,7 +288,7 @@ def b6_scandal_decays(runs: Runs) -> Conditions:
 
 def b7_bounds(runs: Runs) -> Conditions:
     """Every stock stays finite and non-negative; share stocks stay in [0, 1], in every case."""
-    ok = None
+    ok: np.ndarray | None = None
     for run in runs.values():
         for name in run.data_vars:
             da = run[name] if "run" in run[name].dims else run[name].expand_dims(run=[0])
@@ -298,6 +299,8 @@ def b7_bounds(runs: Runs) -> Conditions:
             if name in STOCKS_0_1:
                 cond &= values.max(axis=1) <= 1 + 1e-9
             ok = cond if ok is None else ok & cond
+    if ok is None:
+        raise SpecError("behaviour 7 needs at least one case with stocks")
     return {"stocks finite, non-negative, shares in [0, 1] in every case": ok}
 
 
@@ -596,7 +599,7 @@ def evaluate_runs(
     return pd.DataFrame(columns)
 
 
-def behaviour_shares(model: Model, n: int, seed: int, **run_options: object) -> pd.DataFrame:
+def behaviour_shares(model: Model, n: int, seed: int, **run_options: Any) -> pd.DataFrame:
     """Share of Latin-hypercube draws in which each behaviour holds.
 
     Parameters

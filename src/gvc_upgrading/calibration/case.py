@@ -889,7 +889,9 @@ def check_case(case: Case, parameters: pd.DataFrame, variables: set[str] | froze
                     f"{variable!r}, which the model does not define"
                 )
     table = ParameterTable(parameters, check=False)  # names and ranges: one check, one wording
-    used = [(p.name, "free parameter") for p in case.free if not p.nuisance]
+    used: list[tuple[str | None, str]] = [
+        (p.name, "free parameter") for p in case.free if not p.nuisance
+    ]
     used += [(n, "override") for n in case.overrides]
     used += [(s.parameter, "input series") for s in case.series]
     for event in case.events:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ae
@@ -193,7 +193,9 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             self.graph.controls[key] = slot.slot
             self.keys[key] = ("control", slot.slot)
 
-    def control_values(self, controls, variables, overrides: dict[str, float]) -> dict:
+    def control_values(
+        self, controls, variables, overrides: Mapping[str, float | None]
+    ) -> dict[str, float]:
         """Values of the control variables, with ``overrides`` (by key) applied first."""
         by_key = {reference_key(e.name): e for e in controls}
         constants = {
@@ -596,14 +598,13 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             return Time()
         if key == "pi" and key not in self.keys:
             return Num(math.pi)
-        if key not in self.keys and self.range_of(ast.reference) is not None:
+        if key not in self.keys and (dim := self.range_of(ast.reference)) is not None:
             # a subscript range used as a value: each element's position in its main range
-            dim = self.range_of(ast.reference)
             positions = [self.position(e) for e in self.graph.ranges[dim]]
             values = np.asarray(positions, dtype=float).reshape(1, -1)
             return self.new_input(f"position in {dim}", "array", values, (dim,))
-        if key not in self.keys and self.position(ast.reference) is not None:
-            return Num(float(self.position(ast.reference)))  # an element: its position
+        if key not in self.keys and (position := self.position(ast.reference)) is not None:
+            return Num(float(position))  # an element: its position
         if key not in self.keys:
             raise ModelFileError(f"the equation of {var!r} refers to an unknown name {key!r}")
         kind, index = self.keys[key]

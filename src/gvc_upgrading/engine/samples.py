@@ -28,6 +28,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import SupportsFloat, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ class ResolvedInputs:
     sampled: list[str] = field(default_factory=list)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[SupportsFloat]:
     return isinstance(value, numbers.Real | np.number) and not isinstance(value, bool | np.bool_)
 
 

@@ -10,6 +10,7 @@ folder).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -292,7 +293,7 @@ def _draw_figures(
             drawn.append(
                 (
                     f"second_order_{_slug(str(output))}",
-                    lambda output=output: plot_second_order(indices, output),
+                    functools.partial(plot_second_order, indices, output),
                 )
             )
     if grouped is not None and "ST" in grouped:
