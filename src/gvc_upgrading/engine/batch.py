@@ -18,12 +18,14 @@ from pysd.translators.structures.abstract_model import AbstractModel
 from ..errors import SpecError, UnknownVariableError, UnsupportedConstructError
 from ..limits import check_batch_memory, check_controls
 from ..parameters import parameter_table
+from ..run_checks import check_seed, random_functions
 from ..translation import file_sha256, parse_abstract_model
 from .codegen import Program, generate
 from .integrate import NONFINITE, ChunkInputs, integrate_chunk
 from .ir import Graph
 from .lowering import control_values, lower_model
 from .output import Layout, NetCDFWriter, allocate, assemble
+from .randoms import RandomSource
 from .samples import ResolvedInputs, resolve_samples
 from .timeline import Timeline, make_timeline
 
@@ -89,6 +91,13 @@ class BatchModel:
                         "DELAY FIXED, DELAY N, SAMPLE IF TRUE and non-negative stocks need "
                         "Euler integration",
                     )
+        if integration != "euler" and graph.random_sites:
+            raise UnsupportedConstructError(
+                f"RANDOM functions with integration={integration!r}",
+                graph.random_sites[0],
+                "a new draw at every evaluation time makes the rates discontinuous, which "
+                "RK4 and solve_ivp assume they are not; use Euler integration",
+            )
         self._graph = graph
         self.variables = tuple(n.name for n in graph.nodes if n.visible)
         self.stocks = tuple(graph.stocks)
@@ -145,6 +154,7 @@ class BatchModel:
         time_step: float | None = None,
         out: str | os.PathLike[str] | None = None,
         on_nonfinite: str = "raise",
+        seed: int | None = None,
     ) -> xr.Dataset:
         """Simulate an ensemble of runs.
 
@@ -190,6 +200,12 @@ class BatchModel:
             :class:`~gvc_upgrading.errors.SimulationError` naming the first
             variable, run and time (default); or carry it on as pysd does,
             with a ``RuntimeWarning`` naming them (``"warn"``) or silently.
+        seed : int, optional
+            Seed of the RANDOM functions, in ``[0, 2**32)``; required when
+            the model uses them. The same seed gives the same numbers, bit
+            for bit, and run ``i`` gets the same numbers whatever the number
+            of runs, chunk size or scheduler (:mod:`.randoms`). Recorded in
+            ``attrs["seed"]``.
 
         Returns
         -------
@@ -214,6 +230,7 @@ class BatchModel:
         """
         if on_nonfinite not in NONFINITE:
             raise SpecError(f"on_nonfinite must be one of {NONFINITE}, got {on_nonfinite!r}")
+        seed = check_seed(seed, self._random_uses(), self._source_label())
         scenario_object, scenario_name = _resolve_scenario(scenario)
         base: dict[str, Any] = {}
         if scenario_object is not None:
@@ -245,7 +262,9 @@ class BatchModel:
             dims=tuple(graph.nodes[graph.by_name[name]].dims for name in requested),
             ranges=graph.ranges,
         )
-        job = _Job(self, series_constants, requested, resolved, timeline, on_nonfinite)
+        job = _Job(self, series_constants, requested, resolved, timeline, on_nonfinite, seed)
+        if seed is not None:
+            attrs["seed"] = seed
         check_batch_memory(timeline.n_saved, layout.rows, resolved.n_runs, size, to_disk=bool(out))
         bar = _progress(progress, len(chunks))
         writer = (
@@ -274,6 +293,13 @@ class BatchModel:
         if writer is not None:
             return writer.close()
         return assemble(values, layout, timeline.saved_times, coordinates, attrs)
+
+    def _random_uses(self) -> list[str]:
+        """``"variable: function"`` for each RANDOM call of the model."""
+        return random_functions(self._abstract_model) if self._graph.random_sites else []
+
+    def _source_label(self) -> str:
+        return self.path.name if self.path is not None else "the model"
 
     def _requested(self, return_columns: Sequence[str] | None) -> tuple[str, ...]:
         graph = self._graph
@@ -351,9 +377,11 @@ class _Job:
         resolved: ResolvedInputs,
         timeline: Timeline,
         on_nonfinite: str = "raise",
+        seed: int | None = None,
     ) -> None:
         self.model = model
         self.on_nonfinite = on_nonfinite
+        self.seed = seed
         self.series = series
         self.requested = requested
         self.resolved = resolved
@@ -373,6 +401,8 @@ class _Job:
                 values.append(np.float64(getattr(self.timeline, key)))
             elif spec.role == "array":
                 values.append(spec.default)
+            elif spec.role == "random":
+                values.append(RandomSource(int(self.seed or 0), start, stop - start))
             elif spec.role == "constant":
                 value = resolved.values.get(spec.name, spec.default)
                 values.append(value[start:stop] if np.ndim(value) else np.float64(value))

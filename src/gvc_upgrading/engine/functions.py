@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from .randoms import random_draw
+
 __all__ = ["HELPERS", "SMALL_VENSIM", "evaluate_literal", "interpolate"]
 
 #: What Vensim (and pysd) treat as zero in XIDZ, ZIDZ, QUANTUM, RAMP, PULSE.
@@ -424,6 +426,7 @@ HELPERS = {
     "allocate_available": allocate_available,
     "data_table": data_table,
     "assemble": assemble,
+    "random_draw": random_draw,
     "sum": _reduction(np.sum),
     "prod": _reduction(np.prod),
     "vmin": _reduction(np.min),

@@ -39,6 +39,7 @@ from ..errors import ModelFileError
 from .expressions import is_number, unsupported
 from .ir import Call, Graph, Input, InputSpec, Mode, Node, Num, Ref, Slot, State, Static, Time
 from .macros import MacroLowering
+from .randoms import RANDOM_FUNCTIONS
 from .statefuls import StatefulLowering
 from .subscripts import SubscriptLowering
 from .tables import read_constants, read_data, read_lookup
@@ -122,6 +123,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         self.lookup_inputs: dict[str, tuple[Input, Input]] = {}  # key -> (x, y) inputs
         #: key -> (dims, {element indices: (x, y) inputs}) of subscripted lookups
         self.subscripted_lookups: dict[str, tuple[tuple[str, ...], dict]] = {}
+        self.random_input: Input | None = None  # the chunk's random streams, once needed
 
     # -- building blocks ---------------------------------------------------
     def new_input(self, name: str, role: str, default: object, dims: tuple = ()) -> Input:
@@ -419,6 +421,81 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         self.dim_cache[call] = target
         return call
 
+    def random_call(self, key: str, arguments, var: str):
+        """A RANDOM function: one draw per element of the variable and per time (see .randoms)."""
+        construct = key.upper().replace("_", " ")
+        arity = RANDOM_FUNCTIONS[key]
+        if len(arguments) != arity:
+            raise ModelFileError(f"{construct} in {var!r} takes {arity} arguments")
+        if self.random_input is None:
+            self.random_input = self.new_input("random streams", "random", None)
+        target = self.context_dims
+        parameters = [self.expr(a, var) for a in arguments[: max(arity - 1, 0)]]
+        if target:
+            parameters = [self.conform(p, target, var) for p in parameters]
+        elif any(self.dims_of(p) for p in parameters):
+            raise ModelFileError(
+                f"{construct} in {var!r}: subscripted arguments in a variable without subscripts"
+            )
+        site = len(self.graph.random_sites)
+        self.graph.random_sites.append(var)
+        call = Call(
+            "random_draw",
+            (
+                self.random_input,
+                Time(),
+                Static(site),
+                Static(self.shape(target)),
+                Static(key),
+                *parameters,
+            ),
+        )
+        if target:
+            self.dim_cache[call] = target
+        return call
+
+    def get_time_value(self, arguments, var: str):
+        """GET TIME VALUE(relative to, offset, measure): pysd's one case, the time plus offset.
+
+        pysd implements only ``relative to`` 0 (the simulation time) with
+        ``measure`` 0 (units of Time); the other cases are refused, each with
+        its reason.
+        """
+        if len(arguments) != 3:
+            raise ModelFileError(f"GET TIME VALUE in {var!r} takes three arguments")
+        relative, offset, measure = (self.expr(a, var) for a in arguments)
+        construct = "GET TIME VALUE"
+        if not isinstance(relative, Num) or not isinstance(measure, Num):
+            raise unsupported(
+                construct,
+                var,
+                "its 'relative to' and 'measure' arguments must be numbers written in the "
+                "equation (they choose what the function computes)",
+            )
+        if relative.value == 2:
+            raise unsupported(
+                construct,
+                var,
+                "'relative to' 2 reads the computer's clock: a run could not be reproduced",
+            )
+        if relative.value == 1:
+            raise unsupported(
+                construct, var, "'relative to' 1 (the initial time) is not implemented by pysd"
+            )
+        if relative.value != 0:
+            raise ModelFileError(
+                f"GET TIME VALUE in {var!r}: 'relative to' must be 0, 1 or 2, "
+                f"not {relative.value:g}"
+            )
+        if measure.value != 0:
+            raise unsupported(
+                construct,
+                var,
+                f"measure {measure.value:g} (a calendar unit) is defined only for the "
+                "computer's clock; pysd returns no value for the simulation time",
+            )
+        return self.op("add", (Time(), offset))
+
     def vector_select(self, arguments, var: str):
         """VECTOR SELECT(selection[dim!], expression[dim!], missing, action, error)."""
         if len(arguments) != 5:
@@ -640,6 +717,10 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             return self.array_function(key, ast.arguments, var)
         if key == "vector_select":
             return self.vector_select(ast.arguments, var)
+        if key == "get_time_value":
+            return self.get_time_value(ast.arguments, var)
+        if key in RANDOM_FUNCTIONS:
+            return self.random_call(key, ast.arguments, var)
         if key == "elmcount":
             argument = ast.arguments[0] if len(ast.arguments) == 1 else None
             dim = self.range_of(getattr(argument, "reference", "") or "")

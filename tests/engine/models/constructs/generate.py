@@ -117,3 +117,8 @@ MIXED = {
 }
 for name, eq in MIXED.items():
     (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
+TIME_VALUE = {
+    "get_time_value": "R: r1, r2, r3 ~~|\noffset = 2 ~ Year [0,3] ~ |\ng = GET TIME VALUE(0, offset, 0) ~ Year ~ |\nh[R] = GET TIME VALUE(0, (R - 2) / 3, 0) * 2 ~ Year ~ |",
+}
+for name, eq in TIME_VALUE.items():
+    (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
