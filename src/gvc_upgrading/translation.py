@@ -162,7 +162,11 @@ def _build(model: AbstractModel, folder: Path) -> Path:
             # pysd's SubscriptRange): give each its own, so that no model parsed
             # later in this process inherits this one's mappings
             subscript_range.mapping = list(subscript_range.mapping)
-    return ModelBuilder(model).build_model()
+    with warnings.catch_warnings():
+        # the builder's notes (e.g. "Adding new subscript range" for m[A, dim])
+        # describe a valid translation: not errors, even under -W error
+        warnings.simplefilter("ignore", UserWarning)
+        return ModelBuilder(model).build_model()
 
 
 def translate(path: str | os.PathLike[str]) -> Translation:

@@ -223,12 +223,48 @@ class SubscriptLowering:
                 )
             )
         if len(set(dims)) != len(dims):
+            dims = self._distinct_dims(element.name, lists, dims)
+        return tuple(dims)
+
+    def _distinct_dims(self, name: str, lists, dims: list[str]) -> list[str]:
+        """Give a range that appears twice (``m[A, dim]``, A in dim) a copy, as pysd does.
+
+        A position written with elements (not the range's name) takes another
+        range holding them that the variable does not use, or else a copy of
+        the range named ``<range><j>`` with the smallest free ``j`` (pysd's
+        ``make_merge_list``), so that results keep distinct dimension names.
+        """
+        dims = list(dims)
+        for position, dim in enumerate(dims):
+            if dims.index(dim) == position and dims.count(dim) == 1:
+                continue
+            named = any(self.range_of(x[position]) == dim for x in lists)
+            if named:
+                continue
+            wanted = {e for x in lists for e in self.elements(x[position])}
+            others = [d for i, d in enumerate(dims) if i != position]
+            equal = [
+                r
+                for r, members in self.graph.ranges.items()
+                if {m.casefold() for m in members} == wanted and r not in others
+            ]
+            if equal:
+                dims[position] = equal[0]
+                continue
+            j = 1
+            while f"{dim}{j}" in self.graph.ranges:
+                j += 1
+            copy = f"{dim}{j}"  # never written in an equation: not a name equations resolve
+            self.graph.ranges[copy] = list(self.graph.ranges[dim])
+            dims[position] = copy
+        if len(set(dims)) != len(dims):
             raise unsupported(
                 "the same subscript range twice in one variable",
-                element.name,
-                f"its subscripts are {dims}; define a copy of the range (B <-> A) for one of them",
+                name,
+                f"its subscripts are {dims}, each written as the range's name, which pysd "
+                "cannot translate either; define a copy of the range (B <-> A) for one of them",
             )
-        return tuple(dims)
+        return dims
 
     def _define_element(self, element, node_id: int) -> None:
         node = self.graph.nodes[node_id]
