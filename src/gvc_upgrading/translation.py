@@ -142,6 +142,8 @@ def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
             # as UTF-8, ignore reality checks (:CONSTRAINT:, :TEST INPUT:)
             warnings.filterwarnings("ignore", message="No encoding specified")
             warnings.filterwarnings("ignore", message="':(CONSTRAINT|TEST INPUT):' detected")
+            # element-list mappings: the engine names what pysd makes of them
+            warnings.filterwarnings("ignore", message="\nSubscript mapping detected")
             vensim_file = VensimFile(path)
             vensim_file.parse()
             model = vensim_file.get_abstract_model()

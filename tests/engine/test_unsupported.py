@@ -27,6 +27,11 @@ CASES = [
     ),
     ("non-constant control variable", "FINAL TIME", None),
     (
+        "subscript mapping with an element list",
+        "A",
+        "A: a1, a2 -> (B: b2, b1) ~~|\nB: b1, b2 ~~|\nx[B] = Time ~ dmnl ~ |",
+    ),
+    (
         "subscript mapping",
         "Region",
         "Region: north, south -> Zone ~ ~ |\nZone: a, b, c ~ ~ |\nLevel[Region] = 1 ~ dmnl ~ |",

@@ -137,12 +137,6 @@ class SubscriptLowering:
         self.mappings: dict[str, list[str]] = {}
         for subscript_range in ranges:
             for target in subscript_range.mapping:
-                if not isinstance(target, str):
-                    raise unsupported(
-                        "subscript mapping with an element list",
-                        subscript_range.name,
-                        "only mappings to a whole range (A: a1, a2 -> B) are supported",
-                    )
                 self.mappings.setdefault(subscript_range.name, []).append(target)
             if isinstance(subscript_range.subscripts, str):  # DimB <-> DimA: a copy
                 copies.append(subscript_range)
@@ -182,6 +176,20 @@ class SubscriptLowering:
         for name, targets in self.mappings.items():
             for target in targets:
                 found = self.range_of(target)
+                members = [m.casefold() for m in self.graph.ranges[name]]
+                listed = self.elements(found) if found is not None else []
+                if found is not None and len(members) > len(listed) > 0:
+                    tail = members[len(members) - len(listed) :]
+                    if sorted(tail) == sorted(listed):
+                        raise unsupported(
+                            "subscript mapping with an element list",
+                            name,
+                            f"pysd 3.14 misreads '{name} -> ({found}: ...)': it appends "
+                            f"{found}'s elements to {name!r} and maps to the whole of "
+                            f"{found!r}, so it cannot translate or compare the model; map to "
+                            f"the whole range ({name} -> {found}), listing {name!r}'s "
+                            f"elements in {found!r}'s order",
+                        )
                 if found is None or len(self.graph.ranges[found]) != len(self.graph.ranges[name]):
                     raise unsupported(
                         "subscript mapping",
