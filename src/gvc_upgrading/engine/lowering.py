@@ -124,6 +124,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         #: key -> (dims, {element indices: (x, y) inputs}) of subscripted lookups
         self.subscripted_lookups: dict[str, tuple[tuple[str, ...], dict]] = {}
         self.random_input: Input | None = None  # the chunk's random streams, once needed
+        #: while lowering a self-referring variable: (key, blocks, part nodes, definition)
+        self.self_parts: tuple | None = None
 
     # -- building blocks ---------------------------------------------------
     def new_input(self, name: str, role: str, default: object, dims: tuple = ()) -> Input:
@@ -632,6 +634,9 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         expr = self._plain_reference(ast, var)
         subscripts = ast.subscripts.subscripts if ast.subscripts is not None else None
         dims = self.dims_of(expr)
+        if isinstance(expr, Ref):
+            key = reference_key(ast.reference)
+            expr = self.self_reference(key, subscripts, dims, expr, var)
         if subscripts is None:
             return expr
         if len(subscripts) != len(dims):
