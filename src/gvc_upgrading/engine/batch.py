@@ -247,8 +247,95 @@ class BatchModel:
             check_bounds=check_bounds,
         )
         requested = self._requested(return_columns)
+        controls = self._controls(final_time, time_step, return_timestamps, resolved)
+        groups = _control_groups(controls, resolved.n_runs)
+        options = {
+            "scenario_name": scenario_name,
+            "return_timestamps": return_timestamps,
+            "final_time": final_time,
+            "chunk_size": chunk_size,
+            "scheduler": scheduler,
+            "progress": progress,
+            "on_nonfinite": on_nonfinite,
+            "seed": seed,
+        }
+        if len(groups) == 1:
+            timeline = self._timeline(final_time, time_step, return_timestamps, groups[0][1])
+            return self._simulate(resolved, requested, timeline, out=out, **options)
+        if out is not None:
+            raise SpecError(
+                "out= streams runs that share one time grid; these runs' control variables "
+                f"({', '.join(_varying(controls))}) differ, so run them in memory"
+            )
+        return self._run_groups(groups, resolved, requested, options)
+
+    def _controls(self, final_time, time_step, return_timestamps, resolved) -> dict:
+        """The control variables of each run (a float, or an array over the runs)."""
+        for label, value in (("final_time", final_time), ("time_step", time_step)):
+            if value is not None and (isinstance(value, bool) or not _is_real(value)):
+                raise SpecError(f"{label} must be a number, got {value!r}")
+        given = {k: v for k, v in resolved.values.items() if k in self._constants}
+        return control_values(
+            self._abstract_model, {"final_time": final_time, "time_step": time_step}, given
+        )
+
+    def _run_groups(self, groups, resolved, requested, options) -> xr.Dataset:
+        """Runs whose control variables differ: one pass per time grid, put together.
+
+        The result's ``time`` is the union of the grids; a run holds NaN at
+        the times its own grid does not have. The controls of each run are
+        coordinates on ``run`` (``INITIAL TIME``, ``FINAL TIME``, ...).
+        """
+        import re
+
+        from ..errors import GvcError
+
+        parts = []
+        for runs, controls in groups:
+            timeline = self._timeline(
+                options["final_time"], None, options["return_timestamps"], controls
+            )
+            try:
+                part = self._simulate(
+                    _subset(resolved, runs), requested, timeline, run_ids=runs, **options
+                )
+            except GvcError as exc:  # name the run by its index in the whole ensemble
+                message = re.sub(
+                    r"\brun (\d+)",
+                    lambda m, ids=runs: f"run {int(ids[int(m.group(1))])}",
+                    str(exc),
+                )
+                raise type(exc)(message) from exc
+            parts.append(part.assign_coords(run=runs))
+        combined = xr.concat(parts, dim="run", join="outer", combine_attrs="override")
+        combined = combined.sortby("run")
+        for key, label in CONTROL_LABELS.items():
+            values = np.empty(resolved.n_runs)
+            for runs, controls in groups:
+                values[runs] = controls[key]
+            combined = combined.assign_coords({label: ("run", values)})
+            combined.attrs.pop(key, None)
+        combined.attrs["controls"] = "differ between runs: see the coordinates on run"
+        return combined
+
+    def _simulate(
+        self,
+        resolved: ResolvedInputs,
+        requested: tuple[str, ...],
+        timeline: Timeline,
+        *,
+        scenario_name: str,
+        chunk_size,
+        scheduler,
+        progress,
+        on_nonfinite: str,
+        seed: int | None,
+        out=None,
+        run_ids: np.ndarray | None = None,
+        **_: Any,
+    ) -> xr.Dataset:
+        """Integrate ``resolved`` runs on one ``timeline`` (see :meth:`run`)."""
         series_constants = frozenset(k for k in resolved.series if k in self._constants)
-        timeline = self._timeline(final_time, time_step, return_timestamps)
         size = _chunk_size(chunk_size, resolved.n_runs)
         attrs = self._attrs(scenario_name, resolved, timeline)
         coordinates = {
@@ -262,7 +349,9 @@ class BatchModel:
             dims=tuple(graph.nodes[graph.by_name[name]].dims for name in requested),
             ranges=graph.ranges,
         )
-        job = _Job(self, series_constants, requested, resolved, timeline, on_nonfinite, seed)
+        job = _Job(
+            self, series_constants, requested, resolved, timeline, on_nonfinite, seed, run_ids
+        )
         if seed is not None:
             attrs["seed"] = seed
         check_batch_memory(timeline.n_saved, layout.rows, resolved.n_runs, size, to_disk=bool(out))
@@ -319,13 +408,14 @@ class BatchModel:
                 raise UnknownVariableError(f"unknown variable {name!r}{hint}")
         return tuple(names)
 
-    def _timeline(self, final_time, time_step, return_timestamps) -> Timeline:
-        for label, value in (("final_time", final_time), ("time_step", time_step)):
-            if value is not None and (isinstance(value, bool) or not _is_real(value)):
-                raise SpecError(f"{label} must be a number, got {value!r}")
-        controls = control_values(
-            self._abstract_model, {"final_time": final_time, "time_step": time_step}
-        )
+    def _timeline(
+        self, final_time, time_step, return_timestamps, controls: dict | None = None
+    ) -> Timeline:
+        """The time grid of runs with these ``controls`` (default: the model's own)."""
+        if controls is None:
+            controls = control_values(
+                self._abstract_model, {"final_time": final_time, "time_step": time_step}
+            )
         final = final_time
         if final is None and return_timestamps is None:
             final = controls["final_time"]
@@ -378,10 +468,12 @@ class _Job:
         timeline: Timeline,
         on_nonfinite: str = "raise",
         seed: int | None = None,
+        run_ids: np.ndarray | None = None,
     ) -> None:
         self.model = model
         self.on_nonfinite = on_nonfinite
         self.seed = seed
+        self.run_ids = run_ids
         self.series = series
         self.requested = requested
         self.resolved = resolved
@@ -402,7 +494,8 @@ class _Job:
             elif spec.role == "array":
                 values.append(spec.default)
             elif spec.role == "random":
-                values.append(RandomSource(int(self.seed or 0), start, stop - start))
+                runs = None if self.run_ids is None else tuple(map(int, self.run_ids[start:stop]))
+                values.append(RandomSource(int(self.seed or 0), start, stop - start, runs))
             elif spec.role == "constant":
                 value = resolved.values.get(spec.name, spec.default)
                 values.append(value[start:stop] if np.ndim(value) else np.float64(value))
@@ -501,6 +594,49 @@ def _on_client(client: Any, job: _Job, chunks: list[tuple[int, int]]):
             yield first, future.result()
     for first, future in pending:
         yield first, future.result()
+
+
+#: control variable key -> its Vensim name (a coordinate when it differs between runs).
+CONTROL_LABELS = {
+    "initial_time": "INITIAL TIME",
+    "final_time": "FINAL TIME",
+    "time_step": "TIME STEP",
+    "saveper": "SAVEPER",
+}
+
+
+def _control_groups(controls: dict, n_runs: int) -> list[tuple[np.ndarray, dict]]:
+    """Split the runs by their control variables: ``[(run indices, scalar controls), ...]``."""
+    keys = list(CONTROL_LABELS)
+    table = np.stack([np.broadcast_to(np.asarray(controls[k], float), (n_runs,)) for k in keys])
+    unique, inverse = np.unique(table, axis=1, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    return [
+        (np.flatnonzero(inverse == g), {k: float(unique[i, g]) for i, k in enumerate(keys)})
+        for g in range(unique.shape[1])
+    ]
+
+
+def _varying(controls: dict) -> list[str]:
+    return [CONTROL_LABELS[k] for k in CONTROL_LABELS if np.ndim(controls[k]) > 0]
+
+
+def _subset(resolved: ResolvedInputs, runs: np.ndarray) -> ResolvedInputs:
+    """The inputs of some of the runs."""
+    n = resolved.n_runs
+
+    def pick(value):
+        return np.asarray(value)[runs] if np.ndim(value) and np.shape(value)[0] == n else value
+
+    series = {
+        name: (x, y[runs] if np.ndim(y) == 2 else y) for name, (x, y) in resolved.series.items()
+    }
+    return ResolvedInputs(
+        n_runs=len(runs),
+        values={k: pick(v) for k, v in resolved.values.items()},
+        series=series,
+        sampled=list(resolved.sampled),
+    )
 
 
 def _is_real(value: object) -> bool:

@@ -197,14 +197,25 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             self.graph.controls[key] = slot.slot
             self.keys[key] = ("control", slot.slot)
 
-    def control_values(self, controls, variables, overrides: dict[str, float]) -> dict:
-        """Values of the control variables, with ``overrides`` (by key) applied first."""
+    def control_values(
+        self, controls, variables, overrides: dict[str, float], given: dict | None = None
+    ) -> dict:
+        """Values of the control variables, with ``overrides`` (by key) applied first.
+
+        ``given`` maps constants (by Vensim name) to the values of the runs
+        (a float, or an array over runs): the controls computed from them
+        are then arrays over runs too.
+        """
         by_key = {reference_key(e.name): e for e in controls}
-        constants = {
-            reference_key(e.name): e.components[0].ast
+        constants: dict[str, object] = {
+            reference_key(e.name): float(e.components[0].ast)
             for e in variables
             if is_number(e.components[0].ast)
         }
+        for name, value in (given or {}).items():
+            if reference_key(name) in constants:
+                array = np.asarray(value, dtype=float)
+                constants[reference_key(name)] = float(array) if array.ndim == 0 else array
         values: dict[str, float] = {k: float(v) for k, v in overrides.items() if v is not None}
 
         def value_of(key: str, seen: tuple[str, ...] = ()) -> float:
@@ -213,7 +224,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             if key in seen:
                 raise ModelFileError(f"control variables refer to each other in a loop: {seen}")
             if key in constants:
-                return float(constants[key])
+                return constants[key]
             if key not in by_key:
                 label = CONTROL_KEYS.get(key, key)
                 raise ModelFileError(f"the model does not define the control {label!r}")
@@ -251,7 +262,12 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             else:
                 return result
         raise unsupported(
-            "non-constant control variable", name, "control variables must be constant numbers"
+            "non-constant control variable",
+            name,
+            "the engine integrates on a time grid fixed before the run, so a control "
+            "variable must be computed from numbers and constants (+ - * /); one that "
+            "depends on Time or on a variable changing during the run (pysd re-evaluates it "
+            "at every step) is refused",
         )
 
     def _declare_lookup(self, name: str, ast) -> None:
@@ -766,17 +782,21 @@ def _construct_name(ast: object) -> str:
     return _STRUCTURE_NAMES.get(name, name.removesuffix("Structure").upper())
 
 
-def control_values(model: AbstractModel, overrides: dict[str, float | None]) -> dict:
+def control_values(
+    model: AbstractModel, overrides: dict[str, float | None], given: dict | None = None
+) -> dict:
     """Return INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER (by key) with ``overrides``.
 
     A control defined from another (``SAVEPER = TIME STEP``) follows an
-    override of the other, as in pysd.
+    override of the other, as in pysd. ``given`` holds the runs' values of
+    constants by name (floats or arrays over runs); controls computed from
+    them follow them (arrays over runs where they differ).
     """
     (main,) = [s for s in model.sections if s.type == "main"]
     elements = [e for e in main.elements if e.components]
     controls = [e for e in elements if isinstance(e, AbstractControlElement)]
     variables = [e for e in elements if not isinstance(e, AbstractControlElement)]
-    return _Lowering(model, ()).control_values(controls, variables, overrides)
+    return _Lowering(model, ()).control_values(controls, variables, overrides, given)
 
 
 def lower_model(model: AbstractModel, series_overrides: Iterable[str] = ()) -> Graph:

@@ -54,11 +54,15 @@ class RandomSource:
         Index of the chunk's first run in the whole ensemble.
     n_runs : int
         Runs in the chunk.
+    runs : tuple of int, optional
+        The runs' indices in the whole ensemble when they are not
+        ``first_run, first_run + 1, ...`` (runs grouped by their time grid).
     """
 
     seed: int
     first_run: int
     n_runs: int
+    runs: tuple[int, ...] | None = None
 
 
 def uniforms(source: RandomSource, site: int, time, shape: tuple[int, ...]) -> np.ndarray:
@@ -66,9 +70,16 @@ def uniforms(source: RandomSource, site: int, time, shape: tuple[int, ...]) -> n
     size = int(np.prod(shape, dtype=np.int64))
     time_bits = int(np.asarray(time, dtype=np.float64).reshape(()).view(np.uint64))
     sequence = np.random.SeedSequence(source.seed, spawn_key=(site, time_bits))
-    bits = np.random.PCG64(sequence)
-    bits.advance(source.first_run * size)  # one 64-bit output per double
-    values = np.random.Generator(bits).random(source.n_runs * size)
+    if source.runs is None:
+        segments = [(source.first_run, source.n_runs)]
+    else:  # one stretch of the stream per run
+        segments = [(run, 1) for run in source.runs]
+    pieces = []
+    for first, count in segments:
+        bits = np.random.PCG64(sequence)
+        bits.advance(int(first) * size)  # one 64-bit output per double
+        pieces.append(np.random.Generator(bits).random(count * size))
+    values = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
     return values.reshape((source.n_runs, *shape))
 
 
