@@ -80,5 +80,23 @@ def test_errors_name_the_run_in_the_whole_ensemble(tmp_path):
 
 
 def test_varying_grids_cannot_stream_to_one_file(batch, tmp_path):
-    with pytest.raises(SpecError, match="FINAL TIME"):
-        batch.run({"horizon": [3.0, 2.0]}, out=tmp_path / "runs.nc")
+    with pytest.raises(SpecError, match="TIME STEP"):
+        batch.run({"time step value": [0.25, 0.5]}, out=tmp_path / "runs.nc")
+
+
+def test_runs_differing_only_by_final_time_share_one_pass(batch, tmp_path):
+    """One grid to the largest FINAL TIME; shorter runs are NaN after their end (also streamed)."""
+    import xarray as xr
+
+    horizons = [3.0, 2.0, 2.6, 3.0]
+    result = batch.run({"horizon": horizons}, return_columns="all")
+    streamed = batch.run({"horizon": horizons}, return_columns="all", out=tmp_path / "r.nc")
+    for run, horizon in enumerate(horizons):
+        frame = pysd_run(MODEL, {"horizon": horizon})
+        own = result.isel(run=[run]).dropna("time", how="all", subset=["Stock"])
+        assert_matches_pysd(own, frame)
+    np.testing.assert_array_equal(result["FINAL TIME"].values, horizons)
+    with xr.open_dataset(tmp_path / "r.nc", engine="h5netcdf") as written:
+        np.testing.assert_array_equal(written["Stock"].values, result["Stock"].values)
+        np.testing.assert_array_equal(written["FINAL TIME"].values, horizons)
+    streamed.close()

@@ -248,7 +248,9 @@ class BatchModel:
         )
         requested = self._requested(return_columns)
         controls = self._controls(final_time, time_step, return_timestamps, resolved)
-        groups = _control_groups(controls, resolved.n_runs)
+        # FINAL TIME alone may differ within a group: its runs share the longest grid
+        own_final = final_time is None and return_timestamps is None
+        groups = _control_groups(controls, resolved.n_runs, own_final)
         options = {
             "scenario_name": scenario_name,
             "return_timestamps": return_timestamps,
@@ -260,8 +262,11 @@ class BatchModel:
             "seed": seed,
         }
         if len(groups) == 1:
-            timeline = self._timeline(final_time, time_step, return_timestamps, groups[0][1])
-            return self._simulate(resolved, requested, timeline, out=out, **options)
+            _, group_controls, finals = groups[0]
+            timeline = self._timeline(final_time, time_step, return_timestamps, group_controls)
+            return self._simulate(
+                resolved, requested, timeline, out=out, final_times=finals, **options
+            )
         if out is not None:
             raise SpecError(
                 "out= streams runs that share one time grid; these runs' control variables "
@@ -291,13 +296,18 @@ class BatchModel:
         from ..errors import GvcError
 
         parts = []
-        for runs, controls in groups:
+        for runs, controls, finals in groups:
             timeline = self._timeline(
                 options["final_time"], None, options["return_timestamps"], controls
             )
             try:
                 part = self._simulate(
-                    _subset(resolved, runs), requested, timeline, run_ids=runs, **options
+                    _subset(resolved, runs),
+                    requested,
+                    timeline,
+                    run_ids=runs,
+                    final_times=finals,
+                    **options,
                 )
             except GvcError as exc:  # name the run by its index in the whole ensemble
                 message = re.sub(
@@ -306,13 +316,16 @@ class BatchModel:
                     str(exc),
                 )
                 raise type(exc)(message) from exc
+            part = part.drop_vars(list(CONTROL_LABELS.values()), errors="ignore")
             parts.append(part.assign_coords(run=runs))
         combined = xr.concat(parts, dim="run", join="outer", combine_attrs="override")
         combined = combined.sortby("run")
         for key, label in CONTROL_LABELS.items():
             values = np.empty(resolved.n_runs)
-            for runs, controls in groups:
-                values[runs] = controls[key]
+            for runs, controls, finals in groups:
+                values[runs] = (
+                    finals if key == "final_time" and finals is not None else controls[key]
+                )
             combined = combined.assign_coords({label: ("run", values)})
             combined.attrs.pop(key, None)
         combined.attrs["controls"] = "differ between runs: see the coordinates on run"
@@ -332,9 +345,14 @@ class BatchModel:
         seed: int | None,
         out=None,
         run_ids: np.ndarray | None = None,
+        final_times: np.ndarray | None = None,
         **_: Any,
     ) -> xr.Dataset:
-        """Integrate ``resolved`` runs on one ``timeline`` (see :meth:`run`)."""
+        """Integrate ``resolved`` runs on one ``timeline`` (see :meth:`run`).
+
+        ``final_times`` (one per run) end runs before the timeline does:
+        their later saved times are NaN (the steps before are the same).
+        """
         series_constants = frozenset(k for k in resolved.series if k in self._constants)
         size = _chunk_size(chunk_size, resolved.n_runs)
         attrs = self._attrs(scenario_name, resolved, timeline)
@@ -352,6 +370,12 @@ class BatchModel:
         job = _Job(
             self, series_constants, requested, resolved, timeline, on_nonfinite, seed, run_ids
         )
+        job.final_times = final_times
+        keep = None if final_times is None else _saved_until(timeline, final_times)
+        if keep is not None:
+            coordinates["FINAL TIME"] = np.asarray(final_times, dtype=float)
+            attrs.pop("final_time", None)
+            attrs["controls"] = "differ between runs: see the coordinates on run"
         if seed is not None:
             attrs["seed"] = seed
         check_batch_memory(timeline.n_saved, layout.rows, resolved.n_runs, size, to_disk=bool(out))
@@ -366,8 +390,12 @@ class BatchModel:
             if writer is not None
             else allocate((timeline.n_saved, layout.rows, resolved.n_runs))
         )
+        stops = dict(chunks)
         try:
             for start, block in _execute(job, chunks, scheduler, values):
+                if keep is not None:  # runs that end earlier than the grid
+                    part = block if block is not None else values[:, :, start : stops[start]]
+                    np.copyto(part, np.nan, where=~keep[:, np.newaxis, start : stops[start]])
                 if writer is not None:
                     writer.write(start, block)
                 elif block is not None:
@@ -474,6 +502,7 @@ class _Job:
         self.on_nonfinite = on_nonfinite
         self.seed = seed
         self.run_ids = run_ids
+        self.final_times: np.ndarray | None = None  # per run, when FINAL TIME differs
         self.series = series
         self.requested = requested
         self.resolved = resolved
@@ -490,7 +519,10 @@ class _Job:
                     "TIME STEP": "time_step",
                     "SAVEPER": "saveper",
                 }[spec.name]
-                values.append(np.float64(getattr(self.timeline, key)))
+                if key == "final_time" and self.final_times is not None:
+                    values.append(np.asarray(self.final_times[start:stop], dtype=float))
+                else:
+                    values.append(np.float64(getattr(self.timeline, key)))
             elif spec.role == "array":
                 values.append(spec.default)
             elif spec.role == "random":
@@ -605,16 +637,43 @@ CONTROL_LABELS = {
 }
 
 
-def _control_groups(controls: dict, n_runs: int) -> list[tuple[np.ndarray, dict]]:
-    """Split the runs by their control variables: ``[(run indices, scalar controls), ...]``."""
-    keys = list(CONTROL_LABELS)
-    table = np.stack([np.broadcast_to(np.asarray(controls[k], float), (n_runs,)) for k in keys])
+def _control_groups(
+    controls: dict, n_runs: int, own_final: bool = False
+) -> list[tuple[np.ndarray, dict, np.ndarray | None]]:
+    """Split the runs by their control variables.
+
+    Returns ``[(run indices, scalar controls, final times or None), ...]``.
+    With ``own_final``, runs that differ only by FINAL TIME share a group
+    (whose grid runs to the largest), each with its own final time.
+    """
+    every = {k: np.broadcast_to(np.asarray(controls[k], float), (n_runs,)) for k in CONTROL_LABELS}
+    keys = [k for k in CONTROL_LABELS if not (own_final and k == "final_time")]
+    table = np.stack([every[k] for k in keys])
     unique, inverse = np.unique(table, axis=1, return_inverse=True)
     inverse = np.asarray(inverse).ravel()
-    return [
-        (np.flatnonzero(inverse == g), {k: float(unique[i, g]) for i, k in enumerate(keys)})
-        for g in range(unique.shape[1])
-    ]
+    groups = []
+    for g in range(unique.shape[1]):
+        runs = np.flatnonzero(inverse == g)
+        scalar = {k: float(unique[i, g]) for i, k in enumerate(keys)}
+        finals = every["final_time"][runs]
+        scalar["final_time"] = float(finals.max())
+        varying = own_final and bool(np.any(finals != finals[0]))
+        groups.append((runs, scalar, np.array(finals) if varying else None))
+    return groups
+
+
+def _saved_until(timeline: Timeline, final_times: np.ndarray) -> np.ndarray:
+    """``(saved time, run)``: whether a run whose FINAL TIME is its own reaches that time.
+
+    pysd's loop stops at the first grid time ``t`` with ``t + TIME STEP ×
+    1e-5 >= FINAL TIME``; every run shares the grid up to there.
+    """
+    prec = timeline.time_step * 1e-5
+    grid = np.append(timeline.step_times, timeline.end_time)
+    saved = grid[np.append(timeline.save_at_step, timeline.save_at_end)]
+    last = np.searchsorted(grid + prec, np.asarray(final_times, dtype=float), side="left")
+    ends = grid[np.minimum(last, len(grid) - 1)]
+    return saved[:, np.newaxis] <= ends[np.newaxis, :]
 
 
 def _varying(controls: dict) -> list[str]:
