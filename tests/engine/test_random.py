@@ -101,6 +101,10 @@ def test_a_run_does_not_depend_on_batching(batch):
         np.testing.assert_array_equal(alone[name].values, whole[name].values[:2])
     # different runs get different numbers
     assert not np.array_equal(whole["uniform"].values[0], whole["uniform"].values[1])
+    pytest.importorskip("dask")
+    threads = batch.run(n=7, seed=9, return_columns="all", chunk_size=2, scheduler="threads")
+    for name in (*DRAWN, "level"):
+        np.testing.assert_array_equal(threads[name].values, whole[name].values)
 
 
 def test_a_seed_is_required_and_checked(batch):
