@@ -72,7 +72,8 @@ pysd's distributions but from the engine's own streams: ``run(seed=...)``
 is required, reproduces a run bit for bit, and gives run ``i`` the same
 numbers however the runs are batched (:mod:`.randoms`). Control variables
 computed from constants that differ between runs give each group of runs
-its own time grid.
+its own time grid. Beyond pysd, elements of a variable defined from each
+other (``x[a2] = x[a1] + 1``, on which pysd recurses without end) run too.
 
 ``run(on_nonfinite=...)``: ``"raise"`` (default) stops at the first NaN or
 infinite value naming variable, run and time; ``"warn"`` and ``"ignore"``

@@ -373,11 +373,11 @@ class SubscriptLowering:
                 selected.append(set(range(len(self.graph.ranges[dim]))))
                 continue
             name = subscripts[position].strip().rstrip("!").strip()
-            members = [m.casefold() for m in self.graph.ranges[dim]]
             if self.range_of(name) is None:
                 selected.append({self.index_in(name, dim, var)})
-            else:
-                selected.append({members.index(e) for e in self.elements(name) if e in members})
+                continue
+            members = [m.casefold() for m in self.graph.ranges[dim]]
+            selected.append({members.index(e) for e in self.elements(name) if e in members})
         touched = [
             i
             for i, (block, _) in enumerate(blocks)
@@ -386,7 +386,7 @@ class SubscriptLowering:
                 for cell in itertools.product(*selected)
             )
         ]
-        if current in touched:  # the definition needs itself: a genuine algebraic loop
+        if not touched or current in touched:  # needs itself: a genuine algebraic loop
             return expr
         if len(touched) == 1:
             return Ref(parts[touched[0]])
