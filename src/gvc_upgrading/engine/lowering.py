@@ -211,7 +211,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         are then arrays over runs too.
         """
         by_key = {reference_key(e.name): e for e in controls}
-        constants: dict[str, object] = {
+        constants: dict[str, float | np.ndarray] = {
             reference_key(e.name): float(e.components[0].ast)
             for e in variables
             if is_number(e.components[0].ast)
@@ -220,9 +220,11 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             if reference_key(name) in constants:
                 array = np.asarray(value, dtype=float)
                 constants[reference_key(name)] = float(array) if array.ndim == 0 else array
-        values: dict[str, float] = {k: float(v) for k, v in overrides.items() if v is not None}
+        values: dict[str, float | np.ndarray] = {
+            k: float(v) for k, v in overrides.items() if v is not None
+        }
 
-        def value_of(key: str, seen: tuple[str, ...] = ()) -> float:
+        def value_of(key: str, seen: tuple[str, ...] = ()) -> float | np.ndarray:
             if key in values:
                 return values[key]
             if key in seen:
@@ -242,7 +244,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
 
         return {key: value_of(key) for key in CONTROL_KEYS}
 
-    def _static_control(self, ast, name: str, lookup) -> float:
+    def _static_control(self, ast, name: str, lookup) -> float | np.ndarray:
         if is_number(ast):
             return float(ast)
         if isinstance(ast, ae.ReferenceStructure) and ast.subscripts is None:
