@@ -89,23 +89,29 @@ def test_rows_are_classified_with_a_source(
 
 def test_no_row_carries_boilerplate(rows: dict[str, tuple[str, str, str]]) -> None:
     """Every row gives the reason for its own form or value, not a stock phrase."""
-    stale = {name: text for name, (_, _, source) in rows.items() for text in BOILERPLATE if text in source}
+    stale = {
+        name: text
+        for name, (_, _, source) in rows.items()
+        for text in BOILERPLATE
+        if text in source
+    }
     assert stale == {}
 
 
 def paper_citations(text: str) -> list[str]:
     """Return each sentence of ``text`` that cites Gereffi & Lee."""
-    return [s for s in re.split(r"(?<=\.) (?=[A-Z])", text) if "Gereffi & Lee" in s or "Gereffi and Lee" in s]
+    sentences = re.split(r"(?<=\.) (?=[A-Z])", text)
+    return [s for s in sentences if "Gereffi & Lee" in s or "Gereffi and Lee" in s]
 
 
 def test_paper_rows_name_a_table_or_section(rows: dict[str, tuple[str, str, str]]) -> None:
-    """A row classed "paper" cites Gereffi & Lee with a table or section; no "Form:" cites the paper."""
+    """A "paper" row cites Gereffi & Lee with a table or section; no "Form:" cites the paper."""
     missing = []
     for name, (_, cls, source) in rows.items():
         citations = paper_citations(source)
         if "paper" in cls and not any(loc in c for c in citations for loc in PAPER_LOCATORS):
             missing.append(name)
-        forms = [part for part in source.split("Form:")[1:] if "Gereffi" in part.split("Paper:")[0]]
+        forms = [p for p in source.split("Form:")[1:] if "Gereffi" in p.split("Paper:")[0]]
         assert forms == [], f"{name}: a functional form attributed to the paper"
     assert missing == []
 
@@ -123,6 +129,7 @@ def test_model_documentation_cites_the_paper_with_a_table_or_section(shipped_mod
 
 def stated_treatment(source: str) -> set[str]:
     """Return the treatments a constant's row claims (its "Treatment:" sentence)."""
+    assert source.count("Treatment:") == 1, source
     found = re.search(r"Treatment: (.*?)\.(?: |$)", source)
     assert found, source
     text = found.group(1)
