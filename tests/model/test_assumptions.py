@@ -30,6 +30,8 @@ BOILERPLATE = (
     "assumed default",
     "Value: governance lever; default = weak baseline governance",
     "the paper gives the direction of the link, not its functional form",
+    "Accounting identity, unit conversion or reference value of other variables",
+    "Exogenous input (constant or time series); calibration cases drive it",
 )
 
 #: Where in Gereffi & Lee (2016) a claim sits (docs/design/theory.md restates them).
