@@ -1,6 +1,6 @@
 """Do the model's behaviours hold across parameter uncertainty?
 
-The behaviours the model must show (design ``model.md``, behaviours 1-11; see
+The behaviours the model must show (``docs/design/model.md``, behaviours 1-11; see
 ``models/README.md``) are checked here on an ensemble: ``n`` Latin-hypercube
 draws of the uncertain structural parameters over their declared ``[min,
 max]`` ranges, each draw run under every case the behaviours compare
@@ -373,7 +373,7 @@ class Behaviour:
     Attributes
     ----------
     number : int
-        Number in design ``model.md``.
+        Number in ``docs/design/model.md``.
     title : str
     conditions : callable
         Case runs -> its named conditions, one boolean per draw each; the

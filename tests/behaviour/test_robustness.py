@@ -1,6 +1,6 @@
 """The behaviours hold across parameter uncertainty, not at one tuned value.
 
-Issue 9: each behaviour of design model.md holds in at least 90% of 500
+Issue 9: each behaviour of docs/design/model.md holds in at least 90% of 500
 Latin-hypercube draws of the uncertain structural parameters (their declared
 ranges), run through the batch engine. A small draw runs on every CI run; the
 full one is marked slow (``pytest -m slow``) and in
