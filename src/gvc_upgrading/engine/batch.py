@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -128,7 +130,10 @@ class BatchModel:
         self.stocks = tuple(graph.stocks)
         self.lookups = tuple(graph.lookups)
         self.data = tuple(graph.data)
-        self._constants = {n: float(graph.inputs[i].default) for n, i in graph.constants.items()}
+        self._constants = {
+            n: float(np.asarray(graph.inputs[i].default, dtype=float))  # a constant's number
+            for n, i in graph.constants.items()
+        }
         # Generate the default program now: algebraic loops are reported at compile time.
         self._program(frozenset(), self._requested(None))
 
@@ -328,8 +333,6 @@ class BatchModel:
         the times its own grid does not have. The controls of each run are
         coordinates on ``run`` (``INITIAL TIME``, ``FINAL TIME``, ...).
         """
-        import re
-
         from ..errors import GvcError
 
         parts = []
@@ -347,11 +350,7 @@ class BatchModel:
                     **options,
                 )
             except GvcError as exc:  # name the run by its index in the whole ensemble
-                message = re.sub(
-                    r"\brun (\d+)",
-                    lambda m, ids=runs: f"run {int(ids[int(m.group(1))])}",
-                    str(exc),
-                )
+                message = re.sub(r"\brun (\d+)", functools.partial(_whole_run, runs), str(exc))
                 raise type(exc)(message) from exc
             part = part.drop_vars(list(CONTROL_LABELS.values()), errors="ignore")
             parts.append(part.assign_coords(run=runs))
@@ -398,7 +397,7 @@ class BatchModel:
             for name in resolved.sampled
         }
         chunks = list(_chunk_bounds(resolved.n_runs, size))
-        graph, _ = self._program(series_constants, requested)
+        graph = self._program(series_constants, requested)[0]
         layout = Layout(
             names=requested,
             dims=tuple(graph.nodes[graph.by_name[name]].dims for name in requested),
@@ -431,12 +430,16 @@ class BatchModel:
         try:
             for start, block in _execute(job, chunks, scheduler, values):
                 if keep is not None:  # runs that end earlier than the grid
-                    part = block if block is not None else values[:, :, start : stops[start]]
+                    part = (
+                        block
+                        if block is not None
+                        else _present(values)[:, :, start : stops[start]]
+                    )
                     np.copyto(part, np.nan, where=~keep[:, np.newaxis, start : stops[start]])
                 if writer is not None:
-                    writer.write(start, block)
+                    writer.write(start, _present(block))
                 elif block is not None:
-                    values[:, :, start : start + block.shape[2]] = block
+                    _present(values)[:, :, start : start + block.shape[2]] = block
                 bar.update(1)
         except BaseException:
             if writer is not None:
@@ -446,7 +449,7 @@ class BatchModel:
             bar.close()
         if writer is not None:
             return writer.close()
-        return assemble(values, layout, timeline.saved_times, coordinates, attrs)
+        return assemble(_present(values), layout, timeline.saved_times, coordinates, attrs)
 
     def _random_uses(self) -> list[str]:
         """``"variable: function"`` for each RANDOM call of the model."""
@@ -566,8 +569,12 @@ class _Job:
                 runs = None if self.run_ids is None else tuple(map(int, self.run_ids[start:stop]))
                 values.append(RandomSource(int(self.seed or 0), start, stop - start, runs))
             elif spec.role == "constant":
-                value = resolved.values.get(spec.name, spec.default)
-                values.append(value[start:stop] if np.ndim(value) else np.float64(value))
+                value = resolved.values.get(spec.name)
+                if value is None:
+                    value = np.asarray(spec.default, dtype=float)
+                values.append(
+                    np.asarray(value)[start:stop] if np.ndim(value) else np.float64(value)
+                )
             elif spec.role in ("lookup_x", "series_x", "lookup_y", "series_y"):
                 pair = resolved.series.get(spec.name)
                 if pair is None:
@@ -739,6 +746,17 @@ def _is_real(value: object) -> bool:
     return isinstance(value, int | float | np.integer | np.floating)
 
 
+def _whole_run(runs: np.ndarray, match: re.Match[str]) -> str:
+    """``run <i>`` of a chunk's message as the run's index in the whole ensemble."""
+    return f"run {int(runs[int(match.group(1))])}"
+
+
+def _present(values: np.ndarray | None) -> np.ndarray:
+    """An array that this path always has (in-memory results, or the block of a streamed run)."""
+    assert values is not None
+    return values
+
+
 def _chunk_size(chunk_size: int | None, n_runs: int) -> int:
     if chunk_size is None:
         pieces = -(-n_runs // DEFAULT_CHUNK_SIZE)
@@ -824,9 +842,10 @@ def compile_model(
         If the model uses a construct the engine does not support.
     """
     if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        abstract_model = parse_abstract_model(path)
-        sha256 = file_sha256(path)
+        file = Path(source)
+        abstract_model = parse_abstract_model(file)
+        sha256 = file_sha256(file)
+        path: Path | None = file
         table = parameter_table(abstract_model)
     else:
         abstract_model = source.abstract_model

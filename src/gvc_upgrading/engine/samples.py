@@ -56,7 +56,7 @@ class ResolvedInputs:
     """
 
     n_runs: int
-    values: dict[str, object] = field(default_factory=dict)
+    values: dict[str, float | np.ndarray] = field(default_factory=dict)
     series: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     sampled: list[str] = field(default_factory=list)
 
