@@ -1,4 +1,6 @@
-"""The behaviours the model must show (models/README.md, docs/design/model.md), at the model's values.
+"""The behaviours the model must show, at the model's values.
+
+The behaviours are listed in models/README.md and docs/design/model.md.
 
 Their robustness over parameter draws is tested in test_robustness.py; the
 mechanisms of model v2 (behaviours 8-11 and the new links) in test_mechanisms.py.

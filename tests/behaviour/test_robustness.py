@@ -86,7 +86,7 @@ def test_shares_report_each_behaviour(model: Model) -> None:
 @pytest.mark.parametrize("n", [0, -1, 2.5, True])
 def test_bad_draw_count_is_refused(model: Model, n: object) -> None:
     """A non-positive or non-integer number of draws is an error before any run."""
-    with pytest.raises(SpecError, match="positive integer|n must be an integer"):
+    with pytest.raises(SpecError, match=r"positive integer|n must be an integer"):
         behaviour_shares(model, n=n, seed=1)  # type: ignore[arg-type]
 
 
