@@ -20,6 +20,18 @@ import pandas as pd
 import xarray as xr
 from tqdm import tqdm
 
+from .arguments import (
+    BOOL,
+    INTEGER,
+    MODEL,
+    NAMES,
+    PATH,
+    TEXT,
+    Kind,
+    check_arguments,
+    choice,
+    optional,
+)
 from .errors import ScenarioError, UnknownVariableError
 from .outcomes import KEY_OUTCOMES
 from .provenance import overrides_json, provenance_attrs
@@ -57,6 +69,9 @@ from .scenario_spec import (
     scenario_directory,
     validate_scenario,
 )
+
+#: The engines a scenario comparison runs on.
+ENGINES: tuple[str, ...] = ("pysd", "batch")
 
 #: How the model's default parameters are named in a setup sentence.
 DEFAULT_PARAMETERS = "the model's default (uncalibrated) parameters"
@@ -105,22 +120,33 @@ def setup_sentence(
 
 
 def _run_each(
-    model: Model, scenarios: Sequence[Scenario], engine: str, progress: bool
+    model: Model,
+    scenarios: Sequence[Scenario],
+    engine: str,
+    progress: bool,
+    seed: int | None = None,
 ) -> list[xr.Dataset]:
     if engine == "pysd":
         bar = tqdm(scenarios, desc="scenarios", unit="scenario", disable=not progress)
         results = []
         for scenario in bar:
             bar.set_postfix_str(scenario.name)
-            results.append(model.run(scenario=scenario))
+            results.append(model.run(scenario=scenario, seed=seed))
         return results
-    if engine == "batch":
-        return _run_batch(model, scenarios, progress)
-    raise ValueError(f"engine must be 'pysd' or 'batch', got {engine!r}")
+    return _run_batch(model, scenarios, progress, seed)  # engine checked by the caller
 
 
-def _run_batch(model: Model, scenarios: Sequence[Scenario], progress: bool) -> list[xr.Dataset]:
+def _run_batch(
+    model: Model, scenarios: Sequence[Scenario], progress: bool, seed: int | None = None
+) -> list[xr.Dataset]:
     compiled = model.compile()
+    if seed is not None and compiled._graph.random_sites:
+        # every scenario sees the same draws (common random numbers), as with pysd,
+        # where each scenario's run starts from the same seed: one run per scenario
+        return [
+            compiled.run(n=1, scenario=scenario, seed=seed).isel(run=0, drop=True)
+            for scenario in scenarios
+        ]
     overrides = [scenario.overrides() for scenario in scenarios]
     # One record per run, each naming the same parameters: defaults where a scenario is silent.
     names = list(dict.fromkeys(name for values in overrides for name in values))
@@ -135,6 +161,14 @@ def _run_batch(model: Model, scenarios: Sequence[Scenario], progress: bool) -> l
     return [batch.isel(run=i, drop=True) for i in range(len(scenarios))]
 
 
+def _names_or_scenarios(value: object) -> bool:
+    return (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and all(isinstance(item, str | Scenario) for item in value)
+    )
+
+
 def _gain_ratio(numerator: xr.DataArray, denominator: xr.DataArray) -> xr.DataArray:
     safe = xr.where(denominator != 0, denominator, 1.0)
     return xr.where(denominator != 0, numerator / safe, np.nan)
@@ -147,6 +181,7 @@ def run_scenarios(
     directory: str | os.PathLike[str] | None = None,
     engine: str = "pysd",
     progress: bool = False,
+    seed: int | None = None,
 ) -> xr.Dataset:
     """Run several scenarios and stack every model variable along ``scenario``.
 
@@ -164,6 +199,10 @@ def run_scenarios(
         compiled batch engine.
     progress : bool
         Show a progress bar over scenarios.
+    seed : int, optional
+        Seed of the model's RANDOM functions (required when it has any).
+        Every scenario runs from the same seed, so that scenarios differ by
+        their levers and not by their draws (common random numbers).
     interactions : bool
         Also run the 2^k factorial over the single paths
         (:func:`gvc_upgrading.factorial.run_factorial`, at the model's values,
@@ -180,7 +219,18 @@ def run_scenarios(
     ------
     ScenarioError
         If a scenario is unknown or does not fit the model.
+    ArgumentTypeError
+        If an argument has the wrong type.
     """
+    check_arguments(
+        "run_scenarios",
+        model=(model, MODEL),
+        names=(names, optional(Kind("a list of names or Scenarios", _names_or_scenarios))),
+        directory=(directory, optional(PATH)),
+        engine=(engine, choice(*ENGINES)),
+        progress=(progress, BOOL),
+        seed=(seed, optional(INTEGER)),
+    )
     folder = Path(directory) if directory is not None else None
     if names is None:
         names = [scenario.name for scenario in list_scenarios(folder)]
@@ -195,7 +245,7 @@ def run_scenarios(
             loaded[item] = load_scenario(item, model, directory=folder)
     scenarios = list(loaded.values())
     run_names = [scenario.name for scenario in scenarios]
-    runs = _run_each(model, scenarios, engine, progress)
+    runs = _run_each(model, scenarios, engine, progress, seed)
     stacked = xr.concat(runs, dim="scenario", join="exact", combine_attrs="override")
     stacked.attrs = {}
     stacked = stacked.assign_coords(
@@ -205,6 +255,8 @@ def run_scenarios(
     stacked["scenario"].attrs["description"] = "scenario name (models/scenarios/<name>.toml)"
     stacked.attrs.update(provenance_attrs(model_sha256=model.sha256, model_file=str(model.path)))
     stacked.attrs.update({"scenario": ",".join(run_names), "engine": engine})
+    if seed is not None:
+        stacked.attrs["seed"] = seed
     return stacked
 
 
@@ -353,6 +405,9 @@ def compare(
     UnknownVariableError
         If an outcome is not a model variable.
 
+    ArgumentTypeError
+        If an argument has the wrong type.
+
     Examples
     --------
     >>> from gvc_upgrading import load_model
@@ -362,6 +417,19 @@ def compare(
     >>> float(comparison["difference"].sel(scenario="baseline").max())
     0.0
     """
+    check_arguments(
+        "compare",
+        model=(model, MODEL),
+        names=(names, optional(NAMES)),
+        baseline=(baseline, TEXT),
+        combined=(combined, TEXT),
+        singles=(singles, NAMES),
+        outcomes=(outcomes, NAMES),
+        directory=(directory, optional(PATH)),
+        engine=(engine, choice(*ENGINES)),
+        progress=(progress, BOOL),
+        interactions=(interactions, BOOL),
+    )
     missing = [name for name in outcomes if name not in model.variables.index]
     if missing:
         raise UnknownVariableError(

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import operator
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+
+from .randoms import random_draw
 
 __all__ = ["HELPERS", "SMALL_VENSIM", "evaluate_literal", "interpolate"]
 
@@ -339,6 +343,11 @@ def assemble(shape, blocks, *values):
     return out
 
 
+def take_block(value, block):
+    """The block of ``value`` at ``block`` (indices per subscript axis), all runs."""
+    return np.asarray(value)[(slice(None), *np.ix_(*block))]
+
+
 def replace(value, previous):
     """A state set to ``value`` (DELAY N's delay times, SAMPLE IF TRUE)."""
     return np.array(np.broadcast_to(value, np.shape(previous)), dtype=float)
@@ -378,7 +387,7 @@ def _reduction(function):
 
 
 #: Functions the generated code calls by name (``_<op>``), and only these.
-HELPERS = {
+HELPERS: dict[str, Callable[..., Any]] = {
     "abs": np.abs,
     "exp": np.exp,
     "sqrt": np.sqrt,
@@ -424,6 +433,8 @@ HELPERS = {
     "allocate_available": allocate_available,
     "data_table": data_table,
     "assemble": assemble,
+    "take_block": take_block,
+    "random_draw": random_draw,
     "sum": _reduction(np.sum),
     "prod": _reduction(np.prod),
     "vmin": _reduction(np.min),
@@ -434,7 +445,7 @@ HELPERS = {
 }
 
 #: Operators the generated code writes inline (``a + b``), as Python functions.
-OPERATORS = {
+OPERATORS: dict[str, Callable[..., Any]] = {
     "add": operator.add,
     "sub": operator.sub,
     "mul": operator.mul,
