@@ -287,8 +287,8 @@ def layered_layout(
     -------
     LayeredLayout
     """
-    rows = [list(row) for row in rows]
-    row_of = {node: r for r, row in enumerate(rows) for node in row}
+    lists: list[list[str]] = [list(row) for row in rows]
+    row_of = {node: r for r, row in enumerate(lists) for node in row}
     missing = {n for link in links for n in link if n not in row_of}
     if missing:
         raise ValueError(f"links name nodes in no row: {sorted(missing)}")
@@ -304,21 +304,21 @@ def layered_layout(
         chain = [a]
         for r in range(ra + step, rb, step):
             dummy = f"\0{a}\0{b}\0{r}"
-            rows[r].append(dummy)
+            lists[r].append(dummy)
             row_of[dummy] = r
             sizes[dummy] = dummy_width
             chain.append(dummy)
         chain.append(b)
         chains[(a, b)] = chain
         pairs.extend(itertools.pairwise(chain))
-    neighbours: dict[str, list[str]] = {node: [] for row in rows for node in row}
+    neighbours: dict[str, list[str]] = {node: [] for row in lists for node in row}
     for a, b in pairs:
         neighbours[a].append(b)
         neighbours[b].append(a)
-    bands = _bands(rows, pairs, row_of)
-    before = _total(rows, bands)
-    best, best_count = rows, before
-    current = rows
+    bands = _bands(lists, pairs, row_of)
+    before = _total(lists, bands)
+    best, best_count = lists, before
+    current = lists
     for sweep in range(sweeps):
         current = _transpose(
             _sweep(current, neighbours, downward=sweep % 2 == 0), neighbours, row_of

@@ -228,9 +228,16 @@ def draw_view(
         points = list(route)
         closing = cause in units  # from a stock or a flow: closes a feedback loop
         colour = own if closing else "#4a5568"
-        style = {"color": colour, "linewidth": 0.8, "alpha": 0.55 if closing else 0.6}
+        alpha = 0.55 if closing else 0.6
         if len(points) > 2:
-            ax.plot([p[0] for p in points[:-1]], [p[1] for p in points[:-1]], zorder=2, **style)
+            ax.plot(
+                [p[0] for p in points[:-1]],
+                [p[1] for p in points[:-1]],
+                zorder=2,
+                color=colour,
+                linewidth=0.8,
+                alpha=alpha,
+            )
         ax.add_patch(
             FancyArrowPatch(
                 points[-2],
@@ -240,7 +247,9 @@ def draw_view(
                 shrinkA=0,
                 shrinkB=0,
                 zorder=2,
-                **style,
+                color=colour,
+                linewidth=0.8,
+                alpha=alpha,
             )
         )
     for stock in graph.stocks:
