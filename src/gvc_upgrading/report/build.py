@@ -36,14 +36,13 @@ import xarray as xr
 from tqdm import tqdm
 
 from ..calibration import load_case
-from ..errors import CalibrationError, SpecError
+from ..errors import CalibrationError, GvcError, SpecError
 from ..model import load_model
 from ..outdir import OutputFolder
-from ..resources import shipped_path
+from ..resources import SHIPPED_MODEL, shipped_path
 from ..scenario_spec import collect_scenarios, parse_assignments, validate_scenario
 from ..sensitivity import figures as sobol_figures_module
 from ..sensitivity.figures import plot_indices
-from . import diagram as diagram_module
 from . import fans as fans_module
 from . import fit_figure as fit_figure_module
 from . import loops as loops_module
@@ -60,6 +59,7 @@ from .limitations import limitations, readme_disagreements
 from .loops import draw_loops, read_loops
 from .output import FIGURE_DPI, ReportWriter, slug
 from .plausibility import load_scope, plausibility_flags
+from .prerender import Prerender, start_prerender, view_keys
 from .provenance import case_data_sources, model_check, report_provenance
 from .sections import report_sections
 from .sobol_study import SobolSource, case_sobol_study, load_stored_sobol
@@ -275,6 +275,20 @@ def _loops_section(writer: ReportWriter, model_file: Path, abstract: Any = None)
     )
 
 
+def _start_prerender(
+    model_path: str | os.PathLike[str] | None, *, quick: bool, cache: FigureCache
+) -> Prerender | None:
+    """Start the worker drawing the sector diagrams; None when all are cached or it cannot start.
+
+    A model file that cannot be read is left for :func:`load_model` to report.
+    """
+    model_file = Path(model_path) if model_path is not None else shipped_path(*SHIPPED_MODEL)
+    try:
+        return start_prerender(model_file, svg=not quick, cache=cache)
+    except (GvcError, OSError):
+        return None
+
+
 def case_display_name(loaded_case: Any) -> str:
     """Return a case's name for readers: its description up to the first colon.
 
@@ -375,111 +389,122 @@ def build_report(
     scenarios = collect_scenarios(scenario_files, scenario_dirs)
     mode = "quick" if quick else "full"
     say(f"report on {case} ({mode})")
-    model = load_model(model_path) if model_path is not None else load_model()
-    overrides = (
-        dict(set_values)
-        if isinstance(set_values, Mapping)
-        else parse_assignments(list(set_values), model)
-    )
-    for scenario in scenarios:
-        validate_scenario(scenario, model)
-    if start is not None and not model.initial_time < start <= model.final_time - max(
-        HORIZONS.values()
-    ):
-        raise SpecError(
-            f"--start {start:g}: levers must switch on after {model.initial_time:g} and leave "
-            f"{max(HORIZONS.values()):g} simulated years (the model ends in "
-            f"{model.final_time:g})"
-        )
-    origins: dict[str, str] = {}
-
+    # the sector diagrams depend on the model file alone: a worker draws them meanwhile
+    figure_cache = FigureCache()
+    prerender = _start_prerender(model_path, quick=quick, cache=figure_cache)
     try:
-        fit = load_stored_fit(case, fits_dir)
-        origins["calibration"] = f"loaded from storage ({fit.path})" + model_check(
-            fit.dataset.attrs.get("model_sha256"), model.sha256
+        model = load_model(model_path) if model_path is not None else load_model()
+        overrides = (
+            dict(set_values)
+            if isinstance(set_values, Mapping)
+            else parse_assignments(list(set_values), model)
         )
-    except CalibrationError:
-        if quick:
-            raise
-        say(f"no stored fit of {case}: recomputing it")
-        fit = recompute_fit(case, progress=progress)
-        origins["calibration"] = (
-            "recomputed in this run (no stored fit): multistart, "
-            + ", ".join(f"{k}={v}" for k, v in RECOMPUTE_SETTINGS.items())
-        )
+        for scenario in scenarios:
+            validate_scenario(scenario, model)
+        if start is not None and not model.initial_time < start <= model.final_time - max(
+            HORIZONS.values()
+        ):
+            raise SpecError(
+                f"--start {start:g}: levers must switch on after {model.initial_time:g} and leave "
+                f"{max(HORIZONS.values()):g} simulated years (the model ends in "
+                f"{model.final_time:g})"
+            )
+        origins: dict[str, str] = {}
 
-    replicates = QUICK_REPLICATES if quick else None
-    n_members = 1 + min(fit.n_replicates, replicates or fit.n_replicates)
-    say(f"scenarios: {len(scenarios)} scenarios x {n_members} parameter sets")
-    batch = model.compile()
-    result = compare_scenarios(
-        model,
-        scenarios,
-        fit=fit,
-        start=start,
-        overrides=overrides,
-        outcomes=[o for o in REPORT_OUTCOMES if o in model.variables.index],
-        replicates=replicates,
-        horizon=max(HORIZONS.values()),
-        batch=batch,
-    )
-    start = result.start
-    horizons = {label: start + years for label, years in HORIZONS.items()}
-    ensemble, bands, comparison = result.ensemble, result.bands, result.comparison
-    case_label = case_display_name(loaded_case)
-    ensemble.attrs["case_label"] = case_label
-    origins["scenarios"] = (
-        f"computed in this run: {len(scenarios)} scenarios at the estimate and "
-        f"{n_members - 1} of the {fit.n_replicates} bootstrap parameter sets, batch engine. "
-        + result.setup_text()
-    )
+        try:
+            fit = load_stored_fit(case, fits_dir)
+            origins["calibration"] = f"loaded from storage ({fit.path})" + model_check(
+                fit.dataset.attrs.get("model_sha256"), model.sha256
+            )
+        except CalibrationError:
+            if quick:
+                raise
+            say(f"no stored fit of {case}: recomputing it")
+            fit = recompute_fit(case, progress=progress)
+            origins["calibration"] = (
+                "recomputed in this run (no stored fit): multistart, "
+                + ", ".join(f"{k}={v}" for k, v in RECOMPUTE_SETTINGS.items())
+            )
 
-    stored_sobol = find_stored_sobol("default", sensitivity_dir)
-    if stored_sobol is not None:
-        sobol_source = load_stored_sobol(stored_sobol, model.sha256)
-        origins["sobol"] = "loaded from storage: " + sobol_source.description
-    else:
-        say("no stored Sobol' study: computing one around the calibrated case")
-        sobol_source = case_sobol_study(
-            model, fit, start=start, quick=quick, seed=SOBOL_SEED, batch=batch
-        )
-        origins["sobol"] = "computed in this run (no stored study): " + sobol_source.description
-
-    sources = case_data_sources(loaded_case.folder / "data.csv") if loaded_case.folder else []
-    provenance = report_provenance(
-        case=case,
-        mode=mode,
-        model=model,
-        seeds={
-            "calibration": fit.seed,
-            "sobol": int(sobol_source.indices.attrs.get("seed", SOBOL_SEED)),
-        },
-        data_sources=sources,
-        origins=origins,
-    )
-
-    with OutputFolder.writing(out) as folder, folder.staging() as staging:  # staged inside out
-        files = _write_everything(
-            staging,
-            provenance,
-            model=model,
+        replicates = QUICK_REPLICATES if quick else None
+        n_members = 1 + min(fit.n_replicates, replicates or fit.n_replicates)
+        say(f"scenarios: {len(scenarios)} scenarios x {n_members} parameter sets")
+        batch = model.compile()
+        result = compare_scenarios(
+            model,
+            scenarios,
             fit=fit,
-            scenarios=scenarios,
-            ensemble=ensemble,
-            bands=bands,
-            comparison=comparison,
-            horizons=horizons,
-            sobol_source=sobol_source,
-            origins=origins,
-            model_file=Path(model.path),
-            say=say,
-            setup=result.setup_text(case_label),
-            quick=quick,
-            progress=progress,
+            start=start,
+            overrides=overrides,
+            outcomes=[o for o in REPORT_OUTCOMES if o in model.variables.index],
+            replicates=replicates,
+            horizon=max(HORIZONS.values()),
+            batch=batch,
         )
-        folder.adopt_tree(staging)  # file by file; never replaces a file of the user's
-    say(f"report written to {out}")
-    return ReportResult(out=out, files=files, provenance=provenance, origins=origins)
+        start = result.start
+        horizons = {label: start + years for label, years in HORIZONS.items()}
+        ensemble, bands, comparison = result.ensemble, result.bands, result.comparison
+        case_label = case_display_name(loaded_case)
+        ensemble.attrs["case_label"] = case_label
+        origins["scenarios"] = (
+            f"computed in this run: {len(scenarios)} scenarios at the estimate and "
+            f"{n_members - 1} of the {fit.n_replicates} bootstrap parameter sets, batch engine. "
+            + result.setup_text()
+        )
+
+        stored_sobol = find_stored_sobol("default", sensitivity_dir)
+        if stored_sobol is not None:
+            sobol_source = load_stored_sobol(stored_sobol, model.sha256)
+            origins["sobol"] = "loaded from storage: " + sobol_source.description
+        else:
+            say("no stored Sobol' study: computing one around the calibrated case")
+            sobol_source = case_sobol_study(
+                model, fit, start=start, quick=quick, seed=SOBOL_SEED, batch=batch
+            )
+            origins["sobol"] = (
+                "computed in this run (no stored study): " + sobol_source.description
+            )
+
+        sources = case_data_sources(loaded_case.folder / "data.csv") if loaded_case.folder else []
+        provenance = report_provenance(
+            case=case,
+            mode=mode,
+            model=model,
+            seeds={
+                "calibration": fit.seed,
+                "sobol": int(sobol_source.indices.attrs.get("seed", SOBOL_SEED)),
+            },
+            data_sources=sources,
+            origins=origins,
+        )
+
+        with OutputFolder.writing(out) as folder, folder.staging() as staging:  # staged inside out
+            files = _write_everything(
+                staging,
+                provenance,
+                model=model,
+                fit=fit,
+                scenarios=scenarios,
+                ensemble=ensemble,
+                bands=bands,
+                comparison=comparison,
+                horizons=horizons,
+                sobol_source=sobol_source,
+                origins=origins,
+                model_file=Path(model.path),
+                say=say,
+                setup=result.setup_text(case_label),
+                quick=quick,
+                progress=progress,
+                figure_cache=figure_cache,
+                prerender=prerender,
+            )
+            folder.adopt_tree(staging)  # file by file; never replaces a file of the user's
+        say(f"report written to {out}")
+        return ReportResult(out=out, files=files, provenance=provenance, origins=origins)
+    finally:
+        if prerender is not None:
+            prerender.close()
 
 
 def _write_everything(
@@ -500,10 +525,12 @@ def _write_everything(
     setup: str = "",
     quick: bool = False,
     progress: bool = False,
+    figure_cache: FigureCache | None = None,
+    prerender: Prerender | None = None,
 ) -> list[Path]:
     # Quick reports: PNG only, and fan charts of the headline indices only (the overview
     # shows every outcome); the full report draws every outcome in PNG and SVG.
-    writer = ReportWriter(root, provenance, svg=not quick, cache=FigureCache())
+    writer = ReportWriter(root, provenance, svg=not quick, cache=figure_cache or FigureCache())
     outcomes = [str(name) for name in ensemble.data_vars]
     fan_outcomes = [o for o in outcomes if "index" in o.lower()] if quick else None
     start = float(ensemble.attrs["policy_start"])
@@ -598,13 +625,15 @@ def _write_everything(
     say("feedback loops")
     loops_html = _loops_section(writer, model_file, model.abstract_model)
     say("sector diagrams")
-    diagram_code = [diagram_module.__file__, *diagram_module.LAYOUT_CODE]
+    if prerender is not None:
+        prerender.wait()  # the worker's pictures are in the cache now (or drawn below)
+    keys = view_keys(model_file)
     diagrams = [
         writer.figure(
             draw,
             f"diagram_{slug(name)}",
             f"Stock-and-flow diagram, sector {name}.",
-            key=figure_key([model_file], diagram_code, f"dpi {FIGURE_DPI}", f"view {name}"),
+            key=keys[name],
         )
         for name, draw in drawers.items()
     ]
