@@ -11,6 +11,12 @@ Not a test: nothing here asserts a speed or a share.
 Usage::
 
     python benchmarks/bench_behaviours.py [--draws 500] [--seed 20160125] [--pysd-draws 2]
+                                          [--markdown]
+
+``--markdown`` prints, instead of the speed, the tables ``models/README.md``
+stores under "Robustness of the behaviours": each behaviour's share, the
+share of each condition of the behaviours below the bar, and the PRIM box of
+their failing draws (``gvc_upgrading.behaviour_discovery``).
 """
 
 from __future__ import annotations
@@ -32,12 +38,30 @@ from gvc_upgrading.robustness import (
 BAR = 0.9
 
 
+def print_markdown(draws: int, seed: int) -> None:
+    """Print the README's robustness tables for ``draws`` draws with ``seed``."""
+    from gvc_upgrading.behaviour_discovery import (
+        condition_table,
+        failure_boxes,
+        robustness_markdown,
+    )
+
+    model = load_model()
+    sample = latin_hypercube(uncertain_parameters(model), draws, seed)
+    conditions = condition_table(run_cases(model, sample))
+    print(robustness_markdown(conditions, failure_boxes(sample, conditions)), end="")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--seed", type=int, default=20160125)
     parser.add_argument("--pysd-draws", type=int, default=2)
+    parser.add_argument("--markdown", action="store_true", help="print the README tables")
     args = parser.parse_args()
+    if args.markdown:
+        print_markdown(args.draws, args.seed)
+        return
 
     model = load_model()
     draws = latin_hypercube(uncertain_parameters(model), args.draws, args.seed)

@@ -152,6 +152,8 @@ CASES: tuple[str, ...] = (
 )
 
 Runs = Mapping[str, xr.Dataset]
+#: A behaviour's named conditions: name -> one boolean per draw.
+Conditions = dict[str, np.ndarray]
 
 
 def _end(runs: Runs, case: str, name: str, year: float = END) -> np.ndarray:
@@ -171,19 +173,25 @@ def _series(runs: Runs, case: str, name: str) -> xr.DataArray:
     return da if "run" in da.dims else da.expand_dims(run=[0])
 
 
-def b1_economic_without_social(runs: Runs) -> np.ndarray:
+def b1_economic_without_social(runs: Runs) -> Conditions:
     """Market pressure without verified social demand: economic but no social upgrading."""
     case = "market_unverified"
     exports = _rel(runs, case, "Export orders")
-    return (
-        (_gain(runs, case, "Supplier capability") > 0.01)
-        & (exports > 0.05)
-        & (_rel(runs, case, "Temporary worker wage") < 0.5 * exports)
-        & (np.abs(_gain(runs, case, "True compliance less visible")) < 0.03)
-    )
+    return {
+        "capability gain above 0.01": _gain(runs, case, "Supplier capability") > 0.01,
+        "exports rise more than 5%": exports > 0.05,
+        "temporary wage rises less than half as much as exports": _rel(
+            runs, case, "Temporary worker wage"
+        )
+        < 0.5 * exports,
+        "less-visible compliance moves less than 0.03": np.abs(
+            _gain(runs, case, "True compliance less visible")
+        )
+        < 0.03,
+    }
 
 
-def b2_csr_limited_msi_durable(runs: Runs) -> np.ndarray:
+def b2_csr_limited_msi_durable(runs: Runs) -> Conditions:
     """Compliance-only CSR leaves a reporting gap; multi-stakeholder compliance lasts longer."""
     gap_csr = _end(runs, "csr", "Reporting gap")
     gap_msi = _end(runs, "multi_stakeholder", "Reporting gap")
@@ -193,37 +201,41 @@ def b2_csr_limited_msi_durable(runs: Runs) -> np.ndarray:
         during = _gain(runs, case, tcv, year=2025.0)
         after = _gain(runs, f"{case}_ending", tcv)
         retained[case] = after / np.where(np.abs(during) > 1e-9, during, np.nan)
-    return (
-        (gap_csr > 0.05)
-        & (gap_csr > _end(runs, BASELINE, "Reporting gap"))
-        & (gap_msi < gap_csr)
-        & (_end(runs, "multi_stakeholder", tcv) > _end(runs, "csr", tcv))
-        & (retained["multi_stakeholder"] > retained["csr"])
-    )
+    return {
+        "CSR reporting gap above 0.05": gap_csr > 0.05,
+        "CSR reporting gap above the baseline's": gap_csr > _end(runs, BASELINE, "Reporting gap"),
+        "multi-stakeholder gap below CSR's": gap_msi < gap_csr,
+        "multi-stakeholder visible compliance above CSR's": _end(runs, "multi_stakeholder", tcv)
+        > _end(runs, "csr", tcv),
+        "multi-stakeholder gain retains more after the levers end": retained["multi_stakeholder"]
+        > retained["csr"],
+    }
 
 
-def b3_regulatory_enclaves(runs: Runs) -> np.ndarray:
+def b3_regulatory_enclaves(runs: Runs) -> Conditions:
     """Buyer pressure raises visible compliance much more than less-visible compliance."""
     visible = _gain(runs, "csr", "True compliance visible")
     less = _gain(runs, "csr", "True compliance less visible")
-    return (visible > 0.05) & (visible > 2 * less)
+    return {
+        "CSR lifts visible compliance by more than 0.05": visible > 0.05,
+        "visible gain more than twice the less-visible gain": visible > 2 * less,
+    }
 
 
-def b4_displacement(runs: Runs) -> np.ndarray:
+def b4_displacement(runs: Runs) -> Conditions:
     """Crowding out: enforcement falls as audits rise; less-visible compliance ends lower."""
     enforcement = _series(runs, "displacement", "State enforcement capacity")
-    falls = (enforcement.sel(time=END) < enforcement.sel(time=1995.0)).to_numpy()
-    return (
-        falls
-        & (
-            _end(runs, "displacement", "State enforcement capacity")
-            < _end(runs, "csr", "State enforcement capacity")
+    return {
+        "enforcement falls under crowding out": (
+            enforcement.sel(time=END) < enforcement.sel(time=1995.0)
+        ).to_numpy(),
+        "enforcement ends below CSR's": _end(runs, "displacement", "State enforcement capacity")
+        < _end(runs, "csr", "State enforcement capacity"),
+        "less-visible compliance ends below CSR's": _end(
+            runs, "displacement", "True compliance less visible"
         )
-        & (
-            _end(runs, "displacement", "True compliance less visible")
-            < _end(runs, "csr", "True compliance less visible")
-        )
-    )
+        < _end(runs, "csr", "True compliance less visible"),
+    }
 
 
 SOCIAL_OUTCOMES_FOR_SYNERGY: tuple[str, ...] = (
@@ -236,7 +248,7 @@ SOCIAL_OUTCOMES_FOR_SYNERGY: tuple[str, ...] = (
 )
 
 
-def b5_synergy(runs: Runs) -> np.ndarray:
+def b5_synergy(runs: Runs) -> Conditions:
     """Synergistic governance beats the best path, super-additively on some social outcome."""
     index = "Social upgrading index"
     best = np.max([_end(runs, s, index) for s in SINGLE_PATHS], axis=0)
@@ -245,26 +257,34 @@ def b5_synergy(runs: Runs) -> np.ndarray:
     for name in SOCIAL_OUTCOMES_FOR_SYNERGY:
         total = np.sum([_gain(runs, s, name) for s in SINGLE_PATHS], axis=0)
         super_additive |= _gain(runs, COMBINED, name) > total
-    return beats & super_additive
+    return {
+        "synergistic social index above the best single path": beats,
+        "gain above the sum of single-path gains on some social outcome": super_additive,
+    }
 
 
-def b6_scandal_decays(runs: Runs) -> np.ndarray:
+def b6_scandal_decays(runs: Runs) -> Conditions:
     """A scandal raises civil-society and buyer pressure; it fades without follow-through."""
-    ok = None
+    conditions: dict[str, np.ndarray] = {}
     for name in ("Civil society pressure", "Buyer CSR pressure"):
         effect = _series(runs, "scandal", name) - _series(runs, BASELINE, name)
         peak = effect.max("time").to_numpy()
-        cond = (peak > 0.02) & (effect.sel(time=END).to_numpy() < 0.25 * peak)
-        ok = cond if ok is None else ok & cond
+        conditions[f"scandal raises {name} by more than 0.02"] = peak > 0.02
+        conditions[f"{name} effect below a quarter of its peak by {END:.0f}"] = (
+            effect.sel(time=END).to_numpy() < 0.25 * peak
+        )
     name = "Civil society pressure"
     alone = _series(runs, "scandal", name) - _series(runs, BASELINE, name)
     backed = _series(runs, "follow_through_scandal", name) - _series(runs, "follow_through", name)
     left_alone = (alone.sel(time=2025.0) / alone.max("time")).to_numpy()
     left_backed = (backed.sel(time=2025.0) / backed.max("time")).to_numpy()
-    return ok & (left_backed > left_alone)
+    conditions["follow-through keeps a larger share of the pressure in 2025"] = (
+        left_backed > left_alone
+    )
+    return conditions
 
 
-def b7_bounds(runs: Runs) -> np.ndarray:
+def b7_bounds(runs: Runs) -> Conditions:
     """Every stock stays finite and non-negative; share stocks stay in [0, 1], in every case."""
     ok = None
     for run in runs.values():
@@ -277,10 +297,10 @@ def b7_bounds(runs: Runs) -> np.ndarray:
             if name in STOCKS_0_1:
                 cond &= values.max(axis=1) <= 1 + 1e-9
             ok = cond if ok is None else ok & cond
-    return ok
+    return {"stocks finite, non-negative, shares in [0, 1] in every case": ok}
 
 
-def b8_demand_collapse(runs: Runs) -> np.ndarray:
+def b8_demand_collapse(runs: Runs) -> Conditions:
     """A collapse of world demand lowers wages or raises the temporary share."""
     window = slice(COLLAPSE_YEAR, COLLAPSE_YEAR + 10)
     wage = (
@@ -292,21 +312,22 @@ def b8_demand_collapse(runs: Runs) -> np.ndarray:
     )
     lower_wage = (wage.sel(time=window).min("time") < -0.005).to_numpy()
     more_temporary = (temporary.sel(time=window).max("time") > 0.005).to_numpy()
-    return lower_wage | more_temporary
+    return {
+        "wages fall or the temporary share rises within ten years": lower_wage | more_temporary
+    }
 
 
-def b9_minimum_wage_above_productivity(runs: Runs) -> np.ndarray:
+def b9_minimum_wage_above_productivity(runs: Runs) -> Conditions:
     """A minimum wage far above productivity shrinks capacity and orders."""
-    return (
-        _end(runs, "high_minimum_wage", "Cluster capacity")
-        < 0.5 * _end(runs, BASELINE, "Cluster capacity")
-    ) & (
-        _end(runs, "high_minimum_wage", "Export orders")
-        < 0.5 * _end(runs, BASELINE, "Export orders")
-    )
+    return {
+        "capacity below half the baseline's": _end(runs, "high_minimum_wage", "Cluster capacity")
+        < 0.5 * _end(runs, BASELINE, "Cluster capacity"),
+        "orders below half the baseline's": _end(runs, "high_minimum_wage", "Export orders")
+        < 0.5 * _end(runs, BASELINE, "Export orders"),
+    }
 
 
-def b10_verified_premium(runs: Runs) -> np.ndarray:
+def b10_verified_premium(runs: Runs) -> Conditions:
     """A premium lifts visible true compliance only if verified; less-visible firms via visibility.
 
     "Only through visibility": with subcontractors invisible to buyers (chain
@@ -321,19 +342,24 @@ def b10_verified_premium(runs: Runs) -> np.ndarray:
     hidden_less = _gain(runs, "premium_verified_invisible_chain", tcl, base="invisible_chain")
     less = _gain(runs, "premium_verified", tcl)
     less_visible_chain = _gain(runs, "premium_verified_visible_chain", tcl, base="visible_chain")
-    return (
-        (verified > 0.02)
-        & (np.abs(unverified) < 0.25 * verified)
-        & (hidden_less < 0.25 * hidden_visible)
-        & (less_visible_chain > less)
-    )
+    return {
+        "verified premium lifts visible compliance by more than 0.02": verified > 0.02,
+        "unverified premium moves it less than a quarter as much": np.abs(unverified)
+        < 0.25 * verified,
+        "invisible chains: less-visible gain below a quarter of the visible": hidden_less
+        < 0.25 * hidden_visible,
+        "visible chains lift less-visible firms more": less_visible_chain > less,
+    }
 
 
-def b11_cluster_dormant(runs: Runs) -> np.ndarray:
+def b11_cluster_dormant(runs: Runs) -> Conditions:
     """Without outside pressure or a programme, cluster collective action stays dormant."""
     dormant = _series(runs, "no_pressure", "Cluster collective action").max("time").to_numpy()
     triggered = _end(runs, "no_pressure_programme", "Cluster collective action")
-    return (dormant <= 0.1) & (triggered > 2 * np.maximum(dormant, 0.05))
+    return {
+        "collective action stays at or below 0.1 without pressure": dormant <= 0.1,
+        "a programme more than doubles it": triggered > 2 * np.maximum(dormant, 0.05),
+    }
 
 
 @dataclass(frozen=True)
@@ -345,16 +371,23 @@ class Behaviour:
     number : int
         Number in design ``model.md``.
     title : str
-    check : callable
-        Case runs -> one boolean per draw.
+    conditions : callable
+        Case runs -> its named conditions, one boolean per draw each; the
+        behaviour holds in a draw when all of them hold.
     cases : tuple of str
         The cases it compares.
     """
 
     number: int
     title: str
-    check: Callable[[Runs], np.ndarray]
+    conditions: Callable[[Runs], Conditions]
     cases: tuple[str, ...]
+
+    def check(self, runs: Runs) -> np.ndarray:
+        """Whether the behaviour holds: one boolean per draw (all its conditions)."""
+        return np.logical_and.reduce(
+            [np.asarray(c, dtype=bool) for c in self.conditions(runs).values()]
+        )
 
 
 BEHAVIOURS: tuple[Behaviour, ...] = (

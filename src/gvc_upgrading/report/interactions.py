@@ -52,6 +52,8 @@ def stored_behaviour_shares(readme: str | os.PathLike[str]) -> tuple[pd.DataFram
     section = text.split("## Robustness of the behaviours", 1)[1].split("\n## ", 1)[0]
     rows = []
     for line in section.splitlines():
+        if rows and not line.startswith("|"):
+            break  # only the first table: the behaviours (conditions and boxes follow)
         match = _ROW.match(line)
         if match:
             rows.append(
