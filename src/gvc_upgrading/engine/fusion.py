@@ -218,7 +218,8 @@ def _compile(functions: list[ast.FunctionDef], namespace: dict) -> dict[str, Cal
 
 def _namespace() -> dict:
     namespace = {"__builtins__": {}, "np": np, **{f"_{k}": v for k, v in HELPERS.items()}}
-    for ufunc in (*_UFUNC_OPERATORS.values(), *_UFUNC_COMPARE.values(), np.negative):
+    ufuncs = (*_UFUNC_OPERATORS.values(), *_UFUNC_COMPARE.values(), np.negative, np.absolute)
+    for ufunc in ufuncs:
         namespace[f"_u_{ufunc.__name__}"] = ufunc
     namespace["_u_copyto"] = np.copyto
     for name, helper in _INTO_HELPERS.items():
@@ -315,13 +316,18 @@ def _needed(linear: _Linear, roots: Sequence) -> list[bool]:
 def _variant(
     name: str,
     linear: _Linear,
-    traced: list,
+    signature: Callable,
     modes: list,
     state_shapes: Sequence[tuple],
     with_saved: bool,
 ) -> tuple[ast.FunctionDef, list]:
-    """Generate one step function and the buffers it needs."""
+    """Generate one step function and the buffers it needs.
+
+    ``signature(operand)`` is the traced (shape, dtype) of a register or
+    leaf, None for numbers.
+    """
     instrs = linear.instrs
+    traced = [signature(i) for i in range(len(instrs))]
     roots = [*linear.updates, *(linear.saved if with_saved else [])]
     needed = _needed(linear, roots)
     order = [i for i in range(len(instrs)) if needed[i]]
@@ -392,7 +398,10 @@ def _variant(
             k = buffer_of[r]
             free.setdefault(specs[k], []).append(k)
 
-    # Code.
+    # Code. XIDZ and ZIDZ share two scratch buffers per shape (|denominator|
+    # and its test), used only inside their own few statements.
+    scratch: dict[tuple, tuple[int, int]] = {}
+
     def load(a) -> ast.expr:
         if isinstance(a, int):
             if a in into_state:
@@ -403,17 +412,7 @@ def _variant(
         return a
 
     body: list[ast.stmt] = []
-    if specs:
-        body.append(
-            ast.Assign(
-                targets=[
-                    ast.Tuple(
-                        elts=[_name(f"b{k}", True) for k in range(len(specs))], ctx=ast.Store()
-                    )
-                ],
-                value=_name("B"),
-            )
-        )
+    code: list[ast.stmt] = []
     for i in order:
         instr = instrs[i]
         args = [load(a) for a in instr.args]
@@ -428,7 +427,10 @@ def _variant(
             )
         else:
             target = _name(f"b{buffer_of[i]}")
-        function = _name(f"_into_{instr.op}" if modes[i] == "into" else _ufunc_name(instr))
+        if modes[i] == "into":
+            body.extend(_into(instr, args, target, signature(instr.args[1]), scratch, specs))
+            continue
+        function = _name(_ufunc_name(instr))
         if instr.kind == "call" and instr.op in _KEYWORD_OUT:
             call = ast.Call(func=function, args=args, keywords=[ast.keyword("out", target)])
         else:  # a positional output is the cheapest call
@@ -445,7 +447,44 @@ def _variant(
         body.append(
             ast.Return(value=ast.Tuple(elts=[load(r) for r in linear.saved], ctx=ast.Load()))
         )
-    return _function(name, ["t", "S", "K", "C", "dt", "N", "B"], body), specs
+    if specs:
+        targets = ast.Tuple(
+            elts=[_name(f"b{k}", True) for k in range(len(specs))], ctx=ast.Store()
+        )
+        code.append(ast.Assign(targets=[targets], value=_name("B")))
+    return _function(name, ["t", "S", "K", "C", "dt", "N", "B"], [*code, *body]), specs
+
+
+def _into(instr: _Instr, args: list, target: ast.expr, denominator, scratch: dict, specs: list):
+    """XIDZ/ZIDZ into ``target``: ``numerator / denominator``, then the fallback where small.
+
+    With an array denominator the test goes through scratch buffers;
+    otherwise :func:`xidz_into` (which allocates its small temporaries).
+    """
+    numerator, den, *rest = args
+    fallback = rest[0] if rest else ast.Constant(0.0)
+    if denominator is None:
+        call = ast.Call(
+            func=_name("_into_xidz"), args=[numerator, den, fallback, target], keywords=[]
+        )
+        return [ast.Expr(value=call)]
+    shape = denominator[0]
+    if shape not in scratch:
+        scratch[shape] = (len(specs), len(specs) + 1)
+        specs.extend([(shape, np.dtype(np.float64)), (shape, np.dtype(np.bool_))])
+    size, small = (_name(f"b{k}") for k in scratch[shape])
+
+    def call(function: str, arguments: list, keywords=()) -> ast.stmt:
+        return ast.Expr(
+            value=ast.Call(func=_name(function), args=arguments, keywords=list(keywords))
+        )
+
+    return [
+        call("_u_absolute", [den, size]),
+        call("_u_less", [size, ast.Constant(SMALL_VENSIM), small]),
+        call(f"_u_{np.true_divide.__name__}", [numerator, den, target]),
+        call("_u_copyto", [target, fallback], [ast.keyword("where", small)]),
+    ]
 
 
 def _trace_function(linear: _Linear) -> ast.FunctionDef:
@@ -465,23 +504,41 @@ class Fuser:
     def __init__(self, function: ast.FunctionDef) -> None:
         self.linear = _linearize(function)
         self.trace = _compile([_trace_function(self.linear)], _NAMESPACE)["trace"]
+        self._leaves = sorted(
+            {
+                (a.value.id, a.slice.value)
+                for instr in self.linear.instrs
+                for a in instr.args
+                if isinstance(a, ast.Subscript)
+            }
+        )
         self._cache: dict[tuple, FusedStep] = {}
 
     def fused(self, t, S: Sequence[np.ndarray], K, C, dt) -> FusedStep:
         """The fused step for the shapes these values have (traced once per chunk)."""
         traced = [_signature(v) for v in self.trace(t, S, K, C, dt)]
+        containers = {"S": S, "K": K, "C": C}
+        leaves = {key: _signature(containers[key[0]][key[1]]) for key in self._leaves}
         state_shapes = [np.shape(s) for s in S]
-        key = (tuple(traced), tuple(state_shapes))
+        key = (tuple(traced), tuple(leaves.values()), tuple(state_shapes))
         if key not in self._cache:
-            self._cache[key] = self._build(traced, state_shapes)
+            self._cache[key] = self._build(traced, leaves, state_shapes)
         return self._cache[key]
 
-    def _build(self, traced: list, state_shapes: list) -> FusedStep:
+    def _build(self, traced: list, leaves: dict, state_shapes: list) -> FusedStep:
         linear = self.linear
         modes = [_fusable(instr, traced, traced[i]) for i, instr in enumerate(linear.instrs)]
-        step, specs = _variant("step", linear, traced, modes, state_shapes, with_saved=False)
+
+        def signature(operand):
+            if isinstance(operand, int):
+                return traced[operand]
+            if isinstance(operand, ast.Subscript):
+                return leaves[(operand.value.id, operand.slice.value)]
+            return None
+
+        step, specs = _variant("step", linear, signature, modes, state_shapes, with_saved=False)
         step_save, save_specs = _variant(
-            "step_save", linear, traced, modes, state_shapes, with_saved=True
+            "step_save", linear, signature, modes, state_shapes, with_saved=True
         )
         compiled = _compile([step, step_save], _NAMESPACE)
         module = ast.Module(body=[step, step_save], type_ignores=[])
