@@ -1,17 +1,18 @@
 """Benchmark the batch engine against pysd on the project model.
 
-Runs ``--runs`` random parameter sets (uniform within each parameter's
-bounds, seeded) through :class:`gvc_upgrading.engine.BatchModel`, and the first
+Runs ``--runs`` random parameter sets (uniform within each parameter's bounds,
+seeded) through :class:`gvc_upgrading.engine.BatchModel`, and the first
 ``--pysd-runs`` of the same sets through pysd's own run loop, in this one
-process. Prints runs per second for both, their ratio (target ≥ 3000), and
-how close the engine comes to its arithmetic bound. Also checks that the
-engine's results for the pysd sample agree with pysd. Then the same
-side-by-side comparison on a generated subscripted model of ``--elements`` elements (default 1000: stocks, flows, a SMOOTH and
-a SUM over one range), written to a temporary folder that is removed
-afterwards. It has no lookup on purpose: pysd evaluates a lookup of a
-subscripted argument element by element in Python (about 30 ms per element
-and step here), which would make one pysd run take hours and the ratio
-flatter the engine. Not a test: nothing here asserts a speed.
+process. Prints runs per second for both, their ratio (target ≥ 3000), and how
+close the engine comes to its arithmetic bound. Also checks that the engine's
+results for the pysd sample agree with pysd. Then the same side-by-side
+comparison on a generated subscripted model of ``--elements`` elements
+(default 1000: stocks, flows, a SMOOTH and a SUM over one range), written to a
+temporary folder that is removed afterwards. It has no lookup on purpose: pysd
+evaluates a lookup of a subscripted argument element by element in Python
+(about 30 ms per element and step here), which would make one pysd run take
+hours and the ratio flatter the engine. Not a test: nothing here asserts a
+speed.
 
 The arithmetic bound is the time NumPy needs for the element-wise operations
 alone: every array operation of the engine's (fused) step, timed by itself
