@@ -515,13 +515,18 @@ class Fuser:
         self._cache: dict[tuple, FusedStep] = {}
 
     def fused(self, t, S: Sequence[np.ndarray], K, C, dt) -> FusedStep:
-        """The fused step for the shapes these values have (traced once per chunk)."""
-        traced = [_signature(v) for v in self.trace(t, S, K, C, dt)]
+        """The fused step for the shapes these values have.
+
+        Every operation's result shape follows from the shapes of its
+        operands, so the step is traced (evaluated once) only for input
+        shapes not seen before.
+        """
         containers = {"S": S, "K": K, "C": C}
         leaves = {key: _signature(containers[key[0]][key[1]]) for key in self._leaves}
         state_shapes = [np.shape(s) for s in S]
-        key = (tuple(traced), tuple(leaves.values()), tuple(state_shapes))
+        key = (tuple(leaves.values()), tuple(state_shapes))
         if key not in self._cache:
+            traced = [_signature(v) for v in self.trace(t, S, K, C, dt)]
             self._cache[key] = self._build(traced, leaves, state_shapes)
         return self._cache[key]
 
