@@ -12,7 +12,8 @@ loaded, e.g.::
     ~ Growth.\"\"\" ; open("INJECTED", "w").write("pwned") ; \"\"\"
     |
 
-Names and units are written with ``repr`` and are safe from that, but quotes,
+Names and units are written with ``repr`` and are safe from that, but quotes
+(other than the pair that delimits a quoted Vensim name such as ``"$ euro"``),
 backslashes and control characters in them have no place in a Vensim name or
 unit and break files written later (``parameters.toml``, CSV headers), so they
 are refused too. :func:`check_model_text` runs on pysd's parsed form of the
@@ -69,6 +70,8 @@ def text_problem(text: str, kind: str) -> str | None:
             )
         bad = sorted({c for c in doc if c in _CONTROL and c not in "\n\t"})
     else:
+        if kind == "name" and len(text) >= 2 and text[0] == text[-1] == '"':
+            text = text[1:-1]  # a quoted Vensim name ("$ euro"): the quotes delimit it
         for mark in ('"', "\\"):
             if mark in text:
                 return f"holds {mark!r}, which a Vensim {kind} may not contain"

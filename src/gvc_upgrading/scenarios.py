@@ -59,22 +59,35 @@ from .scenario_spec import (
 
 
 def _run_each(
-    model: Model, scenarios: Sequence[Scenario], engine: str, progress: bool
+    model: Model,
+    scenarios: Sequence[Scenario],
+    engine: str,
+    progress: bool,
+    seed: int | None = None,
 ) -> list[xr.Dataset]:
     if engine == "pysd":
         bar = tqdm(scenarios, desc="scenarios", unit="scenario", disable=not progress)
         results = []
         for scenario in bar:
             bar.set_postfix_str(scenario.name)
-            results.append(model.run(scenario=scenario))
+            results.append(model.run(scenario=scenario, seed=seed))
         return results
     if engine == "batch":
-        return _run_batch(model, scenarios, progress)
+        return _run_batch(model, scenarios, progress, seed)
     raise ValueError(f"engine must be 'pysd' or 'batch', got {engine!r}")
 
 
-def _run_batch(model: Model, scenarios: Sequence[Scenario], progress: bool) -> list[xr.Dataset]:
+def _run_batch(
+    model: Model, scenarios: Sequence[Scenario], progress: bool, seed: int | None = None
+) -> list[xr.Dataset]:
     compiled = model.compile()
+    if seed is not None and compiled._graph.random_sites:
+        # every scenario sees the same draws (common random numbers), as with pysd,
+        # where each scenario's run starts from the same seed: one run per scenario
+        return [
+            compiled.run(n=1, scenario=scenario, seed=seed).isel(run=0, drop=True)
+            for scenario in scenarios
+        ]
     overrides = [scenario.overrides() for scenario in scenarios]
     # One record per run, each naming the same parameters: defaults where a scenario is silent.
     names = list(dict.fromkeys(name for values in overrides for name in values))
@@ -101,6 +114,7 @@ def run_scenarios(
     directory: str | os.PathLike[str] | None = None,
     engine: str = "pysd",
     progress: bool = False,
+    seed: int | None = None,
 ) -> xr.Dataset:
     """Run several scenarios and stack every model variable along ``scenario``.
 
@@ -118,6 +132,10 @@ def run_scenarios(
         compiled batch engine.
     progress : bool
         Show a progress bar over scenarios.
+    seed : int, optional
+        Seed of the model's RANDOM functions (required when it has any).
+        Every scenario runs from the same seed, so that scenarios differ by
+        their levers and not by their draws (common random numbers).
     interactions : bool
         Also run the 2^k factorial over the single paths
         (:func:`gvc_upgrading.factorial.run_factorial`, at the model's values,
@@ -149,7 +167,7 @@ def run_scenarios(
             loaded[item] = load_scenario(item, model, directory=folder)
     scenarios = list(loaded.values())
     run_names = [scenario.name for scenario in scenarios]
-    runs = _run_each(model, scenarios, engine, progress)
+    runs = _run_each(model, scenarios, engine, progress, seed)
     stacked = xr.concat(runs, dim="scenario", join="exact", combine_attrs="override")
     stacked.attrs = {}
     stacked = stacked.assign_coords(
@@ -159,6 +177,8 @@ def run_scenarios(
     stacked["scenario"].attrs["description"] = "scenario name (models/scenarios/<name>.toml)"
     stacked.attrs.update(provenance_attrs(model_sha256=model.sha256, model_file=str(model.path)))
     stacked.attrs.update({"scenario": ",".join(run_names), "engine": engine})
+    if seed is not None:
+        stacked.attrs["seed"] = seed
     return stacked
 
 

@@ -142,6 +142,8 @@ def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
             # as UTF-8, ignore reality checks (:CONSTRAINT:, :TEST INPUT:)
             warnings.filterwarnings("ignore", message="No encoding specified")
             warnings.filterwarnings("ignore", message="':(CONSTRAINT|TEST INPUT):' detected")
+            # element-list mappings: the engine names what pysd makes of them
+            warnings.filterwarnings("ignore", message="\nSubscript mapping detected")
             vensim_file = VensimFile(path)
             vensim_file.parse()
             model = vensim_file.get_abstract_model()
@@ -162,7 +164,11 @@ def _build(model: AbstractModel, folder: Path) -> Path:
             # pysd's SubscriptRange): give each its own, so that no model parsed
             # later in this process inherits this one's mappings
             subscript_range.mapping = list(subscript_range.mapping)
-    return ModelBuilder(model).build_model()
+    with warnings.catch_warnings():
+        # the builder's notes (e.g. "Adding new subscript range" for m[A, dim])
+        # describe a valid translation: not errors, even under -W error
+        warnings.simplefilter("ignore", UserWarning)
+        return ModelBuilder(model).build_model()
 
 
 def translate(path: str | os.PathLike[str]) -> Translation:

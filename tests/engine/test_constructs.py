@@ -52,6 +52,7 @@ SUBSCRIPTED = [
     "subrange",
     "range_copy",
     "subscript_mapping",
+    "repeated_range",
 ]
 
 

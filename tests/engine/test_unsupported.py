@@ -10,19 +10,27 @@ from gvc_upgrading.errors import UnsupportedConstructError
 from .reference import write_model
 
 CASES = [
-    ("RANDOM UNIFORM", "Noise", "Noise = RANDOM UNIFORM(0, 1, 3) ~ dmnl ~ |"),
     (
         "VECTOR SELECT without a '!' subscript",
         "Picked",
         "Picked = VECTOR SELECT(a, b, 0, 0, 0) ~ dmnl ~ |\na = 1 ~ dmnl ~ |\nb = 2 ~ dmnl ~ |",
     ),
-    ("RANDOM NORMAL", "Shock", "Shock = RANDOM NORMAL(-1, 1, 0, 0.5, 7) ~ dmnl ~ |"),
+    (
+        "GET TIME VALUE",
+        "Clock",
+        "Clock = GET TIME VALUE(2, 0, 1) ~ Year ~ |",
+    ),
     (
         "the same subscript range twice in one variable",
         "matrix",
         "A: a1, a2 ~~|\nmatrix[A, A] = 1, 2; 3, 4; ~ dmnl ~ |",
     ),
     ("non-constant control variable", "FINAL TIME", None),
+    (
+        "subscript mapping with an element list",
+        "A",
+        "A: a1, a2 -> (B: b2, b1) ~~|\nB: b1, b2 ~~|\nx[B] = Time ~ dmnl ~ |",
+    ),
     (
         "subscript mapping",
         "Region",

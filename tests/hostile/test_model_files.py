@@ -107,3 +107,13 @@ def test_the_injection_runs_under_plain_pysd(tmp_path, monkeypatch) -> None:
         warnings.simplefilter("ignore")  # the injected code leaves its file open
         pysd.read_vensim(str(model)).run()
     assert (tmp_path / "INJECTED").read_text() == "pwned"
+
+
+def test_quoted_vensim_name_is_accepted(tmp_path) -> None:
+    """A quoted Vensim name ("$ growth") is valid: its delimiting quotes are not refused."""
+    from gvc_upgrading import load_model
+
+    model = tmp_path / "quoted.mdl"
+    model.write_text(MODEL.replace("Growth", '"$ growth"'), encoding="utf-8")
+    run = load_model(model).run(check_bounds=False)
+    assert run.sizes["time"] > 1

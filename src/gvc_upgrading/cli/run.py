@@ -45,7 +45,12 @@ from ..scenario_spec import (
 )
 from ..scenarios import compare_runs, run_scenarios, synergy_table
 from ..validation import close_matches
-from .options import add_model_option, add_setup_options, add_user_scenario_dirs_option
+from .options import (
+    add_model_option,
+    add_setup_options,
+    add_user_scenario_dirs_option,
+    integer_at_least,
+)
 
 __all__ = ["register", "run_command", "tidy_frame"]
 
@@ -109,6 +114,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="pysd",
         help="pysd (reference, default) or the compiled batch engine (always batch with "
         "--case, --start or --set)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=integer_at_least("seed", 0),
+        default=None,
+        metavar="N",
+        help="seed of the model's RANDOM functions (required when it has any); every "
+        "scenario runs from it, so they differ by their levers, not their draws",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=run_command)
@@ -174,6 +187,25 @@ def _chosen_scenarios(args: argparse.Namespace) -> list[Scenario]:
     return list(chosen.values())
 
 
+def _check_seed_option(args: argparse.Namespace, model) -> None:
+    """Refuse a model with RANDOM functions without --seed, and --seed where it is not used."""
+    from ..errors import SpecError
+    from ..run_checks import random_functions
+
+    uses = random_functions(model.abstract_model)
+    comparison = args.case is not None or args.start is not None or bool(args.set_values)
+    if uses and args.seed is None:
+        raise SpecError(
+            f"{model.path.name} uses RANDOM functions ({', '.join(uses[:3])}): pass --seed N "
+            "so that the runs are reproducible"
+        )
+    if uses and comparison:
+        raise SpecError(
+            "--case, --start and --set run the report's comparison, which does not take "
+            "--seed yet; run a model with RANDOM functions without them"
+        )
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the scenarios named on the command line and write the result files."""
     OutputFolder.prepare(args.out, create=False)  # fail before the runs, create only to write
@@ -186,6 +218,7 @@ def run_command(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     for scenario in scenarios:
         validate_scenario(scenario, model)
+    _check_seed_option(args, model)
     overrides = parse_assignments(args.set_values, model)
     names = [scenario.name for scenario in scenarios]
     progress = not args.no_progress and sys.stderr.isatty()
@@ -205,7 +238,9 @@ def run_command(args: argparse.Namespace) -> int:
         runs = result.ensemble.sel(member=ESTIMATE, drop=True)
         comparison, setup = result.comparison, result.setup_text()
     else:
-        runs = run_scenarios(model, scenarios, engine=args.engine, progress=progress)
+        runs = run_scenarios(
+            model, scenarios, engine=args.engine, progress=progress, seed=args.seed
+        )
         comparison = compare_runs(runs, outcomes=outcomes)
     units = {name: model.variables.at[name, "unit"] for name in outcomes}
     written = _write_outputs(runs, comparison, OutputFolder.prepare(args.out), units)

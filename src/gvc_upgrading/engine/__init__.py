@@ -51,10 +51,11 @@ coordinates on ``run``.
 
 Supported Vensim
 ----------------
-Every construct pysd 3.14 supports except the RANDOM functions, GET TIME
-VALUE, control variables that vary during the run and subscript mappings
-with element lists; the full table, with the model that proves each one
-equal to pysd, is ``docs/engine-constructs.md``. That includes arithmetic,
+Every construct pysd 3.14 supports except control variables that depend on
+Time (pysd re-evaluates them at every step; the engine's time grid is fixed
+before the run) and GET TIME VALUE of the computer's clock; the full table,
+with the model that proves each one equal to pysd, is
+``docs/engine-constructs.md``. That includes arithmetic,
 logic and every built-in function; INTEG, INITIAL, ACTIVE INITIAL, the
 SMOOTH/DELAY/TREND/FORECAST families, DELAY FIXED, SAMPLE IF TRUE; lookups
 (also subscripted); macros; GET XLS/DIRECT constants, data, lookups and
@@ -65,6 +66,14 @@ REORDER, INVERT MATRIX; ALLOCATE BY PRIORITY and ALLOCATE AVAILABLE (pysd's
 own algorithms, looped over runs). A refused construct raises
 :class:`~gvc_upgrading.errors.UnsupportedConstructError` at compile time,
 naming the construct and the variable.
+
+RANDOM 0 1, RANDOM UNIFORM, RANDOM NORMAL and RANDOM EXPONENTIAL draw from
+pysd's distributions but from the engine's own streams: ``run(seed=...)``
+is required, reproduces a run bit for bit, and gives run ``i`` the same
+numbers however the runs are batched (:mod:`.randoms`). Control variables
+computed from constants that differ between runs give each group of runs
+its own time grid. Beyond pysd, elements of a variable defined from each
+other (``x[a2] = x[a1] + 1``, on which pysd recurses without end) run too.
 
 ``run(on_nonfinite=...)``: ``"raise"`` (default) stops at the first NaN or
 infinite value naming variable, run and time; ``"warn"`` and ``"ignore"``

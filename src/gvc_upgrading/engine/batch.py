@@ -18,12 +18,14 @@ from pysd.translators.structures.abstract_model import AbstractModel
 from ..errors import SpecError, UnknownVariableError, UnsupportedConstructError
 from ..limits import check_batch_memory, check_controls
 from ..parameters import parameter_table
+from ..run_checks import check_seed, random_functions
 from ..translation import file_sha256, parse_abstract_model
 from .codegen import Program, generate
 from .integrate import NONFINITE, ChunkInputs, integrate_chunk
 from .ir import Graph
 from .lowering import control_values, lower_model
 from .output import Layout, NetCDFWriter, allocate, assemble
+from .randoms import RandomSource
 from .samples import ResolvedInputs, resolve_samples
 from .timeline import Timeline, make_timeline
 
@@ -96,6 +98,13 @@ class BatchModel:
                         "DELAY FIXED, DELAY N, SAMPLE IF TRUE and non-negative stocks need "
                         "Euler integration",
                     )
+        if integration != "euler" and graph.random_sites:
+            raise UnsupportedConstructError(
+                f"RANDOM functions with integration={integration!r}",
+                graph.random_sites[0],
+                "a new draw at every evaluation time makes the rates discontinuous, which "
+                "RK4 and solve_ivp assume they are not; use Euler integration",
+            )
         self._graph = graph
         self.variables = tuple(n.name for n in graph.nodes if n.visible)
         self.stocks = tuple(graph.stocks)
@@ -152,6 +161,7 @@ class BatchModel:
         time_step: float | None = None,
         out: str | os.PathLike[str] | None = None,
         on_nonfinite: str = "raise",
+        seed: int | None = None,
     ) -> xr.Dataset:
         """Simulate an ensemble of runs.
 
@@ -197,6 +207,12 @@ class BatchModel:
             :class:`~gvc_upgrading.errors.SimulationError` naming the first
             variable, run and time (default); or carry it on as pysd does,
             with a ``RuntimeWarning`` naming them (``"warn"``) or silently.
+        seed : int, optional
+            Seed of the RANDOM functions, in ``[0, 2**32)``; required when
+            the model uses them. The same seed gives the same numbers, bit
+            for bit, and run ``i`` gets the same numbers whatever the number
+            of runs, chunk size or scheduler (:mod:`.randoms`). Recorded in
+            ``attrs["seed"]``.
 
         Returns
         -------
@@ -221,6 +237,7 @@ class BatchModel:
         """
         if on_nonfinite not in NONFINITE:
             raise SpecError(f"on_nonfinite must be one of {NONFINITE}, got {on_nonfinite!r}")
+        seed = check_seed(seed, self._random_uses(), self._source_label())
         scenario_object, scenario_name = _resolve_scenario(scenario)
         base: dict[str, Any] = {}
         if scenario_object is not None:
@@ -237,8 +254,113 @@ class BatchModel:
             check_bounds=check_bounds,
         )
         requested = self._requested(return_columns)
+        controls = self._controls(final_time, time_step, return_timestamps, resolved)
+        # FINAL TIME alone may differ within a group: its runs share the longest grid
+        own_final = final_time is None and return_timestamps is None
+        groups = _control_groups(controls, resolved.n_runs, own_final)
+        options = {
+            "scenario_name": scenario_name,
+            "return_timestamps": return_timestamps,
+            "final_time": final_time,
+            "chunk_size": chunk_size,
+            "scheduler": scheduler,
+            "progress": progress,
+            "on_nonfinite": on_nonfinite,
+            "seed": seed,
+        }
+        if len(groups) == 1:
+            _, group_controls, finals = groups[0]
+            timeline = self._timeline(final_time, time_step, return_timestamps, group_controls)
+            return self._simulate(
+                resolved, requested, timeline, out=out, final_times=finals, **options
+            )
+        if out is not None:
+            raise SpecError(
+                "out= streams runs that share one time grid; these runs' control variables "
+                f"({', '.join(_varying(controls))}) differ, so run them in memory"
+            )
+        return self._run_groups(groups, resolved, requested, options)
+
+    def _controls(self, final_time, time_step, return_timestamps, resolved) -> dict:
+        """The control variables of each run (a float, or an array over the runs)."""
+        for label, value in (("final_time", final_time), ("time_step", time_step)):
+            if value is not None and (isinstance(value, bool) or not _is_real(value)):
+                raise SpecError(f"{label} must be a number, got {value!r}")
+        given = {k: v for k, v in resolved.values.items() if k in self._constants}
+        return control_values(
+            self._abstract_model, {"final_time": final_time, "time_step": time_step}, given
+        )
+
+    def _run_groups(self, groups, resolved, requested, options) -> xr.Dataset:
+        """Runs whose control variables differ: one pass per time grid, put together.
+
+        The result's ``time`` is the union of the grids; a run holds NaN at
+        the times its own grid does not have. The controls of each run are
+        coordinates on ``run`` (``INITIAL TIME``, ``FINAL TIME``, ...).
+        """
+        import re
+
+        from ..errors import GvcError
+
+        parts = []
+        for runs, controls, finals in groups:
+            timeline = self._timeline(
+                options["final_time"], None, options["return_timestamps"], controls
+            )
+            try:
+                part = self._simulate(
+                    _subset(resolved, runs),
+                    requested,
+                    timeline,
+                    run_ids=runs,
+                    final_times=finals,
+                    **options,
+                )
+            except GvcError as exc:  # name the run by its index in the whole ensemble
+                message = re.sub(
+                    r"\brun (\d+)",
+                    lambda m, ids=runs: f"run {int(ids[int(m.group(1))])}",
+                    str(exc),
+                )
+                raise type(exc)(message) from exc
+            part = part.drop_vars(list(CONTROL_LABELS.values()), errors="ignore")
+            parts.append(part.assign_coords(run=runs))
+        combined = xr.concat(parts, dim="run", join="outer", combine_attrs="override")
+        combined = combined.sortby("run")
+        for key, label in CONTROL_LABELS.items():
+            values = np.empty(resolved.n_runs)
+            for runs, controls, finals in groups:
+                values[runs] = (
+                    finals if key == "final_time" and finals is not None else controls[key]
+                )
+            combined = combined.assign_coords({label: ("run", values)})
+            combined.attrs.pop(key, None)
+        combined.attrs["controls"] = "differ between runs: see the coordinates on run"
+        return combined
+
+    def _simulate(
+        self,
+        resolved: ResolvedInputs,
+        requested: tuple[str, ...],
+        timeline: Timeline,
+        *,
+        scenario_name: str,
+        chunk_size,
+        scheduler,
+        progress,
+        on_nonfinite: str,
+        seed: int | None,
+        out=None,
+        run_ids: np.ndarray | None = None,
+        final_times: np.ndarray | None = None,
+        **_: Any,
+    ) -> xr.Dataset:
+        """Integrate ``resolved`` runs on one ``timeline`` (see :meth:`run`).
+
+        ``final_times`` (one per run) end runs before the timeline does:
+        their later saved times are NaN (the steps before are the same).
+        """
         series_constants = frozenset(k for k in resolved.series if k in self._constants)
-        timeline = self._timeline(final_time, time_step, return_timestamps)
         size = _chunk_size(chunk_size, resolved.n_runs)
         attrs = self._attrs(scenario_name, resolved, timeline)
         coordinates = {
@@ -252,7 +374,17 @@ class BatchModel:
             dims=tuple(graph.nodes[graph.by_name[name]].dims for name in requested),
             ranges=graph.ranges,
         )
-        job = _Job(self, series_constants, requested, resolved, timeline, on_nonfinite)
+        job = _Job(
+            self, series_constants, requested, resolved, timeline, on_nonfinite, seed, run_ids
+        )
+        job.final_times = final_times
+        keep = None if final_times is None else _saved_until(timeline, final_times)
+        if keep is not None:
+            coordinates["FINAL TIME"] = np.asarray(final_times, dtype=float)
+            attrs.pop("final_time", None)
+            attrs["controls"] = "differ between runs: see the coordinates on run"
+        if seed is not None:
+            attrs["seed"] = seed
         check_batch_memory(timeline.n_saved, layout.rows, resolved.n_runs, size, to_disk=bool(out))
         bar = _progress(progress, len(chunks))
         writer = (
@@ -265,8 +397,12 @@ class BatchModel:
             if writer is not None
             else allocate((timeline.n_saved, layout.rows, resolved.n_runs))
         )
+        stops = dict(chunks)
         try:
             for start, block in _execute(job, chunks, scheduler, values):
+                if keep is not None:  # runs that end earlier than the grid
+                    part = block if block is not None else values[:, :, start : stops[start]]
+                    np.copyto(part, np.nan, where=~keep[:, np.newaxis, start : stops[start]])
                 if writer is not None:
                     writer.write(start, block)
                 elif block is not None:
@@ -281,6 +417,13 @@ class BatchModel:
         if writer is not None:
             return writer.close()
         return assemble(values, layout, timeline.saved_times, coordinates, attrs)
+
+    def _random_uses(self) -> list[str]:
+        """``"variable: function"`` for each RANDOM call of the model."""
+        return random_functions(self._abstract_model) if self._graph.random_sites else []
+
+    def _source_label(self) -> str:
+        return self.path.name if self.path is not None else "the model"
 
     def _requested(self, return_columns: Sequence[str] | None) -> tuple[str, ...]:
         graph = self._graph
@@ -300,13 +443,14 @@ class BatchModel:
                 raise UnknownVariableError(f"unknown variable {name!r}{hint}")
         return tuple(names)
 
-    def _timeline(self, final_time, time_step, return_timestamps) -> Timeline:
-        for label, value in (("final_time", final_time), ("time_step", time_step)):
-            if value is not None and (isinstance(value, bool) or not _is_real(value)):
-                raise SpecError(f"{label} must be a number, got {value!r}")
-        controls = control_values(
-            self._abstract_model, {"final_time": final_time, "time_step": time_step}
-        )
+    def _timeline(
+        self, final_time, time_step, return_timestamps, controls: dict | None = None
+    ) -> Timeline:
+        """The time grid of runs with these ``controls`` (default: the model's own)."""
+        if controls is None:
+            controls = control_values(
+                self._abstract_model, {"final_time": final_time, "time_step": time_step}
+            )
         final = final_time
         if final is None and return_timestamps is None:
             final = controls["final_time"]
@@ -358,9 +502,14 @@ class _Job:
         resolved: ResolvedInputs,
         timeline: Timeline,
         on_nonfinite: str = "raise",
+        seed: int | None = None,
+        run_ids: np.ndarray | None = None,
     ) -> None:
         self.model = model
         self.on_nonfinite = on_nonfinite
+        self.seed = seed
+        self.run_ids = run_ids
+        self.final_times: np.ndarray | None = None  # per run, when FINAL TIME differs
         self.series = series
         self.requested = requested
         self.resolved = resolved
@@ -377,9 +526,15 @@ class _Job:
                     "TIME STEP": "time_step",
                     "SAVEPER": "saveper",
                 }[spec.name]
-                values.append(np.float64(getattr(self.timeline, key)))
+                if key == "final_time" and self.final_times is not None:
+                    values.append(np.asarray(self.final_times[start:stop], dtype=float))
+                else:
+                    values.append(np.float64(getattr(self.timeline, key)))
             elif spec.role == "array":
                 values.append(spec.default)
+            elif spec.role == "random":
+                runs = None if self.run_ids is None else tuple(map(int, self.run_ids[start:stop]))
+                values.append(RandomSource(int(self.seed or 0), start, stop - start, runs))
             elif spec.role == "constant":
                 value = resolved.values.get(spec.name, spec.default)
                 values.append(value[start:stop] if np.ndim(value) else np.float64(value))
@@ -478,6 +633,76 @@ def _on_client(client: Any, job: _Job, chunks: list[tuple[int, int]]):
             yield first, future.result()
     for first, future in pending:
         yield first, future.result()
+
+
+#: control variable key -> its Vensim name (a coordinate when it differs between runs).
+CONTROL_LABELS = {
+    "initial_time": "INITIAL TIME",
+    "final_time": "FINAL TIME",
+    "time_step": "TIME STEP",
+    "saveper": "SAVEPER",
+}
+
+
+def _control_groups(
+    controls: dict, n_runs: int, own_final: bool = False
+) -> list[tuple[np.ndarray, dict, np.ndarray | None]]:
+    """Split the runs by their control variables.
+
+    Returns ``[(run indices, scalar controls, final times or None), ...]``.
+    With ``own_final``, runs that differ only by FINAL TIME share a group
+    (whose grid runs to the largest), each with its own final time.
+    """
+    every = {k: np.broadcast_to(np.asarray(controls[k], float), (n_runs,)) for k in CONTROL_LABELS}
+    keys = [k for k in CONTROL_LABELS if not (own_final and k == "final_time")]
+    table = np.stack([every[k] for k in keys])
+    unique, inverse = np.unique(table, axis=1, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    groups = []
+    for g in range(unique.shape[1]):
+        runs = np.flatnonzero(inverse == g)
+        scalar = {k: float(unique[i, g]) for i, k in enumerate(keys)}
+        finals = every["final_time"][runs]
+        scalar["final_time"] = float(finals.max())
+        varying = own_final and bool(np.any(finals != finals[0]))
+        groups.append((runs, scalar, np.array(finals) if varying else None))
+    return groups
+
+
+def _saved_until(timeline: Timeline, final_times: np.ndarray) -> np.ndarray:
+    """``(saved time, run)``: whether a run whose FINAL TIME is its own reaches that time.
+
+    pysd's loop stops at the first grid time ``t`` with ``t + TIME STEP ×
+    1e-5 >= FINAL TIME``; every run shares the grid up to there.
+    """
+    prec = timeline.time_step * 1e-5
+    grid = np.append(timeline.step_times, timeline.end_time)
+    saved = grid[np.append(timeline.save_at_step, timeline.save_at_end)]
+    last = np.searchsorted(grid + prec, np.asarray(final_times, dtype=float), side="left")
+    ends = grid[np.minimum(last, len(grid) - 1)]
+    return saved[:, np.newaxis] <= ends[np.newaxis, :]
+
+
+def _varying(controls: dict) -> list[str]:
+    return [CONTROL_LABELS[k] for k in CONTROL_LABELS if np.ndim(controls[k]) > 0]
+
+
+def _subset(resolved: ResolvedInputs, runs: np.ndarray) -> ResolvedInputs:
+    """The inputs of some of the runs."""
+    n = resolved.n_runs
+
+    def pick(value):
+        return np.asarray(value)[runs] if np.ndim(value) and np.shape(value)[0] == n else value
+
+    series = {
+        name: (x, y[runs] if np.ndim(y) == 2 else y) for name, (x, y) in resolved.series.items()
+    }
+    return ResolvedInputs(
+        n_runs=len(runs),
+        values={k: pick(v) for k, v in resolved.values.items()},
+        series=series,
+        sampled=list(resolved.sampled),
+    )
 
 
 def _is_real(value: object) -> bool:

@@ -9,7 +9,9 @@ from .ir import Call, Num
 
 __all__ = ["fold", "is_number", "unsupported"]
 
-_NOT_FOLDABLE = frozenset({"lookup", "series", "step", "pulse", "pulse_train", "ramp", "pi"})
+_NOT_FOLDABLE = frozenset(
+    {"lookup", "series", "step", "pulse", "pulse_train", "ramp", "pi", "random_draw"}
+)
 
 
 def is_number(value: object) -> bool:

@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from .randoms import random_draw
+
 __all__ = ["HELPERS", "SMALL_VENSIM", "evaluate_literal", "interpolate"]
 
 #: What Vensim (and pysd) treat as zero in XIDZ, ZIDZ, QUANTUM, RAMP, PULSE.
@@ -339,6 +341,11 @@ def assemble(shape, blocks, *values):
     return out
 
 
+def take_block(value, block):
+    """The block of ``value`` at ``block`` (indices per subscript axis), all runs."""
+    return np.asarray(value)[(slice(None), *np.ix_(*block))]
+
+
 def replace(value, previous):
     """A state set to ``value`` (DELAY N's delay times, SAMPLE IF TRUE)."""
     return np.array(np.broadcast_to(value, np.shape(previous)), dtype=float)
@@ -424,6 +431,8 @@ HELPERS = {
     "allocate_available": allocate_available,
     "data_table": data_table,
     "assemble": assemble,
+    "take_block": take_block,
+    "random_draw": random_draw,
     "sum": _reduction(np.sum),
     "prod": _reduction(np.prod),
     "vmin": _reduction(np.min),

@@ -104,8 +104,9 @@ class InputSpec:
         The model name it belongs to (e.g. the constant's Vensim name).
     role : str
         ``"constant"``, ``"control"``, ``"lookup_x"``, ``"lookup_y"``,
-        ``"series_x"``, ``"series_y"`` or ``"array"`` (a subscripted
-        constant given element by element; not sampled).
+        ``"series_x"``, ``"series_y"``, ``"array"`` (a subscripted
+        constant given element by element; not sampled) or ``"random"``
+        (the chunk's :class:`~.randoms.RandomSource`).
     default : object
         The model's own value (float, or a 1-D array for tables); ``None``
         when the model holds none (a data variable read from a file).
@@ -208,3 +209,5 @@ class Graph:
     #: Conditions checked once per run at initialisation: (expression that is
     #: true where the run is valid, message naming the variable and the rule).
     checks: list[tuple[object, str]] = field(default_factory=list)
+    #: The variable of each RANDOM call, by call site (see :mod:`.randoms`).
+    random_sites: list[str] = field(default_factory=list)

@@ -39,6 +39,7 @@ from ..errors import ModelFileError
 from .expressions import is_number, unsupported
 from .ir import Call, Graph, Input, InputSpec, Mode, Node, Num, Ref, Slot, State, Static, Time
 from .macros import MacroLowering
+from .randoms import RANDOM_FUNCTIONS
 from .statefuls import StatefulLowering
 from .subscripts import SubscriptLowering
 from .tables import read_constants, read_data, read_lookup
@@ -122,6 +123,9 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         self.lookup_inputs: dict[str, tuple[Input, Input]] = {}  # key -> (x, y) inputs
         #: key -> (dims, {element indices: (x, y) inputs}) of subscripted lookups
         self.subscripted_lookups: dict[str, tuple[tuple[str, ...], dict]] = {}
+        self.random_input: Input | None = None  # the chunk's random streams, once needed
+        #: while lowering a self-referring variable: (key, blocks, part nodes, definition)
+        self.self_parts: tuple | None = None
 
     # -- building blocks ---------------------------------------------------
     def new_input(self, name: str, role: str, default: object, dims: tuple = ()) -> Input:
@@ -193,14 +197,25 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             self.graph.controls[key] = slot.slot
             self.keys[key] = ("control", slot.slot)
 
-    def control_values(self, controls, variables, overrides: dict[str, float]) -> dict:
-        """Values of the control variables, with ``overrides`` (by key) applied first."""
+    def control_values(
+        self, controls, variables, overrides: dict[str, float], given: dict | None = None
+    ) -> dict:
+        """Values of the control variables, with ``overrides`` (by key) applied first.
+
+        ``given`` maps constants (by Vensim name) to the values of the runs
+        (a float, or an array over runs): the controls computed from them
+        are then arrays over runs too.
+        """
         by_key = {reference_key(e.name): e for e in controls}
-        constants = {
-            reference_key(e.name): e.components[0].ast
+        constants: dict[str, object] = {
+            reference_key(e.name): float(e.components[0].ast)
             for e in variables
             if is_number(e.components[0].ast)
         }
+        for name, value in (given or {}).items():
+            if reference_key(name) in constants:
+                array = np.asarray(value, dtype=float)
+                constants[reference_key(name)] = float(array) if array.ndim == 0 else array
         values: dict[str, float] = {k: float(v) for k, v in overrides.items() if v is not None}
 
         def value_of(key: str, seen: tuple[str, ...] = ()) -> float:
@@ -209,7 +224,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             if key in seen:
                 raise ModelFileError(f"control variables refer to each other in a loop: {seen}")
             if key in constants:
-                return float(constants[key])
+                return constants[key]
             if key not in by_key:
                 label = CONTROL_KEYS.get(key, key)
                 raise ModelFileError(f"the model does not define the control {label!r}")
@@ -247,7 +262,12 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             else:
                 return result
         raise unsupported(
-            "non-constant control variable", name, "control variables must be constant numbers"
+            "non-constant control variable",
+            name,
+            "the engine integrates on a time grid fixed before the run, so a control "
+            "variable must be computed from numbers and constants (+ - * /); one that "
+            "depends on Time or on a variable changing during the run (pysd re-evaluates it "
+            "at every step) is refused",
         )
 
     def _declare_lookup(self, name: str, ast) -> None:
@@ -419,6 +439,81 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         self.dim_cache[call] = target
         return call
 
+    def random_call(self, key: str, arguments, var: str):
+        """A RANDOM function: one draw per element of the variable and per time (see .randoms)."""
+        construct = key.upper().replace("_", " ")
+        arity = RANDOM_FUNCTIONS[key]
+        if len(arguments) != arity:
+            raise ModelFileError(f"{construct} in {var!r} takes {arity} arguments")
+        if self.random_input is None:
+            self.random_input = self.new_input("random streams", "random", None)
+        target = self.context_dims
+        parameters = [self.expr(a, var) for a in arguments[: max(arity - 1, 0)]]
+        if target:
+            parameters = [self.conform(p, target, var) for p in parameters]
+        elif any(self.dims_of(p) for p in parameters):
+            raise ModelFileError(
+                f"{construct} in {var!r}: subscripted arguments in a variable without subscripts"
+            )
+        site = len(self.graph.random_sites)
+        self.graph.random_sites.append(var)
+        call = Call(
+            "random_draw",
+            (
+                self.random_input,
+                Time(),
+                Static(site),
+                Static(self.shape(target)),
+                Static(key),
+                *parameters,
+            ),
+        )
+        if target:
+            self.dim_cache[call] = target
+        return call
+
+    def get_time_value(self, arguments, var: str):
+        """GET TIME VALUE(relative to, offset, measure): pysd's one case, the time plus offset.
+
+        pysd implements only ``relative to`` 0 (the simulation time) with
+        ``measure`` 0 (units of Time); the other cases are refused, each with
+        its reason.
+        """
+        if len(arguments) != 3:
+            raise ModelFileError(f"GET TIME VALUE in {var!r} takes three arguments")
+        relative, offset, measure = (self.expr(a, var) for a in arguments)
+        construct = "GET TIME VALUE"
+        if not isinstance(relative, Num) or not isinstance(measure, Num):
+            raise unsupported(
+                construct,
+                var,
+                "its 'relative to' and 'measure' arguments must be numbers written in the "
+                "equation (they choose what the function computes)",
+            )
+        if relative.value == 2:
+            raise unsupported(
+                construct,
+                var,
+                "'relative to' 2 reads the computer's clock: a run could not be reproduced",
+            )
+        if relative.value == 1:
+            raise unsupported(
+                construct, var, "'relative to' 1 (the initial time) is not implemented by pysd"
+            )
+        if relative.value != 0:
+            raise ModelFileError(
+                f"GET TIME VALUE in {var!r}: 'relative to' must be 0, 1 or 2, "
+                f"not {relative.value:g}"
+            )
+        if measure.value != 0:
+            raise unsupported(
+                construct,
+                var,
+                f"measure {measure.value:g} (a calendar unit) is defined only for the "
+                "computer's clock; pysd returns no value for the simulation time",
+            )
+        return self.op("add", (Time(), offset))
+
     def vector_select(self, arguments, var: str):
         """VECTOR SELECT(selection[dim!], expression[dim!], missing, action, error)."""
         if len(arguments) != 5:
@@ -555,6 +650,9 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         expr = self._plain_reference(ast, var)
         subscripts = ast.subscripts.subscripts if ast.subscripts is not None else None
         dims = self.dims_of(expr)
+        if isinstance(expr, Ref):
+            key = reference_key(ast.reference)
+            expr = self.self_reference(key, subscripts, dims, expr, var)
         if subscripts is None:
             return expr
         if len(subscripts) != len(dims):
@@ -640,6 +738,10 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             return self.array_function(key, ast.arguments, var)
         if key == "vector_select":
             return self.vector_select(ast.arguments, var)
+        if key == "get_time_value":
+            return self.get_time_value(ast.arguments, var)
+        if key in RANDOM_FUNCTIONS:
+            return self.random_call(key, ast.arguments, var)
         if key == "elmcount":
             argument = ast.arguments[0] if len(ast.arguments) == 1 else None
             dim = self.range_of(getattr(argument, "reference", "") or "")
@@ -680,17 +782,21 @@ def _construct_name(ast: object) -> str:
     return _STRUCTURE_NAMES.get(name, name.removesuffix("Structure").upper())
 
 
-def control_values(model: AbstractModel, overrides: dict[str, float | None]) -> dict:
+def control_values(
+    model: AbstractModel, overrides: dict[str, float | None], given: dict | None = None
+) -> dict:
     """Return INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER (by key) with ``overrides``.
 
     A control defined from another (``SAVEPER = TIME STEP``) follows an
-    override of the other, as in pysd.
+    override of the other, as in pysd. ``given`` holds the runs' values of
+    constants by name (floats or arrays over runs); controls computed from
+    them follow them (arrays over runs where they differ).
     """
     (main,) = [s for s in model.sections if s.type == "main"]
     elements = [e for e in main.elements if e.components]
     controls = [e for e in elements if isinstance(e, AbstractControlElement)]
     variables = [e for e in elements if not isinstance(e, AbstractControlElement)]
-    return _Lowering(model, ()).control_values(controls, variables, overrides)
+    return _Lowering(model, ()).control_values(controls, variables, overrides, given)
 
 
 def lower_model(model: AbstractModel, series_overrides: Iterable[str] = ()) -> Graph:

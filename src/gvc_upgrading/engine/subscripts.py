@@ -137,12 +137,6 @@ class SubscriptLowering:
         self.mappings: dict[str, list[str]] = {}
         for subscript_range in ranges:
             for target in subscript_range.mapping:
-                if not isinstance(target, str):
-                    raise unsupported(
-                        "subscript mapping with an element list",
-                        subscript_range.name,
-                        "only mappings to a whole range (A: a1, a2 -> B) are supported",
-                    )
                 self.mappings.setdefault(subscript_range.name, []).append(target)
             if isinstance(subscript_range.subscripts, str):  # DimB <-> DimA: a copy
                 copies.append(subscript_range)
@@ -182,6 +176,20 @@ class SubscriptLowering:
         for name, targets in self.mappings.items():
             for target in targets:
                 found = self.range_of(target)
+                members = [m.casefold() for m in self.graph.ranges[name]]
+                listed = self.elements(found) if found is not None else []
+                if found is not None and len(members) > len(listed) > 0:
+                    tail = members[len(members) - len(listed) :]
+                    if sorted(tail) == sorted(listed):
+                        raise unsupported(
+                            "subscript mapping with an element list",
+                            name,
+                            f"pysd 3.14 misreads '{name} -> ({found}: ...)': it appends "
+                            f"{found}'s elements to {name!r} and maps to the whole of "
+                            f"{found!r}, so it cannot translate or compare the model; map to "
+                            f"the whole range ({name} -> {found}), listing {name!r}'s "
+                            f"elements in {found!r}'s order",
+                        )
                 if found is None or len(self.graph.ranges[found]) != len(self.graph.ranges[name]):
                     raise unsupported(
                         "subscript mapping",
@@ -223,12 +231,48 @@ class SubscriptLowering:
                 )
             )
         if len(set(dims)) != len(dims):
+            dims = self._distinct_dims(element.name, lists, dims)
+        return tuple(dims)
+
+    def _distinct_dims(self, name: str, lists, dims: list[str]) -> list[str]:
+        """Give a range that appears twice (``m[A, dim]``, A in dim) a copy, as pysd does.
+
+        A position written with elements (not the range's name) takes another
+        range holding them that the variable does not use, or else a copy of
+        the range named ``<range><j>`` with the smallest free ``j`` (pysd's
+        ``make_merge_list``), so that results keep distinct dimension names.
+        """
+        dims = list(dims)
+        for position, dim in enumerate(dims):
+            if dims.index(dim) == position and dims.count(dim) == 1:
+                continue
+            named = any(self.range_of(x[position]) == dim for x in lists)
+            if named:
+                continue
+            wanted = {e for x in lists for e in self.elements(x[position])}
+            others = [d for i, d in enumerate(dims) if i != position]
+            equal = [
+                r
+                for r, members in self.graph.ranges.items()
+                if {m.casefold() for m in members} == wanted and r not in others
+            ]
+            if equal:
+                dims[position] = equal[0]
+                continue
+            j = 1
+            while f"{dim}{j}" in self.graph.ranges:
+                j += 1
+            copy = f"{dim}{j}"  # never written in an equation: not a name equations resolve
+            self.graph.ranges[copy] = list(self.graph.ranges[dim])
+            dims[position] = copy
+        if len(set(dims)) != len(dims):
             raise unsupported(
                 "the same subscript range twice in one variable",
-                element.name,
-                f"its subscripts are {dims}; define a copy of the range (B <-> A) for one of them",
+                name,
+                f"its subscripts are {dims}, each written as the range's name, which pysd "
+                "cannot translate either; define a copy of the range (B <-> A) for one of them",
             )
-        return tuple(dims)
+        return dims
 
     def _define_element(self, element, node_id: int) -> None:
         node = self.graph.nodes[node_id]
@@ -270,19 +314,100 @@ class SubscriptLowering:
             finally:
                 self.context_dims = ()
             return
+        from .lowering import reference_key
+
+        if any(_refers_to(c.ast, reference_key(element.name)) for c in components):
+            node.expr = self._self_referring(element, node)
+            return
         node.expr = self._blockwise(element, node, lambda ast: ast)
 
-    def _blockwise(self, element, node, part):
+    # -- elements of one variable that refer to each other ---------------------
+    def _self_referring(self, element, node):
+        """An element-wise variable whose definitions use its other elements (``x[a2] = x[a1]``).
+
+        Each definition becomes a hidden node holding its block (NaN
+        elsewhere); a reference to the variable inside its own definitions
+        reads only the definitions that hold the elements it selects (see
+        :meth:`self_reference`), so that only a definition that needs itself
+        is an algebraic loop. The variable is the definitions' blocks put
+        together.
+        """
+        from .lowering import reference_key
+
+        components = element.components
+        blocks = [self._block_of(c, node, element.name) for c in components]
+        parts = []
+        for index, component in enumerate(components):
+            label = f"{element.name}{list(component.subscripts[0])} (definition {index + 1})"
+            part = self.new_node(label, None, "hidden", False)
+            self.graph.nodes[part].dims = node.dims
+            parts.append(part)
+        previous = self.self_parts
+        try:
+            for index, component in enumerate(components):
+                self.self_parts = (reference_key(element.name), blocks, parts, index)
+                value = self._blockwise(element, node, lambda ast: ast, [component])
+                self.graph.nodes[parts[index]].expr = value
+        finally:
+            self.self_parts = previous
+        return self._put_together(node.dims, blocks, parts)
+
+    def _put_together(self, dims, blocks, parts):
+        pieces = tuple(
+            Call("take_block", (Ref(p), Static(b[0]))) for p, b in zip(parts, blocks, strict=True)
+        )
+        call = Call("assemble", (Static(self.shape(dims)), Static(tuple(blocks)), *pieces))
+        self.dim_cache[call] = dims
+        return call
+
+    def self_reference(self, key: str, subscripts, dims, expr, var: str):
+        """Inside a self-referring variable, read only the definitions ``subscripts`` select."""
+        if self.self_parts is None or self.self_parts[0] != key:
+            return expr
+        import itertools
+
+        _, blocks, parts, current = self.self_parts
+        selected = []
+        for position, dim in enumerate(dims):
+            if subscripts is None:
+                selected.append(set(range(len(self.graph.ranges[dim]))))
+                continue
+            name = subscripts[position].strip().rstrip("!").strip()
+            if self.range_of(name) is None:
+                selected.append({self.index_in(name, dim, var)})
+                continue
+            members = [m.casefold() for m in self.graph.ranges[dim]]
+            selected.append({members.index(e) for e in self.elements(name) if e in members})
+        touched = [
+            i
+            for i, (block, _) in enumerate(blocks)
+            if any(
+                all(c in axis for c, axis in zip(cell, block, strict=True))
+                for cell in itertools.product(*selected)
+            )
+        ]
+        if not touched or current in touched:  # needs itself: a genuine algebraic loop
+            return expr
+        if len(touched) == 1:
+            return Ref(parts[touched[0]])
+        return self._put_together(dims, [blocks[i] for i in touched], [parts[i] for i in touched])
+
+    def _block_of(self, component, node, name: str):
+        """A definition's block of ``node``: indices per axis, and its EXCEPT mask."""
+        subscripts = component.subscripts[0]
+        block = tuple(
+            tuple(self.index_in(e, node.dims[p], name) for e in self.elements(x))
+            for p, x in enumerate(subscripts)
+        )
+        return block, self._except_mask(subscripts, component.subscripts[1])
+
+    def _blockwise(self, element, node, part, components=None):
         """``assemble`` the value of ``part(ast)`` of each definition into its block."""
         values, blocks = [], []
-        for component in element.components:
+        for component in element.components if components is None else components:
             subscripts = component.subscripts[0]
             cdims = tuple(self.range_of(x) for x in subscripts if self.range_of(x))
-            block = tuple(
-                tuple(self.index_in(e, node.dims[p], element.name) for e in self.elements(x))
-                for p, x in enumerate(subscripts)
-            )
-            mask = self._except_mask(subscripts, component.subscripts[1])
+            block, mask = self._block_of(component, node, element.name)
             if isinstance(part(component.ast), ae.GetConstantsStructure):
                 # read over this definition's own elements: already the block's shape
                 table = read_constants(
@@ -444,3 +569,18 @@ class SubscriptLowering:
         if values.size != int(np.prod(shape)):
             raise ModelFileError(f"{var!r}: {values.size} values for subscripts of shape {shape}")
         return self.new_input(var, "array", values.reshape((1, *shape)), dims)
+
+
+def _refers_to(ast, key: str) -> bool:
+    """Whether pysd's syntax tree ``ast`` refers to the variable ``key``."""
+    import dataclasses
+
+    from .lowering import reference_key
+
+    if isinstance(ast, ae.ReferenceStructure):
+        return reference_key(ast.reference) == key
+    if isinstance(ast, list | tuple):
+        return any(_refers_to(a, key) for a in ast)
+    if dataclasses.is_dataclass(ast) and not isinstance(ast, type):
+        return any(_refers_to(getattr(ast, f.name), key) for f in dataclasses.fields(ast))
+    return False

@@ -50,7 +50,7 @@ def stored_behaviour_shares(readme: str | os.PathLike[str]) -> tuple[pd.DataFram
     if "## Robustness of the behaviours" not in text:
         return pd.DataFrame(columns=["behaviour", "title", "share", "meets_90pct"]), ""
     section = text.split("## Robustness of the behaviours", 1)[1].split("\n## ", 1)[0]
-    rows = []
+    rows: list[dict[str, object]] = []
     for line in section.splitlines():
         if rows and not line.startswith("|"):
             break  # only the first table: the behaviours (conditions and boxes follow)

@@ -117,3 +117,13 @@ MIXED = {
 }
 for name, eq in MIXED.items():
     (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
+TIME_VALUE = {
+    "get_time_value": "R: r1, r2, r3 ~~|\noffset = 2 ~ Year [0,3] ~ |\ng = GET TIME VALUE(0, offset, 0) ~ Year ~ |\nh[R] = GET TIME VALUE(0, (R - 2) / 3, 0) * 2 ~ Year ~ |",
+}
+for name, eq in TIME_VALUE.items():
+    (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
+REPEATED = {
+    "repeated_range": "D: d1, d2, d3 ~~|\nm[d1, D] = 1, 2, 3 ~~|\nm[d2, D] = 4, 5, 6 ~~|\nm[d3, D] = Time ~ dmnl ~ |\nk = 2 ~ dmnl [1,3] ~ |\ntrace = m[d1, d1] + m[d2, d2] + m[d3, d3] * k ~ dmnl ~ |\nrow[D] = m[d2, D] * Time ~ dmnl ~ |\ncolumn[D] = m[D, d3] * k ~ dmnl ~ |",
+}
+for name, eq in REPEATED.items():
+    (out / f"{name}.mdl").write_text("{UTF-8}\n" + eq.strip() + "\n" + CONTROLS, encoding="utf-8")
