@@ -238,7 +238,7 @@ class FusedStep:
     ----------
     step, step_save : callable
         ``(t, S, K, C, dt, N, B)``; ``step_save`` returns the requested values.
-    buffer_specs, save_buffer_specs : list of (shape, dtype)
+    buffer_specs, save_buffer_specs : list of (shape, dtype, order)
         The buffers ``B`` each function needs (see :meth:`buffers`).
     fused, total : int
         Operations written as ufunc calls into buffers, and all operations.
@@ -257,13 +257,20 @@ class FusedStep:
     def buffers(self, save: bool) -> list[np.ndarray]:
         """Fresh buffers for :attr:`step_save` (``save``) or :attr:`step`."""
         specs = self.save_buffer_specs if save else self.buffer_specs
-        return [np.empty(shape, dtype=dtype) for shape, dtype in specs]
+        return [np.empty(shape, dtype=dtype, order=order) for shape, dtype, order in specs]
 
 
 def _signature(value) -> tuple | None:
-    """(shape, dtype) of an array value; None for scalars and anything else."""
+    """(shape, dtype, memory order) of an array value; None for scalars and anything else.
+
+    A buffer takes the memory order ("C" or "F") the plain code's value had,
+    so that the fused step reads and writes memory in the same patterns (a
+    state broadcast from one initial value over the runs is in Fortran order,
+    and so is everything computed from it).
+    """
     if isinstance(value, np.ndarray) and value.ndim >= 1:
-        return value.shape, value.dtype
+        fortran = value.flags.f_contiguous and not value.flags.c_contiguous
+        return value.shape, value.dtype, "F" if fortran else "C"
     return None
 
 
@@ -323,7 +330,7 @@ def _variant(
 ) -> tuple[ast.FunctionDef, list]:
     """Generate one step function and the buffers it needs.
 
-    ``signature(operand)`` is the traced (shape, dtype) of a register or
+    ``signature(operand)`` is the traced (shape, dtype, order) of a register or
     leaf, None for numbers.
     """
     instrs = linear.instrs
@@ -349,7 +356,7 @@ def _variant(
             isinstance(r, int)
             and modes[r] == "ufunc"
             and uses.get(r) == 1
-            and traced[r] == (state_shapes[slot], np.dtype(np.float64))
+            and traced[r] == state_shapes[slot]
             and r not in into_state
         ):
             into_state[r] = slot
@@ -471,7 +478,8 @@ def _into(instr: _Instr, args: list, target: ast.expr, denominator, scratch: dic
     shape = denominator[0]
     if shape not in scratch:
         scratch[shape] = (len(specs), len(specs) + 1)
-        specs.extend([(shape, np.dtype(np.float64)), (shape, np.dtype(np.bool_))])
+        order = denominator[2]
+        specs.extend([(shape, np.dtype(np.float64), order), (shape, np.dtype(np.bool_), order)])
     size, small = (_name(f"b{k}") for k in scratch[shape])
 
     def call(function: str, arguments: list, keywords=()) -> ast.stmt:
@@ -523,7 +531,7 @@ class Fuser:
         """
         containers = {"S": S, "K": K, "C": C}
         leaves = {key: _signature(containers[key[0]][key[1]]) for key in self._leaves}
-        state_shapes = [np.shape(s) for s in S]
+        state_shapes = [_signature(np.asarray(s, dtype=float)) for s in S]
         key = (tuple(leaves.values()), tuple(state_shapes))
         if key not in self._cache:
             traced = [_signature(v) for v in self.trace(t, S, K, C, dt)]

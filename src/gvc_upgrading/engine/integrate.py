@@ -97,9 +97,7 @@ def _initialise(
             )
     state = []
     for slot, value in zip(graph.slots, slots, strict=True):
-        # C order: an initial value broadcast over the runs would otherwise come
-        # out in Fortran order, and every step's arithmetic would mix layouts
-        array = np.array(np.broadcast_to(value, (n, *slot.shape)), dtype=float, order="C")
+        array = np.array(np.broadcast_to(value, (n, *slot.shape)), dtype=float)
         run = _first_bad(array, n) if strict else None
         if run is not None:
             _raise_non_finite(
