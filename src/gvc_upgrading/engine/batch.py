@@ -27,6 +27,7 @@ from ..arguments import (
     Kind,
     check_arguments,
     choice,
+    instance_of,
     optional,
 )
 from ..errors import SpecError, UnknownVariableError, UnsupportedConstructError
@@ -841,6 +842,11 @@ def compile_model(
     UnsupportedConstructError
         If the model uses a construct the engine does not support.
     """
+    check_arguments(
+        "compile_model",
+        integration=(integration, choice("euler", "rk4", "solve_ivp")),
+        parameters=(parameters, optional(instance_of(pd.DataFrame))),
+    )
     if isinstance(source, str | os.PathLike):
         file = Path(source)
         abstract_model = parse_abstract_model(file)
