@@ -1,6 +1,6 @@
 """Benchmark and report the robustness study of the model's behaviours.
 
-Runs the behaviours of design model.md (``gvc_upgrading.robustness``) over
+Runs the behaviours of docs/design/model.md (``gvc_upgrading.robustness``) over
 ``--draws`` Latin-hypercube draws of the uncertain structural parameters,
 every case of every draw through the batch engine, and prints the share of
 draws in which each behaviour holds next to the 90% bar of issue 9. For the

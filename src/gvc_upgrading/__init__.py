@@ -11,6 +11,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from .errors import (
+    ArgumentTypeError,
     CalibrationError,
     DataError,
     GvcError,
@@ -34,6 +35,7 @@ except PackageNotFoundError:  # pragma: no cover - running from an uninstalled t
     __version__ = "0+unknown"
 
 __all__ = [
+    "ArgumentTypeError",
     "CalibrationError",
     "DataError",
     "GvcError",

@@ -9,6 +9,7 @@ working. Each message names the offending file, parameter, value or construct.
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentTypeError",
     "CalibrationError",
     "DataError",
     "GvcError",
@@ -25,6 +26,18 @@ __all__ = [
 
 class GvcError(Exception):
     """Base class of every error raised by gvc-upgrading."""
+
+
+class SpecError(GvcError, ValueError):
+    """A study or case specification (TOML) is malformed."""
+
+
+class ArgumentTypeError(SpecError, TypeError):
+    """An argument of a public function has the wrong type (named in the message).
+
+    Both a :class:`SpecError` (a bad specification of the work asked for) and
+    a ``TypeError``, so either handler catches it.
+    """
 
 
 class ModelFileError(GvcError, ValueError):
@@ -51,10 +64,6 @@ class ParameterRangeError(GvcError, ValueError):
 
 class ScenarioError(GvcError, ValueError):
     """A scenario file is missing, malformed or inconsistent with the model."""
-
-
-class SpecError(GvcError, ValueError):
-    """A study or case specification (TOML) is malformed."""
 
 
 class DataError(GvcError, ValueError):

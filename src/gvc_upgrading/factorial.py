@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .arguments import INTEGER, MODEL, NAMES, NUMBER, PATH, check_arguments, instance_of, optional
 from .errors import SpecError
 from .model import Model
 from .robustness import _compiled
@@ -38,6 +39,9 @@ FACTORIAL_OUTCOMES: tuple[str, ...] = (
     "Labour organisation",
     "Export orders",
 )
+
+
+_FRAME = instance_of(pd.DataFrame, "a pandas DataFrame")
 
 
 def run_factorial(
@@ -80,7 +84,18 @@ def run_factorial(
     SpecError
         If fewer than two paths are given, a path repeats, or ``year`` is
         outside the simulation.
+    ArgumentTypeError
+        If an argument has the wrong type.
     """
+    check_arguments(
+        "run_factorial",
+        model=(model, MODEL),
+        paths=(paths, NAMES),
+        outcomes=(outcomes, NAMES),
+        year=(year, NUMBER),
+        draws=(draws, optional(_FRAME)),
+        directory=(directory, optional(PATH)),
+    )
     paths = list(paths)
     if len(paths) < 2 or len(set(paths)) != len(paths):
         raise SpecError(f"a factorial needs at least two distinct paths, got {paths}")
@@ -132,7 +147,19 @@ def effects(table: pd.DataFrame, *, order: int | None = None) -> pd.DataFrame:
         Index ``effect`` (paths joined by `` x ``), column ``order``, one column
         per outcome (mean effect over draws) and, per outcome, ``<outcome>
         positive share`` (share of draws in which the effect is positive).
+
+    Raises
+    ------
+    ArgumentTypeError
+        If an argument has the wrong type.
+    SpecError
+        If ``order`` is below 1 or the table has no ``draw`` column.
     """
+    check_arguments("effects", table=(table, _FRAME), order=(order, optional(INTEGER)))
+    if order is not None and order < 1:
+        raise SpecError(f"effects: order must be at least 1, got {order}")
+    if "draw" not in table.columns:
+        raise SpecError("effects: the table has no 'draw' column; pass run_factorial's output")
     paths = [c for c in table.columns if c != "draw" and set(table[c].unique()) <= {0, 1}]
     outcomes = [c for c in table.columns if c != "draw" and c not in paths]
     k = len(paths)
@@ -178,7 +205,18 @@ def effects_table(
     -------
     str
         A Markdown table; positive interactions are synergy.
+
+    Raises
+    ------
+    ArgumentTypeError
+        If an argument has the wrong type.
     """
+    check_arguments(
+        "effects_table",
+        effect_frame=(effect_frame, _FRAME),
+        outcomes=(outcomes, optional(NAMES)),
+        order=(order, INTEGER),
+    )
     names = (
         list(outcomes)
         if outcomes is not None

@@ -15,7 +15,6 @@ import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,18 @@ import xarray as xr
 from pysd.translators.structures.abstract_model import AbstractModel
 
 from . import resources
+from .arguments import (
+    BOOL,
+    MAPPING,
+    NAMES,
+    NUMBER,
+    PATH,
+    TEXT,
+    Kind,
+    check_arguments,
+    choice,
+    optional,
+)
 from .errors import (
     GvcError,
     ModelFileError,
@@ -36,7 +47,14 @@ from .errors import (
 from .limits import check_time_settings
 from .parameters import CONTROL_VARIABLES, parameter_table, variable_table
 from .provenance import provenance_attrs
-from .run_checks import as_floats, check_finite, check_seed, random_functions, seeded
+from .run_checks import (
+    NONFINITE_POLICIES,
+    as_floats,
+    check_finite,
+    check_seed,
+    random_functions,
+    seeded,
+)
 from .translation import Translation, translate
 from .validation import (
     ParameterValue,
@@ -50,6 +68,16 @@ if TYPE_CHECKING:
     from .scenarios import Scenario
 
 __all__ = ["Model", "load_model"]
+
+
+def _is_scenario(value: object) -> bool:
+    from .scenario_spec import Scenario
+
+    return isinstance(value, Scenario)
+
+
+#: What ``scenario=`` may be: a loaded scenario, a shipped name or a TOML path.
+SCENARIO = Kind("a Scenario", _is_scenario) | PATH
 
 # pysd warns whenever a constant is given a time series; that is what we ask for.
 _SERIES_WARNING = "Replacing a constant value with a time-dependent value"
@@ -171,6 +199,12 @@ class Model:
         UnknownParameterError, ParameterRangeError, ScenarioError
             As :meth:`run`.
         """
+        check_arguments(
+            "Model.overrides",
+            params=(params, optional(MAPPING)),
+            scenario=(scenario, optional(SCENARIO)),
+            check_bounds=(check_bounds, BOOL),
+        )
         if params is not None:
             check_mapping(params)
         merged: dict[str, object] = {}
@@ -259,6 +293,16 @@ class Model:
         >>> float(run["Crowding out"][0])
         0.5
         """
+        check_arguments(
+            "Model.run",
+            params=(params, optional(MAPPING)),
+            scenario=(scenario, optional(SCENARIO)),
+            final_time=(final_time, optional(NUMBER)),
+            time_step=(time_step, optional(NUMBER)),
+            check_bounds=(check_bounds, BOOL),
+            on_nonfinite=(on_nonfinite, choice(*NONFINITE_POLICIES)),
+            return_columns=(return_columns, optional(NAMES | TEXT)),
+        )
         scenario_name, overrides = self.overrides(
             params, scenario=scenario, check_bounds=check_bounds
         )
@@ -291,9 +335,6 @@ class Model:
         return compile_model(self, **kwargs)
 
     def _check_time_settings(self, final_time: float | None, time_step: float | None) -> None:
-        for label, value in (("final_time", final_time), ("time_step", time_step)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, Real)):
-                raise ParameterRangeError(f"{label} must be a number, got {value!r}")
         if final_time is not None and not (
             math.isfinite(final_time) and final_time > self.initial_time
         ):
@@ -423,7 +464,10 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
     ------
     ModelFileError
         If the file is missing, not a ``.mdl`` file, or not valid Vensim.
+    ArgumentTypeError
+        If ``path`` is not a path.
     """
+    check_arguments("load_model", path=(path, optional(PATH)))
     if path is None:
         try:
             path = resources.shipped_path(*resources.SHIPPED_MODEL)

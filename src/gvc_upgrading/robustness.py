@@ -1,6 +1,6 @@
 """Do the model's behaviours hold across parameter uncertainty?
 
-The behaviours the model must show (design ``model.md``, behaviours 1-11; see
+The behaviours the model must show (``docs/design/model.md``, behaviours 1-11; see
 ``models/README.md``) are checked here on an ensemble: ``n`` Latin-hypercube
 draws of the uncertain structural parameters over their declared ``[min,
 max]`` ranges, each draw run under every case the behaviours compare
@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .arguments import INTEGER, MODEL, check_arguments
 from .errors import SpecError
 from .model import Model
 from .outcomes import STOCKS, STOCKS_0_1
@@ -94,11 +96,11 @@ def case_overrides(model: Model) -> dict[str, dict[str, object]]:
         Case name -> overrides (numbers or time series by Vensim name).
     """
     defaults = model.parameters["default"].astype(float).to_dict()
-    scen = {
+    scen: dict[str, dict[str, float]] = {
         name: dict(load_scenario(name).parameters)
         for name in (*SINGLE_PATHS, COMBINED, "displacement")
     }
-    cases: dict[str, dict[str, object]] = {BASELINE: {}}
+    cases: dict[str, dict[str, Any]] = {BASELINE: {}}  # numbers or series by name
     cases.update(scen)
     cases["market_unverified"] = {**scen["market"], "Ethical certification": 0.0}
     cases["csr_ending"] = _ending(scen["csr"], defaults, 2025.0)
@@ -286,7 +288,7 @@ def b6_scandal_decays(runs: Runs) -> Conditions:
 
 def b7_bounds(runs: Runs) -> Conditions:
     """Every stock stays finite and non-negative; share stocks stay in [0, 1], in every case."""
-    ok = None
+    ok: np.ndarray | None = None
     for run in runs.values():
         for name in run.data_vars:
             da = run[name] if "run" in run[name].dims else run[name].expand_dims(run=[0])
@@ -297,6 +299,8 @@ def b7_bounds(runs: Runs) -> Conditions:
             if name in STOCKS_0_1:
                 cond &= values.max(axis=1) <= 1 + 1e-9
             ok = cond if ok is None else ok & cond
+    if ok is None:
+        raise SpecError("behaviour 7 needs at least one case with stocks")
     return {"stocks finite, non-negative, shares in [0, 1] in every case": ok}
 
 
@@ -369,7 +373,7 @@ class Behaviour:
     Attributes
     ----------
     number : int
-        Number in design ``model.md``.
+        Number in ``docs/design/model.md``.
     title : str
     conditions : callable
         Case runs -> its named conditions, one boolean per draw each; the
@@ -493,10 +497,9 @@ def latin_hypercube(bounds: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """
     from scipy.stats import qmc
 
-    if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1:
+    check_arguments("latin_hypercube", n=(n, INTEGER), seed=(seed, INTEGER))
+    if n < 1:
         raise SpecError(f"n must be a positive integer number of draws, got {n!r}")
-    if not isinstance(seed, int | np.integer) or isinstance(seed, bool):
-        raise SpecError(f"seed must be an integer, got {seed!r}")
     unit = qmc.LatinHypercube(d=len(bounds), seed=np.random.default_rng(int(seed))).random(int(n))
     values = qmc.scale(unit, bounds["lower"].to_numpy(), bounds["upper"].to_numpy())
     return pd.DataFrame(values, columns=bounds.index)
@@ -596,7 +599,7 @@ def evaluate_runs(
     return pd.DataFrame(columns)
 
 
-def behaviour_shares(model: Model, n: int, seed: int, **run_options: object) -> pd.DataFrame:
+def behaviour_shares(model: Model, n: int, seed: int, **run_options: Any) -> pd.DataFrame:
     """Share of Latin-hypercube draws in which each behaviour holds.
 
     Parameters
@@ -621,6 +624,7 @@ def behaviour_shares(model: Model, n: int, seed: int, **run_options: object) -> 
     >>> list(shares.columns), len(shares)
     (['title', 'share', 'draws'], 11)
     """
+    check_arguments("behaviour_shares", model=(model, MODEL), n=(n, INTEGER), seed=(seed, INTEGER))
     draws = latin_hypercube(uncertain_parameters(model), n, seed)
     held = evaluate_runs(model, run_cases(model, draws, **run_options))
     return pd.DataFrame(

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import resources
+from .arguments import MAPPING, MODEL, NUMBER, PATH, TEXT, check_arguments, instance_of, optional
 from .errors import GvcError, ScenarioError
 from .spec_checks import read_toml
 from .validation import check_known, check_value, close_matches
@@ -113,6 +114,19 @@ class Scenario:
     extends: str | None = None
     start: float | None = None
 
+    def __post_init__(self) -> None:
+        check_arguments(
+            "Scenario",
+            name=(self.name, TEXT),
+            description=(self.description, TEXT),
+            theory=(self.theory, TEXT),
+            parameters=(self.parameters, MAPPING),
+            series=(self.series, MAPPING),
+            path=(self.path, optional(instance_of(Path, "a pathlib.Path"))),
+            extends=(self.extends, optional(TEXT)),
+            start=(self.start, optional(NUMBER)),
+        )
+
     def overrides(self) -> dict[str, float | pd.Series]:
         """Return every value the scenario sets (constants and series) by parameter name."""
         return {**self.parameters, **self.series}
@@ -162,7 +176,10 @@ def list_scenarios(directory: str | os.PathLike[str] | None = None) -> list[Scen
     ------
     ScenarioError
         If a file in the folder is malformed.
+    ArgumentTypeError
+        If ``directory`` is not a path.
     """
+    check_arguments("list_scenarios", directory=(directory, optional(PATH)))
     folder = Path(directory) if directory is not None else scenario_directory()
     names = sorted(path.stem for path in folder.glob("*.toml"))
     order = {name: i for i, name in enumerate((BASELINE, *SINGLE_PATHS, COMBINED))}
@@ -365,7 +382,15 @@ def load_scenario(
         If the scenario is unknown, the file malformed (TOML syntax, unknown
         key, wrong type) or, with ``model``, a parameter is unknown or out of
         range. The message names the file and the problem.
+    ArgumentTypeError
+        If an argument has the wrong type.
     """
+    check_arguments(
+        "load_scenario",
+        name_or_path=(name_or_path, PATH),
+        model=(model, optional(MODEL)),
+        directory=(directory, optional(PATH)),
+    )
     folder = Path(directory) if directory is not None else None
     scenario = _load_chain(_resolve(name_or_path, folder))
     if model is not None:

@@ -20,6 +20,18 @@ import pandas as pd
 import xarray as xr
 from tqdm import tqdm
 
+from .arguments import (
+    BOOL,
+    INTEGER,
+    MODEL,
+    NAMES,
+    PATH,
+    TEXT,
+    Kind,
+    check_arguments,
+    choice,
+    optional,
+)
 from .errors import ScenarioError, UnknownVariableError
 from .outcomes import KEY_OUTCOMES
 from .provenance import overrides_json, provenance_attrs
@@ -57,6 +69,9 @@ from .scenario_spec import (
     validate_scenario,
 )
 
+#: The engines a scenario comparison runs on.
+ENGINES: tuple[str, ...] = ("pysd", "batch")
+
 
 def _run_each(
     model: Model,
@@ -72,9 +87,7 @@ def _run_each(
             bar.set_postfix_str(scenario.name)
             results.append(model.run(scenario=scenario, seed=seed))
         return results
-    if engine == "batch":
-        return _run_batch(model, scenarios, progress, seed)
-    raise ValueError(f"engine must be 'pysd' or 'batch', got {engine!r}")
+    return _run_batch(model, scenarios, progress, seed)  # engine checked by the caller
 
 
 def _run_batch(
@@ -100,6 +113,14 @@ def _run_batch(
     else:
         batch = compiled.run(n=len(scenarios), progress=progress)
     return [batch.isel(run=i, drop=True) for i in range(len(scenarios))]
+
+
+def _names_or_scenarios(value: object) -> bool:
+    return (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and all(isinstance(item, str | Scenario) for item in value)
+    )
 
 
 def _gain_ratio(numerator: xr.DataArray, denominator: xr.DataArray) -> xr.DataArray:
@@ -152,7 +173,18 @@ def run_scenarios(
     ------
     ScenarioError
         If a scenario is unknown or does not fit the model.
+    ArgumentTypeError
+        If an argument has the wrong type.
     """
+    check_arguments(
+        "run_scenarios",
+        model=(model, MODEL),
+        names=(names, optional(Kind("a list of names or Scenarios", _names_or_scenarios))),
+        directory=(directory, optional(PATH)),
+        engine=(engine, choice(*ENGINES)),
+        progress=(progress, BOOL),
+        seed=(seed, optional(INTEGER)),
+    )
     folder = Path(directory) if directory is not None else None
     if names is None:
         names = [scenario.name for scenario in list_scenarios(folder)]
@@ -325,6 +357,9 @@ def compare(
     UnknownVariableError
         If an outcome is not a model variable.
 
+    ArgumentTypeError
+        If an argument has the wrong type.
+
     Examples
     --------
     >>> from gvc_upgrading import load_model
@@ -334,6 +369,19 @@ def compare(
     >>> float(comparison["difference"].sel(scenario="baseline").max())
     0.0
     """
+    check_arguments(
+        "compare",
+        model=(model, MODEL),
+        names=(names, optional(NAMES)),
+        baseline=(baseline, TEXT),
+        combined=(combined, TEXT),
+        singles=(singles, NAMES),
+        outcomes=(outcomes, NAMES),
+        directory=(directory, optional(PATH)),
+        engine=(engine, choice(*ENGINES)),
+        progress=(progress, BOOL),
+        interactions=(interactions, BOOL),
+    )
     missing = [name for name in outcomes if name not in model.variables.index]
     if missing:
         raise UnknownVariableError(

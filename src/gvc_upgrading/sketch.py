@@ -370,7 +370,8 @@ def _split_flows(flow: object, clean: dict[str, str]) -> tuple[list[str], list[s
     if isinstance(flow, ae.ReferenceStructure):
         return [clean.get(flow.reference, flow.reference)], []
     if isinstance(flow, ae.ArithmeticStructure) and set(flow.operators) <= {"+", "-"}:
-        inflows, outflows = [], []
+        inflows: list[str] = []
+        outflows: list[str] = []
         signs = ["+", *flow.operators]
         for sign, argument in zip(signs, flow.arguments, strict=True):
             if isinstance(argument, ae.ReferenceStructure):

@@ -1,10 +1,12 @@
-"""Checks of parameter overrides against a model's parameter table.
+"""Checks of parameter names, values and ranges against a model's parameter table.
 
-Scenarios, calibration and sensitivity all speak in the model's own parameter
-names, and every one of them passes its values through :func:`validate_params`
-before a run: an unknown name, a value that is not a finite number, or a value
-outside the parameter's declared ``[lower, upper]`` range is refused here with
-an error naming the parameter and the problem.
+Scenarios, engine samples, calibration cases, sensitivity studies and
+explorations all speak in the model's own parameter names. Every one of them
+checks them through :class:`ParameterTable` (or :func:`validate_params`, which
+uses it): an unknown name, a value that is not a finite number, a value
+outside the parameter's declared ``[lower, upper]`` range, or a sampling range
+reaching outside it is refused here, with one wording wherever it is found
+(the caller puts the file or study in front).
 
 A value is either a number (a constant for the whole run) or a
 :class:`pandas.Series` indexed by year (a time-series input, interpolated by
@@ -30,8 +32,10 @@ __all__ = [
     "check_known",
     "check_mapping",
     "check_parameter_table",
+    "check_range",
     "check_value",
     "close_matches",
+    "unknown_parameter",
     "validate_params",
 ]
 
@@ -55,6 +59,24 @@ def _unknown_message(name: str, known: Iterable[str], kind: str, hint: str = "")
     if hint:
         message += f" ({hint})"
     return message
+
+
+def unknown_parameter(
+    name: object, known: Iterable[str], *, variables: Iterable[str] = ()
+) -> UnknownParameterError:
+    """The error for a name that is not a parameter: close matches, and a hint for a variable.
+
+    Examples
+    --------
+    >>> print(unknown_parameter("Grwth", ["Growth"], variables=["Growth", "Stock"]))
+    unknown parameter 'Grwth'; did you mean 'Growth'?
+    >>> print(unknown_parameter("Stock", ["Growth"], variables=["Growth", "Stock"]))
+    unknown parameter 'Stock' (it is a model variable, not a constant that can be set)
+    """
+    if not isinstance(name, str):
+        return UnknownParameterError(f"parameter names must be strings, got {name!r}")
+    hint = "it is a model variable, not a constant that can be set" if name in variables else ""
+    return UnknownParameterError(_unknown_message(name, known, "parameter", hint))
 
 
 def check_known(
@@ -83,30 +105,62 @@ def check_known(
     known = set(parameters.index)
     variables = set(variables)
     for name in names:
-        if not isinstance(name, str):
-            raise UnknownParameterError(f"parameter names must be strings, got {name!r}")
-        if name in known:
+        if isinstance(name, str) and name in known:
             continue
-        hint = ""
-        if name in variables:
-            hint = "it is a model variable but not a constant that can be set"
-        raise UnknownParameterError(_unknown_message(name, known, "parameter", hint))
+        raise unknown_parameter(name, known, variables=variables)
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real | np.number) and not isinstance(value, bool | np.bool_)
 
 
-def _check_number(name: str, value: float, lower: float, upper: float, check_bounds: bool) -> None:
-    if not math.isfinite(value):
-        raise ParameterRangeError(f"parameter {name!r}: value {value!r} is not a finite number")
+def _bound(value: float, missing: str) -> str:
+    return missing if math.isnan(value) else f"{value:g}"
+
+
+def check_range(
+    name: str, values: object, lower: float, upper: float, *, check_bounds: bool = True
+) -> None:
+    """Refuse a value (or array of values) that is not finite or lies outside ``[lower, upper]``.
+
+    A NaN bound is open. For an array, the message names the item (its
+    index in the flattened array).
+
+    Raises
+    ------
+    ParameterRangeError
+        Naming the parameter, the value and the range.
+
+    Examples
+    --------
+    >>> check_range("Buyer support", [0.2, 1.5], 0.0, 1.0)
+    Traceback (most recent call last):
+    ...
+    gvc_upgrading.errors.ParameterRangeError: parameter 'Buyer support': value 1.5 (item 1) is outside its range [0, 1] (pass check_bounds=False to allow it)
+    """  # noqa: E501
+    array = np.asarray(values, dtype=float).ravel()
+
+    def item(i: int) -> str:
+        return f" (item {i})" if array.size > 1 else ""
+
+    bad = ~np.isfinite(array)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ParameterRangeError(
+            f"parameter {name!r}: value {float(array[i])!r}{item(i)} is not a finite number"
+        )
     if not check_bounds:
         return
-    if (not math.isnan(lower) and value < lower) or (not math.isnan(upper) and value > upper):
-        low = "-inf" if math.isnan(lower) else f"{lower:g}"
-        high = "inf" if math.isnan(upper) else f"{upper:g}"
+    outside = np.zeros(array.shape, bool)
+    if not math.isnan(lower):
+        outside |= array < lower
+    if not math.isnan(upper):
+        outside |= array > upper
+    if outside.any():
+        i = int(np.argmax(outside))
         raise ParameterRangeError(
-            f"parameter {name!r}: value {value:g} is outside its range [{low}, {high}]"
+            f"parameter {name!r}: value {array[i]:g}{item(i)} is outside its range"
+            f" [{_bound(lower, '-inf')}, {_bound(upper, 'inf')}]"
             " (pass check_bounds=False to allow it)"
         )
 
@@ -140,7 +194,7 @@ def _check_series(
         )
     for year, value in zip(years, values, strict=True):
         try:
-            _check_number(name, float(value), lower, upper, check_bounds)
+            check_range(name, float(value), lower, upper, check_bounds=check_bounds)
         except ParameterRangeError as exc:
             raise ParameterRangeError(f"{exc} (time series value in {year:g})") from None
     return pd.Series(values, index=pd.Index(years, name="time"), name=name)
@@ -200,7 +254,7 @@ def check_value(
         raise ParameterRangeError(
             f"parameter {name!r}: value {value!r} is too large for a floating-point number"
         ) from None
-    _check_number(name, number, lower, upper, check_bounds)
+    check_range(name, number, lower, upper, check_bounds=check_bounds)
     return number
 
 
@@ -324,8 +378,9 @@ class ParameterTable:
     ['Buyer support']
     """
 
-    def __init__(self, frame: pd.DataFrame, source: str = "the model") -> None:
-        check_parameter_table(frame, source)
+    def __init__(self, frame: pd.DataFrame, source: str = "the model", *, check: bool = True):
+        if check:  # a Model's own table was checked when it was loaded
+            check_parameter_table(frame, source)
         self.frame = frame
         self.source = source
 
@@ -349,3 +404,56 @@ class ParameterTable:
     ) -> dict[str, ParameterValue]:
         """Validate overrides (see :func:`validate_params`)."""
         return validate_params(params, self.frame, check_bounds=check_bounds)
+
+    def check_names(
+        self, names: Iterable[object], *, variables: Iterable[str] = (), also: Iterable[str] = ()
+    ) -> None:
+        """Refuse the first of ``names`` that is not a parameter (nor in ``also``).
+
+        Raises
+        ------
+        UnknownParameterError
+            ``unknown parameter 'X'; did you mean 'Y'?`` (see :func:`unknown_parameter`).
+        """
+        extra = set(also)
+        variables = set(variables)
+        for name in names:
+            if not (isinstance(name, str) and (name in self.frame.index or name in extra)):
+                raise unknown_parameter(name, [*self.names, *extra], variables=variables)
+
+    def bounds(self, name: str) -> tuple[float, float]:
+        """The declared ``(lower, upper)`` of a parameter (NaN: open)."""
+        return float(self.frame.at[name, "lower"]), float(self.frame.at[name, "upper"])
+
+    def check_values(self, name: str, values: object, *, check_bounds: bool = True) -> None:
+        """Refuse values of parameter ``name`` that are not finite or out of range.
+
+        See :func:`check_range`; ``values`` is a number or an array of any shape.
+        """
+        check_range(name, values, *self.bounds(name), check_bounds=check_bounds)
+
+    def check_interval(self, name: str, lower: float, upper: float) -> None:
+        """Refuse a sampling or search range ``[lower, upper]`` reaching outside the declared one.
+
+        Raises
+        ------
+        ParameterRangeError
+            ``parameter 'X': the range [a, b] reaches outside its range [l, u] in the model``.
+
+        Examples
+        --------
+        >>> table = ParameterTable(pd.DataFrame(
+        ...     {"default": [0.3], "lower": [0.0], "upper": [1.0]},
+        ...     index=pd.Index(["Buyer support"], name="name"),
+        ... ))
+        >>> table.check_interval("Buyer support", 0.1, 2.0)
+        Traceback (most recent call last):
+        ...
+        gvc_upgrading.errors.ParameterRangeError: parameter 'Buyer support': the range [0.1, 2] reaches outside its range [0, 1] in the model
+        """  # noqa: E501
+        low, high = self.bounds(name)
+        if (not math.isnan(low) and lower < low) or (not math.isnan(high) and upper > high):
+            raise ParameterRangeError(
+                f"parameter {name!r}: the range [{lower:g}, {upper:g}] reaches outside its range"
+                f" [{_bound(low, '-inf')}, {_bound(high, 'inf')}] in the model"
+            )

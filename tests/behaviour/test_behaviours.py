@@ -1,4 +1,6 @@
-"""The behaviours the model must show (models/README.md, design model.md), at the model's values.
+"""The behaviours the model must show, at the model's values.
+
+The behaviours are listed in models/README.md and docs/design/model.md.
 
 Their robustness over parameter draws is tested in test_robustness.py; the
 mechanisms of model v2 (behaviours 8-11 and the new links) in test_mechanisms.py.
@@ -199,7 +201,7 @@ def test_scandal_pulse_decays_without_follow_through(model: Model) -> None:
 def test_shipped_scenarios_stay_in_bounds(model: Model, runs: dict[str, xr.Dataset]) -> None:
     """Every 0-1 stock stays in [0, 1] and no stock goes negative in every scenario.
 
-    Bounds where a stock's meaning is bounded (design model.md, behaviour 7);
+    Bounds where a stock's meaning is bounded (docs/design/model.md, behaviour 7);
     the extreme-condition sweep over every parameter is in test_extremes.py.
     """
     from gvc_upgrading.outcomes import STOCKS_0_1

@@ -71,13 +71,16 @@ def test_unknown_model_variable(tmp_path, rows):
 
 def test_unknown_free_parameter(tmp_path, rows):
     text = CASE_TOML.replace('[free."Capacity"]', '[free."Capacityy"]')
-    with pytest.raises(UnknownParameterError, match="free parameter 'Capacityy'"):
+    with pytest.raises(
+        UnknownParameterError,
+        match="free parameter: unknown parameter 'Capacityy'; did you mean 'Capacity'",
+    ):
         _calibrate(write_case(tmp_path / "c", rows, text))
 
 
 def test_unknown_override(tmp_path, rows):
     text = CASE_TOML + '\n[inputs.parameters]\n"No such thing" = 1.0\n'
-    with pytest.raises(UnknownParameterError, match="override 'No such thing'"):
+    with pytest.raises(UnknownParameterError, match="override: unknown parameter 'No such thing'"):
         _calibrate(write_case(tmp_path / "c", rows, text))
 
 
@@ -107,7 +110,7 @@ def test_inverted_bounds(tmp_path, rows):
 
 def test_bounds_outside_the_model_range(tmp_path, rows):
     text = CASE_TOML.replace("lower = 10\nupper = 90", "lower = 10\nupper = 500")
-    with pytest.raises(SpecError, match="leave the model's range"):
+    with pytest.raises(SpecError, match="reaches outside its range"):
         _calibrate(write_case(tmp_path / "c", rows, text))
 
 

@@ -149,10 +149,10 @@ def test_fit_table_errors_are_clear(tmp_path, synthetic_case):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"bootstrap": 2.5}, "'bootstrap' must be int, got float 2.5"),
-        ({"n_starts": "3"}, "'n_starts' must be int, got str '3'"),
-        ({"profile": 1}, "'profile' must be bool, got int 1"),
-        ({"level": "high"}, "'level' must be int or float"),
+        ({"bootstrap": 2.5}, "FitSettings: bootstrap must be an integer, got float 2.5"),
+        ({"n_starts": "3"}, "n_starts must be an integer, got str '3'"),
+        ({"profile": 1}, "profile must be True or False, got int 1"),
+        ({"level": "high"}, "level must be a number, got str 'high'"),
         ({"seed": -1}, "seed must be a non-negative integer"),
         ({"block_length": 0}, "block_length must be at least 1"),
     ],

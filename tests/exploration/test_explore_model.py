@@ -140,6 +140,13 @@ def test_resuming_from_checkpoints_gives_the_same_runs(model, result, tmp_path: 
     for name in ("Social upgrading index", "outcome_class"):
         assert np.array_equal(first[name].values, second[name].values)
         assert np.array_equal(first[name].values, result[name].values)
+    # other work is refused, naming what differs, instead of starting over beside the chunks
+    with pytest.raises(SpecError, match=r"cannot resume .*seed: 3 -> 4"):
+        explore(SPEC, model, seed=4, checkpoint_dir=tmp_path)
+    wider = {**SPEC, "uncertainties": [{**SPEC["uncertainties"][0], "upper": 0.2}]}
+    with pytest.raises(SpecError, match=r"spec\.uncertainties"):
+        explore(wider, model, checkpoint_dir=tmp_path)
+    assert sorted(tmp_path.glob("*/rows_*.npy")) == chunks
 
 
 def test_bad_specs_fail_before_any_run(model) -> None:

@@ -88,7 +88,7 @@ def test_check_against_the_model_names_the_problem() -> None:
     with pytest.raises(SpecError, match="did you mean 'World demand growth'"):
         wrong.check(PARAMETERS, VARIABLES, (1995, 2035), scenarios)
     wide = _spec(uncertainties=[{"name": "World demand growth", "lower": -1, "upper": 0.1}])
-    with pytest.raises(SpecError, match="outside the model's bounds"):
+    with pytest.raises(SpecError, match="reaches outside its range"):
         wide.check(PARAMETERS, VARIABLES, (1995, 2035), scenarios)
     with pytest.raises(SpecError, match="unknown scenario 'crs'"):
         _spec(policies=["baseline", "crs"]).check(PARAMETERS, VARIABLES, (1995, 2035), scenarios)

@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from gvc_upgrading.errors import GvcError, ParameterRangeError, SimulationError, SpecError
+from gvc_upgrading.errors import (
+    ArgumentTypeError,
+    GvcError,
+    ParameterRangeError,
+    SimulationError,
+    SpecError,
+)
 from gvc_upgrading.limits import ResourceLimitError
 from gvc_upgrading.model import load_model
 from gvc_upgrading.validation import ParameterTable
@@ -38,9 +44,9 @@ def overflowing(tmp_path_factory):
 
 
 RUN_CASES = [
-    ({"final_time": "2030"}, ParameterRangeError, "final_time must be a number"),
-    ({"final_time": True}, ParameterRangeError, "final_time must be a number"),
-    ({"final_time": None, "time_step": "1"}, ParameterRangeError, "time_step must be a number"),
+    ({"final_time": "2030"}, ArgumentTypeError, "final_time must be a number"),
+    ({"final_time": True}, ArgumentTypeError, "final_time must be a number"),
+    ({"final_time": None, "time_step": "1"}, ArgumentTypeError, "time_step must be a number"),
     ({"final_time": 1e9}, ResourceLimitError, "exceed the cap"),
     ({"final_time": math.inf}, ParameterRangeError, "final_time"),
     ({"final_time": -3.0}, ParameterRangeError, "final_time"),

@@ -137,7 +137,7 @@ def test_unknown_output_variable_and_years_outside_run():
 
 def test_bounds_must_stay_inside_the_model_range_and_exist():
     wide = _with(parameters=[{"name": "Organising rate", "lower": 0.0, "upper": 0.8}])
-    with pytest.raises(SpecError, match="leave the model's range"):
+    with pytest.raises(SpecError, match="reaches outside its range"):
         load_study(wide).resolve(TABLE, VARIABLES)
     unbounded = _with(parameters=[{"name": "Adjustment time"}])
     with pytest.raises(SpecError, match="no bounds in the spec and no"):
@@ -200,7 +200,7 @@ def test_scheduler_with_a_function_target_is_refused():
         ({"n": 64.0}, "n must be an integer, got float 64.0"),
         ({"n": True}, "n must be an integer"),
         ({"seed": "a"}, "seed must be an integer, got str 'a'"),
-        ({"second_order": "yes"}, "second_order must be true or false"),
+        ({"second_order": "yes"}, "second_order must be True or False, got str"),
     ],
 )
 def test_wrongly_typed_study_options_are_named(changes, message):

@@ -24,9 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, SpecError, UnknownParameterError, UnknownVariableError
+from ..errors import (
+    DataError,
+    ParameterRangeError,
+    SpecError,
+    UnknownParameterError,
+    UnknownVariableError,
+)
 from ..resources import shipped_path
 from ..spec_checks import read_toml
+from ..validation import ParameterTable
 from .data import read_case_data
 from .settings import parse_fit_table
 
@@ -881,8 +888,10 @@ def check_case(case: Case, parameters: pd.DataFrame, variables: set[str] | froze
                     f"case {case.name!r}: constraint {constraint.name!r} names model variable "
                     f"{variable!r}, which the model does not define"
                 )
-    names = set(parameters.index)
-    used = [(p.name, "free parameter") for p in case.free if not p.nuisance]
+    table = ParameterTable(parameters, check=False)  # names and ranges: one check, one wording
+    used: list[tuple[str | None, str]] = [
+        (p.name, "free parameter") for p in case.free if not p.nuisance
+    ]
     used += [(n, "override") for n in case.overrides]
     used += [(s.parameter, "input series") for s in case.series]
     for event in case.events:
@@ -890,17 +899,19 @@ def check_case(case: Case, parameters: pd.DataFrame, variables: set[str] | froze
             (n, f"event {event.name!r}") for n in (event.year_parameter, event.size_parameter)
         ]
         used += [(event.input, f"event {event.name!r}")]
-    for name, role in used:
-        if name is not None and name not in names:
-            raise UnknownParameterError(
-                f"case {case.name!r}: {role} {name!r} is not a parameter of the model"
-            )
-    for p in case.free:
-        if p.nuisance:
-            continue
-        lower, upper = parameters.at[p.name, "lower"], parameters.at[p.name, "upper"]
-        if (np.isfinite(lower) and p.lower < lower) or (np.isfinite(upper) and p.upper > upper):
-            raise SpecError(
-                f"case {case.name!r}: bounds [{p.lower:g}, {p.upper:g}] of {p.name!r} leave the "
-                f"model's range [{lower:g}, {upper:g}]"
-            )
+    try:
+        for name, role in used:
+            if name is not None:
+                where = role
+                table.check_names([name], variables=variables)
+        for p in case.free:
+            if not p.nuisance:
+                where = "free parameter"
+                table.check_interval(p.name, p.lower, p.upper)
+        for name, value in case.overrides.items():
+            where = "override"
+            table.check_values(name, value)
+    except UnknownParameterError as exc:
+        raise UnknownParameterError(f"case {case.name!r}: {where}: {exc}") from exc
+    except ParameterRangeError as exc:
+        raise SpecError(f"case {case.name!r}: {where}: {exc}") from exc

@@ -109,8 +109,8 @@ class CalibrationResult:
     statistics_table: pd.DataFrame = field(repr=False)
     times: np.ndarray = field(repr=False)
     trajectory_names: tuple[str, ...] = ()
-    trajectories: np.ndarray = field(default=None, repr=False)
-    ensemble: np.ndarray = field(default=None, repr=False)
+    trajectories: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
+    ensemble: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 0)), repr=False)
     series_info: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
     status: tuple[str, ...] = ()
 
@@ -422,7 +422,7 @@ class CalibrationResult:
         stats["series"] = stats["series"].str.removeprefix(prefix)
         rows = [j for j, v in enumerate(self.trajectory_names) if v.startswith(prefix)]
         paths = self.trajectories[rows]
-        finite = np.flatnonzero(np.isfinite(paths).any(axis=0)) if paths.size else []
+        finite = np.flatnonzero(np.isfinite(paths).any(axis=0)) if paths.size else np.empty(0, int)
         last = int(finite[-1]) + 1 if len(finite) else len(self.times)
         ensemble = self.ensemble[:, rows, :last] if self.ensemble.size else self.ensemble
         profiles = tuple(

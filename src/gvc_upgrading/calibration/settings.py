@@ -8,11 +8,11 @@ defaults; keyword arguments given in code override them field by field.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from ..arguments import BOOL, INTEGER, NUMBER, TEXT, Kind, check_arguments, optional
 from ..errors import CalibrationError, SpecError
 
 __all__ = ["METHODS", "FitSettings", "parse_fit_table"]
@@ -78,16 +78,11 @@ class FitSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name, types in _TYPES.items():  # wrong types stop here, at the API boundary
-            value = getattr(self, name)
-            if value is None and name in ("block_length", "holdout_from"):
-                continue
-            if not _matches(value, types):
-                expected = " or ".join(t.__name__ for t in types)
-                raise CalibrationError(
-                    f"fit setting {name!r} must be {expected}, got {type(value).__name__}"
-                    f" {value!r}"
-                )
+        check_arguments(  # wrong types stop here, at the API boundary
+            "FitSettings",
+            error=CalibrationError,
+            **{name: (getattr(self, name), kind) for name, kind in _TYPES.items()},
+        )
         if self.seed < 0:
             raise CalibrationError(f"seed must be a non-negative integer, got {self.seed}")
         if self.block_length is not None and self.block_length < 1:
@@ -122,33 +117,24 @@ class FitSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-_TYPES: dict[str, tuple[type, ...]] = {
-    "method": (str,),
-    "n_starts": (int,),
-    "bootstrap": (int,),
-    "bootstrap_kind": (str,),
-    "block_length": (int,),
-    "level": (int, float),
-    "band_level": (int, float),
-    "profile": (bool,),
-    "profile_points": (int,),
-    "mcmc": (bool,),
-    "mcmc_steps": (int,),
-    "observations_per_parameter": (int, float),
-    "holdout_from": (int, float),
-    "seed": (int,),
+_TYPES: dict[str, Kind] = {
+    "method": TEXT,
+    "n_starts": INTEGER,
+    "bootstrap": INTEGER,
+    "bootstrap_kind": TEXT,
+    "block_length": optional(INTEGER),
+    "level": NUMBER,
+    "band_level": NUMBER,
+    "profile": BOOL,
+    "profile_points": INTEGER,
+    "mcmc": BOOL,
+    "mcmc_steps": INTEGER,
+    "observations_per_parameter": NUMBER,
+    "holdout_from": optional(NUMBER),
+    "seed": INTEGER,
 }
-
-
-def _matches(value: Any, types: tuple[type, ...]) -> bool:
-    """Whether ``value`` has one of ``types`` (NumPy integers count as int; bool only as bool)."""
-    if isinstance(value, bool):
-        return bool in types
-    if int in types and isinstance(value, numbers.Integral):
-        return True
-    if float in types and isinstance(value, numbers.Real):
-        return True
-    return isinstance(value, types)
+#: Settings held as floats (a TOML integer there is converted).
+_FLOATS = frozenset({"level", "band_level", "observations_per_parameter", "holdout_from"})
 
 
 def parse_fit_table(table: Any, where: str) -> dict[str, Any]:
@@ -168,11 +154,8 @@ def parse_fit_table(table: Any, where: str) -> dict[str, Any]:
         raise SpecError(f"{where} [fit]: unknown key(s) {unknown}; allowed: {sorted(_TYPES)}")
     out: dict[str, Any] = {}
     for key, value in table.items():
-        types = _TYPES[key]
-        ok = isinstance(value, types) and (bool in types or not isinstance(value, bool))
-        if not ok:
-            raise SpecError(f"{where} [fit]: {key!r} has the wrong type ({value!r})")
-        out[key] = float(value) if float in types else value
+        check_arguments(f"{where} [fit]", error=SpecError, **{key: (value, _TYPES[key])})
+        out[key] = float(value) if key in _FLOATS else value
     try:
         FitSettings(**out)
     except CalibrationError as exc:

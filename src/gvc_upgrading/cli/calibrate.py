@@ -147,9 +147,8 @@ def _check_arguments(args: argparse.Namespace, cases: list) -> None:
             )
 
 
-def _write(out: Path, name: str, result) -> None:
-    """Write one case's files to ``out/<name>/`` through the output guard."""
-    folder = OutputFolder.prepare(out)
+def _write(folder: OutputFolder, name: str, result) -> None:
+    """Write one case's files to ``<folder>/<name>/`` through the output guard."""
     with folder.staging() as stage:
         write_result(result, stage)
         for path in folder.adopt_tree(stage, prefix=name):
@@ -171,17 +170,21 @@ def calibrate_command(args: argparse.Namespace) -> int:
     _check_arguments(args, cases)
     if args.joint and len(cases) < 2:
         raise SpecError("--joint needs a folder holding at least two cases")
-    OutputFolder.prepare(args.out, create=False)  # before any fitting
     progress = False if args.no_progress else None
-    if args.joint:
-        result = calibrate_joint(cases, progress=progress, **_options(args, dict(cases[0].fit)))
+    with OutputFolder.writing(
+        args.out
+    ) as folder:  # checked before any fit; a failed first fit leaves no folder
+        if args.joint:
+            result = calibrate_joint(
+                cases, progress=progress, **_options(args, dict(cases[0].fit))
+            )
+            for case in cases:
+                part = result.for_case(case.name)
+                _write(folder, case.name, part)
+                _summary(case.name, part)
+            return 0
         for case in cases:
-            part = result.for_case(case.name)
-            _write(args.out, case.name, part)
-            _summary(case.name, part)
-        return 0
-    for case in cases:
-        result = calibrate(case, progress=progress, **_options(args, dict(case.fit)))
-        _write(args.out, case.name, result)
-        _summary(case.name, result)
+            result = calibrate(case, progress=progress, **_options(args, dict(case.fit)))
+            _write(folder, case.name, result)
+            _summary(case.name, result)
     return 0

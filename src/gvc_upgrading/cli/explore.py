@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SpecError
 from ..outdir import OutputFolder
+from ..resume import CHECKPOINT_FOLDER, checkpoint_folder
 from .options import add_model_option, add_scenario_dir_option, integer_at_least
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["explore_command", "register"]
 
 #: Checkpoint folder inside ``--out``.
-CHECKPOINT_FOLDER = "checkpoint"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -105,13 +105,7 @@ def explore_command(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     ema_analysis()  # the explore extra is missing: say so before any run
     with OutputFolder.writing(args.out) as folder:  # checked before any run
-        try:
-            findings, written = _explore_into(folder, spec, args)
-        except BaseException:
-            checkpoints = folder.path / CHECKPOINT_FOLDER
-            if folder.owns_folder(CHECKPOINT_FOLDER) and not any(checkpoints.iterdir()):
-                folder.remove_folder(CHECKPOINT_FOLDER)  # nothing to resume from
-            raise
+        findings, written = _explore_into(folder, spec, args)
     print(
         f"study {findings.study!r}: {findings.n} futures × {len(findings.shares)} policies "
         f"= {findings.runs} runs"
@@ -129,19 +123,17 @@ def _explore_into(
     """Run the study with checkpoints inside ``folder`` and move its files into place."""
     from ..exploration import analyse, explore, summarise, write_exploration
 
-    if not args.resume:
-        folder.remove_folder(CHECKPOINT_FOLDER)  # only if this tool made it
-    checkpoints = folder.own_folder(CHECKPOINT_FOLDER)
-    result = explore(
-        spec,
-        args.model,
-        n=args.n,
-        seed=args.seed,
-        scheduler=args.scheduler,
-        scenario_dir=args.scenario_dir,
-        checkpoint_dir=checkpoints,
-        progress=False if args.no_progress else None,
-    )
+    with checkpoint_folder(folder, resume=args.resume) as checkpoints:
+        result = explore(
+            spec,
+            args.model,
+            n=args.n,
+            seed=args.seed,
+            scheduler=args.scheduler,
+            scenario_dir=args.scenario_dir,
+            checkpoint_dir=checkpoints,
+            progress=False if args.no_progress else None,
+        )
     analysis = analyse(result)
     findings = summarise(result, analysis)
     with folder.staging() as stage:

@@ -243,7 +243,8 @@ def run_command(args: argparse.Namespace) -> int:
         )
         comparison = compare_runs(runs, outcomes=outcomes)
     units = {name: model.variables.at[name, "unit"] for name in outcomes}
-    written = _write_outputs(runs, comparison, OutputFolder.prepare(args.out), units)
+    with OutputFolder.writing(args.out) as folder:  # a failed first write leaves no folder
+        written = _write_outputs(runs, comparison, folder, units)
     print(f"ran {len(names)} scenario(s): {', '.join(names)}")
     if setup:
         print(setup)

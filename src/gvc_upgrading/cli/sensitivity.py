@@ -28,6 +28,7 @@ from pathlib import Path
 from ..errors import SpecError
 from ..limits import check_memory
 from ..outdir import OutputFolder
+from ..resume import checkpoint_folder
 from ..sensitivity.spec import load_study
 from ..sensitivity.study_run import (
     CHECKPOINT_FOLDER,
@@ -151,25 +152,22 @@ def sensitivity_command(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     _check_study_size(args.study, args.n)  # before anything is written or computed
-    folder = OutputFolder.prepare(args.out)
-    if not args.resume:
-        folder.remove_folder(CHECKPOINT_FOLDER)  # only if this tool made it
-    checkpoints = folder.own_folder(CHECKPOINT_FOLDER)
-    progress = False if args.no_progress else None
-    results = run_study(
-        args.study,
-        n=args.n,
-        scheduler=args.scheduler,
-        checkpoint_dir=checkpoints,
-        convergence=args.convergence,
-        scenario_contrast=not args.no_scenario_contrast,
-        progress=progress,
-        log=stderr_log,
-    )
-    with folder.staging() as stage:
-        write_study(results, stage, figures=args.figures)
-        written = folder.adopt_tree(stage)
-    folder.remove_folder(CHECKPOINT_FOLDER)
+    with OutputFolder.writing(args.out) as folder:  # a failed first run leaves no folder
+        with checkpoint_folder(folder, resume=args.resume) as checkpoints:
+            results = run_study(
+                args.study,
+                n=args.n,
+                scheduler=args.scheduler,
+                checkpoint_dir=checkpoints,
+                convergence=args.convergence,
+                scenario_contrast=not args.no_scenario_contrast,
+                progress=False if args.no_progress else None,
+                log=stderr_log,
+            )
+            with folder.staging() as stage:
+                write_study(results, stage, figures=args.figures)
+                written = folder.adopt_tree(stage)
+        folder.remove_folder(CHECKPOINT_FOLDER)
     indices = results.indices
     print(
         f"study {results.study.name!r}: N={indices.attrs['n']}, {indices.attrs['runs']} runs,"

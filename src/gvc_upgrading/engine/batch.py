@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -15,6 +17,19 @@ import pysd
 import xarray as xr
 from pysd.translators.structures.abstract_model import AbstractModel
 
+from ..arguments import (
+    BOOL,
+    INTEGER,
+    NAMES,
+    NUMBER,
+    PATH,
+    TEXT,
+    Kind,
+    check_arguments,
+    choice,
+    instance_of,
+    optional,
+)
 from ..errors import SpecError, UnknownVariableError, UnsupportedConstructError
 from ..limits import check_batch_memory, check_controls
 from ..parameters import parameter_table
@@ -46,6 +61,19 @@ INTEGRATIONS = ("euler", "rk4", "solve_ivp")
 DEFAULT_CHUNK_SIZE = 4096
 
 _SCHEDULERS = ("synchronous", "threads", "processes")
+_NUMBERS = Kind(
+    "a list of numbers",
+    lambda v: (
+        isinstance(v, Sequence | np.ndarray)
+        and not isinstance(v, str)
+        and all(NUMBER.accepts(x) for x in v)
+    ),
+)
+#: What ``scheduler=`` may be (which string is checked when the chunks are handed out).
+_SCHEDULER = optional(
+    TEXT
+    | Kind("a dask.distributed Client", lambda v: hasattr(v, "submit") and hasattr(v, "scatter"))
+)
 
 
 class BatchModel:
@@ -110,7 +138,10 @@ class BatchModel:
         self.stocks = tuple(graph.stocks)
         self.lookups = tuple(graph.lookups)
         self.data = tuple(graph.data)
-        self._constants = {n: float(graph.inputs[i].default) for n, i in graph.constants.items()}
+        self._constants = {
+            n: float(np.asarray(graph.inputs[i].default, dtype=float))  # a constant's number
+            for n, i in graph.constants.items()
+        }
         # Generate the default program now: algebraic loops are reported at compile time.
         self._program(frozenset(), self._requested(None))
 
@@ -235,8 +266,20 @@ class BatchModel:
             A non-finite value during integration (naming variable, run and
             time), unless ``on_nonfinite`` says otherwise.
         """
-        if on_nonfinite not in NONFINITE:
-            raise SpecError(f"on_nonfinite must be one of {NONFINITE}, got {on_nonfinite!r}")
+        check_arguments(
+            "BatchModel.run",
+            n=(n, optional(INTEGER)),
+            return_columns=(return_columns, optional(NAMES | TEXT)),
+            return_timestamps=(return_timestamps, optional(NUMBER | _NUMBERS)),
+            chunk_size=(chunk_size, optional(INTEGER)),
+            scheduler=(scheduler, _SCHEDULER),
+            progress=(progress, optional(BOOL)),
+            check_bounds=(check_bounds, BOOL),
+            final_time=(final_time, optional(NUMBER)),
+            time_step=(time_step, optional(NUMBER)),
+            out=(out, optional(PATH)),
+            on_nonfinite=(on_nonfinite, choice(*NONFINITE)),
+        )
         seed = check_seed(seed, self._random_uses(), self._source_label())
         scenario_object, scenario_name = _resolve_scenario(scenario)
         base: dict[str, Any] = {}
@@ -298,8 +341,6 @@ class BatchModel:
         the times its own grid does not have. The controls of each run are
         coordinates on ``run`` (``INITIAL TIME``, ``FINAL TIME``, ...).
         """
-        import re
-
         from ..errors import GvcError
 
         parts = []
@@ -317,11 +358,7 @@ class BatchModel:
                     **options,
                 )
             except GvcError as exc:  # name the run by its index in the whole ensemble
-                message = re.sub(
-                    r"\brun (\d+)",
-                    lambda m, ids=runs: f"run {int(ids[int(m.group(1))])}",
-                    str(exc),
-                )
+                message = re.sub(r"\brun (\d+)", functools.partial(_whole_run, runs), str(exc))
                 raise type(exc)(message) from exc
             part = part.drop_vars(list(CONTROL_LABELS.values()), errors="ignore")
             parts.append(part.assign_coords(run=runs))
@@ -368,7 +405,7 @@ class BatchModel:
             for name in resolved.sampled
         }
         chunks = list(_chunk_bounds(resolved.n_runs, size))
-        graph, _ = self._program(series_constants, requested)
+        graph = self._program(series_constants, requested)[0]
         layout = Layout(
             names=requested,
             dims=tuple(graph.nodes[graph.by_name[name]].dims for name in requested),
@@ -401,12 +438,16 @@ class BatchModel:
         try:
             for start, block in _execute(job, chunks, scheduler, values):
                 if keep is not None:  # runs that end earlier than the grid
-                    part = block if block is not None else values[:, :, start : stops[start]]
+                    part = (
+                        block
+                        if block is not None
+                        else _present(values)[:, :, start : stops[start]]
+                    )
                     np.copyto(part, np.nan, where=~keep[:, np.newaxis, start : stops[start]])
                 if writer is not None:
-                    writer.write(start, block)
+                    writer.write(start, _present(block))
                 elif block is not None:
-                    values[:, :, start : start + block.shape[2]] = block
+                    _present(values)[:, :, start : start + block.shape[2]] = block
                 bar.update(1)
         except BaseException:
             if writer is not None:
@@ -416,7 +457,7 @@ class BatchModel:
             bar.close()
         if writer is not None:
             return writer.close()
-        return assemble(values, layout, timeline.saved_times, coordinates, attrs)
+        return assemble(_present(values), layout, timeline.saved_times, coordinates, attrs)
 
     def _random_uses(self) -> list[str]:
         """``"variable: function"`` for each RANDOM call of the model."""
@@ -536,8 +577,12 @@ class _Job:
                 runs = None if self.run_ids is None else tuple(map(int, self.run_ids[start:stop]))
                 values.append(RandomSource(int(self.seed or 0), start, stop - start, runs))
             elif spec.role == "constant":
-                value = resolved.values.get(spec.name, spec.default)
-                values.append(value[start:stop] if np.ndim(value) else np.float64(value))
+                value = resolved.values.get(spec.name)
+                if value is None:
+                    value = np.asarray(spec.default, dtype=float)
+                values.append(
+                    np.asarray(value)[start:stop] if np.ndim(value) else np.float64(value)
+                )
             elif spec.role in ("lookup_x", "series_x", "lookup_y", "series_y"):
                 pair = resolved.series.get(spec.name)
                 if pair is None:
@@ -709,6 +754,17 @@ def _is_real(value: object) -> bool:
     return isinstance(value, int | float | np.integer | np.floating)
 
 
+def _whole_run(runs: np.ndarray, match: re.Match[str]) -> str:
+    """``run <i>`` of a chunk's message as the run's index in the whole ensemble."""
+    return f"run {int(runs[int(match.group(1))])}"
+
+
+def _present(values: np.ndarray | None) -> np.ndarray:
+    """An array that this path always has (in-memory results, or the block of a streamed run)."""
+    assert values is not None
+    return values
+
+
 def _chunk_size(chunk_size: int | None, n_runs: int) -> int:
     if chunk_size is None:
         pieces = -(-n_runs // DEFAULT_CHUNK_SIZE)
@@ -793,10 +849,16 @@ def compile_model(
     UnsupportedConstructError
         If the model uses a construct the engine does not support.
     """
+    check_arguments(
+        "compile_model",
+        integration=(integration, choice("euler", "rk4", "solve_ivp")),
+        parameters=(parameters, optional(instance_of(pd.DataFrame))),
+    )
     if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        abstract_model = parse_abstract_model(path)
-        sha256 = file_sha256(path)
+        file = Path(source)
+        abstract_model = parse_abstract_model(file)
+        sha256 = file_sha256(file)
+        path: Path | None = file
         table = parameter_table(abstract_model)
     else:
         abstract_model = source.abstract_model

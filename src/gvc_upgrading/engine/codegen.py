@@ -154,7 +154,7 @@ class _Body:
         if isinstance(expr, Num):
             return ast.Constant(float(expr.value))
         if isinstance(expr, Static):
-            return ast.Constant(expr.value)
+            return _literal(expr.value)
         if isinstance(expr, Time):
             return _name("t")
         if isinstance(expr, Input):
@@ -205,14 +205,25 @@ def _function(name: str, params: Sequence[str], body: _Body, result: ast.expr) -
         kw_defaults=[],
         defaults=[],
     )
-    return ast.FunctionDef(
+    function = ast.FunctionDef(
         name=name,
         args=arguments,
         body=[*body.statements, ast.Return(value=result)],
         decorator_list=[],
         returns=None,
-        type_params=[],
     )
+    if sys.version_info >= (3, 12):  # a field of function definitions since Python 3.12
+        function.type_params = []
+    return function
+
+
+def _literal(value: object) -> ast.expr:
+    """A static argument (an int, or a tuple of them) as a literal of the generated code."""
+    if isinstance(value, tuple):
+        return ast.Tuple(elts=[_literal(v) for v in value], ctx=ast.Load())
+    if value is None or isinstance(value, int | float | str):
+        return ast.Constant(value)
+    raise TypeError(f"static argument {value!r} cannot be written as a literal")
 
 
 def _update(slot, rate: ast.expr) -> ast.expr:
@@ -385,7 +396,7 @@ def generate(graph: Graph, requested: Sequence[int]) -> Program:
 
 def _generate(graph: Graph, requested: Sequence[int]) -> Program:
     dynamic = _classify(graph)
-    functions = []
+    functions: list[ast.stmt] = []
 
     # initial(t, K)
     body = _new_body(graph, "init", {})
@@ -412,7 +423,7 @@ def _generate(graph: Graph, requested: Sequence[int]) -> Program:
     values += [body.expression(e, as_number=False) for e in hoisted_exprs]
     functions.append(_function("constants", ["K", "I"], body, _tuple(values)))
 
-    known = {node: _item("C", k) for k, node in enumerate(constant_nodes)}
+    known: dict[int, ast.expr] = {node: _item("C", k) for k, node in enumerate(constant_nodes)}
     hoisted = {e: _item("C", len(constant_nodes) + k) for k, e in enumerate(hoisted_exprs)}
     dynamic_options = {"hoisted": hoisted, "shared": shared}
 

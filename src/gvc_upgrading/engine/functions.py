@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import operator
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -385,7 +387,7 @@ def _reduction(function):
 
 
 #: Functions the generated code calls by name (``_<op>``), and only these.
-HELPERS = {
+HELPERS: dict[str, Callable[..., Any]] = {
     "abs": np.abs,
     "exp": np.exp,
     "sqrt": np.sqrt,
@@ -443,7 +445,7 @@ HELPERS = {
 }
 
 #: Operators the generated code writes inline (``a + b``), as Python functions.
-OPERATORS = {
+OPERATORS: dict[str, Callable[..., Any]] = {
     "add": operator.add,
     "sub": operator.sub,
     "mul": operator.mul,

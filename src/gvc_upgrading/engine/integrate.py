@@ -82,7 +82,7 @@ def _initialise(
     for ok, (_, message) in zip(checks, graph.checks, strict=True):
         bad = ~np.asarray(ok, dtype=bool)
         if bad.ndim > 1:
-            bad = bad.reshape(bad.shape[0], -1).any(axis=1)
+            bad = np.asarray(bad.reshape(bad.shape[0], -1).any(axis=1))
         bad = np.broadcast_to(bad, (n,))
         if bad.any():
             raise ParameterRangeError(f"run {chunk.first_run + int(np.argmax(bad))}: {message}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ae
@@ -198,7 +198,11 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             self.keys[key] = ("control", slot.slot)
 
     def control_values(
-        self, controls, variables, overrides: dict[str, float], given: dict | None = None
+        self,
+        controls,
+        variables,
+        overrides: Mapping[str, float | None],
+        given: dict | None = None,
     ) -> dict:
         """Values of the control variables, with ``overrides`` (by key) applied first.
 
@@ -207,7 +211,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         are then arrays over runs too.
         """
         by_key = {reference_key(e.name): e for e in controls}
-        constants: dict[str, object] = {
+        constants: dict[str, float | np.ndarray] = {
             reference_key(e.name): float(e.components[0].ast)
             for e in variables
             if is_number(e.components[0].ast)
@@ -216,9 +220,11 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             if reference_key(name) in constants:
                 array = np.asarray(value, dtype=float)
                 constants[reference_key(name)] = float(array) if array.ndim == 0 else array
-        values: dict[str, float] = {k: float(v) for k, v in overrides.items() if v is not None}
+        values: dict[str, float | np.ndarray] = {
+            k: float(v) for k, v in overrides.items() if v is not None
+        }
 
-        def value_of(key: str, seen: tuple[str, ...] = ()) -> float:
+        def value_of(key: str, seen: tuple[str, ...] = ()) -> float | np.ndarray:
             if key in values:
                 return values[key]
             if key in seen:
@@ -238,7 +244,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
 
         return {key: value_of(key) for key in CONTROL_KEYS}
 
-    def _static_control(self, ast, name: str, lookup) -> float:
+    def _static_control(self, ast, name: str, lookup) -> float | np.ndarray:
         if is_number(ast):
             return float(ast)
         if isinstance(ast, ae.ReferenceStructure) and ast.subscripts is None:
@@ -694,14 +700,13 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             return Time()
         if key == "pi" and key not in self.keys:
             return Num(math.pi)
-        if key not in self.keys and self.range_of(ast.reference) is not None:
+        if key not in self.keys and (dim := self.range_of(ast.reference)) is not None:
             # a subscript range used as a value: each element's position in its main range
-            dim = self.range_of(ast.reference)
             positions = [self.position(e) for e in self.graph.ranges[dim]]
             values = np.asarray(positions, dtype=float).reshape(1, -1)
             return self.new_input(f"position in {dim}", "array", values, (dim,))
-        if key not in self.keys and self.position(ast.reference) is not None:
-            return Num(float(self.position(ast.reference)))  # an element: its position
+        if key not in self.keys and (position := self.position(ast.reference)) is not None:
+            return Num(float(position))  # an element: its position
         if key not in self.keys:
             raise ModelFileError(f"the equation of {var!r} refers to an unknown name {key!r}")
         kind, index = self.keys[key]

@@ -23,6 +23,9 @@ __all__ = ["MacroLowering"]
 class MacroLowering:
     """The macro half of :class:`~.lowering._Lowering` (a mixin)."""
 
+    #: Dimensions of the equation being lowered (set by the lowering).
+    context_dims: tuple[str, ...]
+
     # ``self`` is the whole lowering (:class:`~.lowering._Lowering`), typed Any
     # here because this mixin only borrows its graph and helpers.
     def declare_macros(self: Any, sections, reference_key) -> None:

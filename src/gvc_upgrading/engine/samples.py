@@ -24,16 +24,17 @@ variables. The number of runs is the common length of the per-run values.
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import SupportsFloat, TypeGuard
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterRangeError, SpecError, UnknownParameterError
+from ..errors import ParameterRangeError, SpecError
+from ..validation import ParameterTable, check_range
 
 __all__ = ["ResolvedInputs", "resolve_samples"]
 
@@ -55,28 +56,13 @@ class ResolvedInputs:
     """
 
     n_runs: int
-    values: dict[str, object] = field(default_factory=dict)
+    values: dict[str, float | np.ndarray] = field(default_factory=dict)
     series: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     sampled: list[str] = field(default_factory=list)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[SupportsFloat]:
     return isinstance(value, numbers.Real | np.number) and not isinstance(value, bool | np.bool_)
-
-
-def _unknown(
-    name: object, known: Sequence[str], variables: Sequence[str]
-) -> UnknownParameterError:
-    if not isinstance(name, str):
-        return UnknownParameterError(f"sample names must be strings, got {name!r}")
-    message = f"unknown parameter {name!r}"
-    folded = {k.casefold(): k for k in known}
-    close = difflib.get_close_matches(name.casefold(), list(folded), n=3, cutoff=0.6)
-    if close:
-        message += "; did you mean " + " or ".join(repr(folded[c]) for c in close) + "?"
-    if name in variables:
-        message += " (it is a model variable, not a constant, lookup or data input)"
-    return UnknownParameterError(message)
 
 
 def _series_arrays(name: str, frame) -> tuple[np.ndarray, np.ndarray]:
@@ -193,9 +179,8 @@ def resolve_samples(
             "samples must be a mapping of names to values or a sequence of mappings (one per "
             f"run), got {type(samples).__name__}"
         )
-    for name in [*base, *entries]:
-        if name not in constants and name not in tables:
-            raise _unknown(name, known, variables)
+    table = ParameterTable(bounds, check=False)  # names and ranges: one check, one wording
+    table.check_names([*base, *entries], variables=variables, also=known)
 
     lengths: dict[str, int] = {}
     for name, value in entries.items():
@@ -248,7 +233,13 @@ def resolve_samples(
             )
         if given_per_run and name in resolved.values:
             resolved.sampled.append(name)
-        _check_bounds(name, resolved, bounds, check_bounds, constants)
+        if name in constants:
+            value = resolved.values.get(name)
+            values = value if value is not None else resolved.series[name][1]
+            if name in table:
+                table.check_values(name, values, check_bounds=check_bounds)
+            else:  # a constant without a row (no range): finite values only
+                check_range(name, values, math.nan, math.nan)
     return resolved
 
 
@@ -257,36 +248,4 @@ def _numbers(name: str, values) -> np.ndarray:
         array = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
         raise ParameterRangeError(f"samples of {name!r} must be numbers ({exc})") from exc
-    bad = ~np.isfinite(array)
-    if bad.any():
-        raise ParameterRangeError(
-            f"samples of {name!r}: value {array[bad][0]!r} in run {int(np.argmax(bad))} "
-            "is not a finite number"
-        )
-    return array
-
-
-def _check_bounds(name, resolved, bounds, check_bounds, constants) -> None:
-    if name not in constants:
-        return
-    value = resolved.values.get(name)
-    if value is None:
-        value = resolved.series[name][1]
-    array = np.atleast_1d(np.asarray(value, dtype=float))
-    if not np.all(np.isfinite(array)):
-        raise ParameterRangeError(f"parameter {name!r}: a value is not a finite number")
-    if not check_bounds or name not in bounds.index:
-        return
-    lower = float(bounds.at[name, "lower"])
-    upper = float(bounds.at[name, "upper"])
-    below = array < lower if not math.isnan(lower) else np.zeros(array.shape, bool)
-    above = array > upper if not math.isnan(upper) else np.zeros(array.shape, bool)
-    outside = below | above
-    if outside.any():
-        where = int(np.argmax(outside.ravel()))
-        low = "-inf" if math.isnan(lower) else f"{lower:g}"
-        high = "inf" if math.isnan(upper) else f"{upper:g}"
-        raise ParameterRangeError(
-            f"parameter {name!r}: value {array.ravel()[where]:g} (item {where}) is outside its "
-            f"range [{low}, {high}] (pass check_bounds=False to allow it)"
-        )
+    return array  # finite and in range: checked with the parameter table

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from pysd.translators.structures import abstract_expressions as ae
 
 from .expressions import unsupported
+from .host import LoweringHost
 from .ir import Call, Input, Num, Ref
 
 __all__ = ["StatefulLowering"]
 
 
-class StatefulLowering:
+class StatefulLowering(LoweringHost):
     """The stateful-structure half of :class:`~.lowering._Lowering` (a mixin)."""
 
     def static_order(self, ast, construct: str, var: str) -> int:
@@ -39,7 +41,9 @@ class StatefulLowering:
             return expr.value
         if isinstance(expr, Input):
             spec = self.graph.inputs[expr.slot]
-            return float(spec.default) if spec.role in ("constant", "control") else None
+            if spec.role not in ("constant", "control"):
+                return None
+            return float(np.asarray(spec.default, dtype=float))  # a number for these roles
         if isinstance(expr, Ref):
             node = self.graph.nodes[expr.node]
             return None if node.expr is None else self.static_value(node.expr)
@@ -51,10 +55,12 @@ class StatefulLowering:
         from .ir import Call, Time
 
         if isinstance(expr, Time):
-            return float(self.graph.inputs[self.graph.controls["initial_time"]].default)
+            start = self.graph.inputs[self.graph.controls["initial_time"]].default
+            return float(np.asarray(start, dtype=float))
         if isinstance(expr, Call):
-            values = [self.value_at_start(a) for a in expr.args]
-            if any(v is None for v in values):
+            starts = [self.value_at_start(a) for a in expr.args]
+            values = [v for v in starts if v is not None]
+            if len(values) != len(starts):
                 return None
             try:
                 return evaluate_literal(expr.op, values)

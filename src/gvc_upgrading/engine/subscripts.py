@@ -12,6 +12,7 @@ definitions fill their blocks of one array.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ae
@@ -19,6 +20,7 @@ from pysd.translators.structures.abstract_model import AbstractData
 
 from ..errors import ModelFileError
 from .expressions import fold, unsupported
+from .host import LoweringHost
 from .ir import Call, Input, Mode, Num, Ref, State, Static, Time
 from .tables import read_constants, read_data, read_subscripts
 
@@ -30,7 +32,7 @@ def _range_key(name: str) -> str:
     return re.sub(r"[\s_]+", "_", name.strip().casefold())
 
 
-class SubscriptLowering:
+class SubscriptLowering(LoweringHost):
     """The subscript half of :class:`~.lowering._Lowering` (a mixin)."""
 
     def shape(self, dims: tuple[str, ...]) -> tuple[int, ...]:
@@ -54,9 +56,13 @@ class SubscriptLowering:
             base, suffix = dim.rstrip("!"), "!" if dim.endswith("!") else ""
             if base in context:
                 continue
-            for target in self.mappings.get(base, []):
-                target = self.range_of(target)
-                if target in context and target not in [d.rstrip("!") for d in out]:
+            for mapped_to in self.mappings.get(base, []):
+                target = self.range_of(mapped_to)
+                if (
+                    target is not None
+                    and target in context
+                    and target not in [d.rstrip("!") for d in out]
+                ):
                     out[i] = target + suffix
                     break
         return out
@@ -206,11 +212,11 @@ class SubscriptLowering:
             return ()
         if len({len(x) for x in lists}) != 1:
             raise ModelFileError(f"{element.name!r}: definitions with different subscripts")
-        dims = []
+        dims: list[str] = []
         for position in range(len(lists[0])):
             names = [x[position] for x in lists]
-            if len(names) == 1 and self.range_of(names[0]) is not None:
-                dims.append(self.range_of(names[0]))
+            if len(names) == 1 and (only := self.range_of(names[0])) is not None:
+                dims.append(only)
                 continue
             wanted = {e for name in names for e in self.elements(name)}
             candidates = [
@@ -461,7 +467,8 @@ class SubscriptLowering:
         if all(isinstance(c.ast, ae.GetLookupsStructure) for c in element.components):
             x, y = read_lookup(element.components, dims, self.graph.ranges, self.elements, name)
             for index in itertools.product(*(range(n) for n in self.shape(dims))):
-                tables[index] = (x, y[(slice(None), *index)])
+                block: tuple[Any, ...] = (slice(None), *index)
+                tables[index] = (x, y[block])
         else:
             for component in element.components:
                 if not isinstance(component.ast, ae.LookupsStructure):
@@ -515,13 +522,13 @@ class SubscriptLowering:
             value_dims = list(arg_dims)
             positions_in_kept = {}
             k = 0
-            for (dim, indices), index in zip(selected, combo, strict=True):
-                if dim is None:
+            for (kept_dim, indices), index in zip(selected, combo, strict=True):
+                if kept_dim is None:
                     continue
-                positions_in_kept[dim] = indices.index(index)
+                positions_in_kept[kept_dim] = indices.index(index)
                 k += 1
-                if dim in value_dims:  # the argument varies along this range: its element
-                    axis = value_dims.index(dim)
+                if kept_dim in value_dims:  # the argument varies along this range: its element
+                    axis = value_dims.index(kept_dim)
                     value = Call("take", (value, Static(axis), Static(indices.index(index))))
                     value_dims.pop(axis)
             xi, yi = inputs[tuple(combo)]

@@ -221,7 +221,7 @@ def _sentences(findings: Findings) -> list[str]:
             text += f" (baseline {medians['baseline']['economic']:+.2f})"
         lines.append(text + ".")
     displaced = {p: s["displacement"] for p, s in shares.items()}
-    worst_displacement = max(displaced, key=displaced.get)
+    worst_displacement = max(displaced, key=lambda policy: displaced[policy])
     economic_only = {p: s["economic_only"] for p, s in shares.items()}
     if "baseline" in economic_only:
         lines.append(

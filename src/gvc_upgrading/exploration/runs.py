@@ -20,6 +20,7 @@ import xarray as xr
 
 from ..errors import SpecError
 from ..provenance import utc_now
+from ..resume import check_resume
 from ..sensitivity.checkpoint import ChunkStore, evaluate_in_chunks
 from .classify import CLASS_DESCRIPTIONS, CLASSES, classify
 from .design import Design, make_design
@@ -97,7 +98,9 @@ def explore(
         Folder of the scenarios policies name (default: the shipped ones).
     checkpoint_dir : path-like, optional
         Store each finished chunk there; a re-run with the same study, model,
-        ``n`` and ``seed`` loads them instead of running them again.
+        ``n`` and ``seed`` loads them instead of running them again, and one
+        with a different study, model, ``n`` or ``seed`` is refused, naming
+        what differs (:func:`gvc_upgrading.resume.check_resume`).
     progress : bool, optional
         Progress bar over runs (default: when stderr is a terminal).
 
@@ -126,6 +129,14 @@ def explore(
     )
     n_used = design.n
     seed_used = spec.seed if seed is None else int(seed)
+    if checkpoint_dir is not None:  # before any run: never silently start over
+        identity = {
+            "spec": json.loads(spec.to_json()),
+            "model": model.sha256,
+            "n": n_used,
+            "seed": seed_used,
+        }
+        check_resume(checkpoint_dir, identity, f"exploration {spec.name!r}")
     batch = model.compile()
     context = (
         model.sha256,

@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import SpecError
-from ..validation import close_matches
+from ..errors import ParameterRangeError, SpecError, UnknownParameterError
+from ..validation import ParameterTable, close_matches
 
 __all__ = [
     "COMBINE_RULES",
@@ -229,18 +229,13 @@ class ExplorationSpec:
             uncertainty that a policy also sets.
         """
         where = self.source
+        table = ParameterTable(parameters, check=False)  # names and ranges: one check, one wording
         for u in self.uncertainties:
-            if u.name not in parameters.index:
-                raise SpecError(f"{where}: uncertainty {u.name!r} {_unknown(u.name, parameters)}")
-            low, high = (
-                float(parameters.at[u.name, "lower"]),
-                float(parameters.at[u.name, "upper"]),
-            )
-            if u.lower < low or u.upper > high:
-                raise SpecError(
-                    f"{where}: uncertainty {u.name!r} range [{u.lower:g}, {u.upper:g}] lies "
-                    f"outside the model's bounds [{low:g}, {high:g}]"
-                )
+            try:
+                table.check_names([u.name], variables=variables)
+                table.check_interval(u.name, u.lower, u.upper)
+            except (UnknownParameterError, ParameterRangeError) as exc:
+                raise SpecError(f"{where}: uncertainty: {exc}") from exc
         for name in self.variables:
             if name not in variables:
                 hint = close_matches(name, variables)
@@ -268,22 +263,15 @@ class ExplorationSpec:
                         f"{where}: policy {policy.name!r}: unknown scenario {scenario!r}{extra}"
                     )
             for name in policy.parameters:
-                if name not in parameters.index:
-                    raise SpecError(
-                        f"{where}: policy {policy.name!r}: parameter {name!r} "
-                        f"{_unknown(name, parameters)}"
-                    )
+                try:
+                    table.check_names([name], variables=variables)
+                except UnknownParameterError as exc:
+                    raise SpecError(f"{where}: policy {policy.name!r}: {exc}") from exc
                 if name in uncertain:
                     raise SpecError(
                         f"{where}: {name!r} is both an uncertainty and a lever of policy "
                         f"{policy.name!r}; make it one or the other"
                     )
-
-
-def _unknown(name: str, parameters: pd.DataFrame) -> str:
-    hint = close_matches(name, parameters.index)
-    text = "is not a constant of the model"
-    return text + (f"; did you mean {' or '.join(map(repr, hint))}?" if hint else "")
 
 
 def _number(where: str, key: str, value: object) -> float:

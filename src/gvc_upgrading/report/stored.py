@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -48,7 +48,7 @@ STATISTIC_PREFIX = "stat_"
 #: File names of a stored fit in ``calibration/fits/<case>/``, in order of preference.
 FIT_FILES: tuple[str, ...] = ("ensemble.nc", "fit.nc")
 
-ParameterValue = float | pd.Series
+ParameterValue: TypeAlias = float | pd.Series
 
 
 def fits_directory() -> Path:

@@ -282,4 +282,5 @@ def evaluate_in_chunks(
     if not in_memory:
         assert store is not None  # checked above
         return StoredValues(store, bounds, width)
+    assert values is not None  # allocated with the first chunk (width is known)
     return values

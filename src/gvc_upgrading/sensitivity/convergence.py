@@ -207,6 +207,7 @@ def sobol_convergence(
         fresh = design.evaluate(
             new_samples, first_row=known, progress=progress, checkpoint_dir=checkpoint_dir
         )
+        assert isinstance(fresh, np.ndarray)  # evaluated in memory (the default)
         values = fresh if not known else np.concatenate([values, fresh], axis=0)
         samples = new_samples
         result = analyse_sobol(design, values, second_order=False, progress=progress)

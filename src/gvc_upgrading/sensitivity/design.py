@@ -100,7 +100,7 @@ def result_coords(
     if trajectories:
         coords["trajectory"] = [c.output.name for c in trajectories]
         coords["trajectory_variable"] = ("trajectory", [c.output.variable for c in trajectories])
-        coords["time"] = list(trajectories[0].times)
+        coords["time"] = list(trajectories[0].times or ())  # set for every trajectory
     return factor_dim, coords
 
 

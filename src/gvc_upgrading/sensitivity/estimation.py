@@ -174,6 +174,8 @@ def _second_order(
 ) -> tuple[np.ndarray, np.ndarray]:
     """S2 and half-widths ``(width, factors, factors)`` for normalised second-order columns."""
     parts = _Parts(y, factors, 2 * factors + 2, counts)
+    ba = parts.ba
+    assert ba is not None  # a second-order design has the BA block (step 2 D + 2)
     width = y.shape[1]
     s1, s1_resampled = parts.first_order()
     s2 = np.full((width, factors, factors), np.nan)
@@ -181,7 +183,7 @@ def _second_order(
     product = parts.a * parts.b
     for j in range(factors - 1):
         others = slice(j + 1, factors)
-        per_point = parts.ba[:, j, None, :] * parts.ab[:, others, :] - product[:, None, :]
+        per_point = ba[:, j, None, :] * parts.ab[:, others, :] - product[:, None, :]
         point = _safe_divide(per_point.mean(axis=0), parts.var[None, :])
         point = point - s1[j][None, :] - s1[others]
         resampled = _safe_divide(parts.resampled_mean(per_point), parts.var_resampled[:, None, :])

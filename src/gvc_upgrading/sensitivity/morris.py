@@ -109,6 +109,7 @@ def morris(
         progress=progress,
         description=f"morris {resolved.name}",
     )
+    assert isinstance(values, np.ndarray)  # evaluated in memory (the default)
     if isinstance(wrapped, FunctionTarget):
         wrapped.settle_layout(values.shape[1])
     layout = wrapped.layout
@@ -170,8 +171,8 @@ def morris(
             for c in trajectories_out
         ]
         dataset["constant_time"] = (("trajectory", "time"), np.array(flags, dtype=bool))
-    for name, variable in dataset.data_vars.items():
-        base = str(name).removesuffix("_time")
+    for data_name, variable in dataset.data_vars.items():
+        base = str(data_name).removesuffix("_time")
         if base in _DESCRIPTIONS:
             variable.attrs["description"] = _DESCRIPTIONS[base]
     return dataset

@@ -9,22 +9,21 @@ parameter and variable tables and fills in bounds and groups from the model.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
-import numbers
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ..errors import SpecError
+from ..arguments import BOOL, INTEGER, check_arguments
+from ..errors import ParameterRangeError, SpecError, UnknownParameterError
 from ..spec_checks import read_toml
+from ..validation import ParameterTable, close_matches
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -322,10 +321,12 @@ class Study:
         """
         where = f"study {self.name!r}"
         resolved = []
+        table = ParameterTable(parameter_table, check=False)  # one check, one wording
         for p in self.parameters:
-            if p.name not in parameter_table.index:
-                hint = _suggest(p.name, parameter_table.index)
-                raise SpecError(f"{where}: unknown parameter {p.name!r}{hint}")
+            try:
+                table.check_names([p.name], variables=variables)
+            except UnknownParameterError as exc:
+                raise SpecError(f"{where}: {exc}") from exc
             row = parameter_table.loc[p.name]
             lower = p.lower if math.isfinite(p.lower) else float(row["lower"])
             upper = p.upper if math.isfinite(p.upper) else float(row["upper"])
@@ -334,14 +335,10 @@ class Study:
                     f"{where}: parameter {p.name!r} has no bounds in the spec and no"
                     " [min,max] range in the model"
                 )
-            model_lower, model_upper = float(row["lower"]), float(row["upper"])
-            if (math.isfinite(model_lower) and lower < model_lower) or (
-                math.isfinite(model_upper) and upper > model_upper
-            ):
-                raise SpecError(
-                    f"{where}: bounds [{lower:g}, {upper:g}] of {p.name!r} leave the model's"
-                    f" range [{model_lower:g}, {model_upper:g}]"
-                )
+            try:
+                table.check_interval(p.name, lower, upper)
+            except ParameterRangeError as exc:
+                raise SpecError(f"{where}: {exc}") from exc
             group = p.group or str(row["group"]) or "structural"
             resolved.append(replace(p, lower=lower, upper=upper, group=group))
         if not self.outputs:
@@ -370,7 +367,7 @@ class Study:
 
 
 def _suggest(name: str, candidates: Sequence[str] | pd.Index) -> str:
-    close = difflib.get_close_matches(name, [str(c) for c in candidates], n=3)
+    close = close_matches(name, [str(c) for c in candidates])
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
 
@@ -548,16 +545,13 @@ def _check_study(study: Study) -> None:
     repeated = sorted({n for n in labels if labels.count(n) > 1})
     if repeated:
         raise SpecError(f"{where}: output names used twice: {', '.join(repeated)}")
-    for key, kind in (("n", "integer"), ("seed", "integer"), ("second_order", "bool")):
-        value = getattr(study, key)
-        if kind == "bool" and not isinstance(value, bool | np.bool_):
-            raise SpecError(f"{where}: {key} must be true or false, got {value!r}")
-        if kind == "integer" and (
-            isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral)
-        ):
-            raise SpecError(
-                f"{where}: {key} must be an integer, got {type(value).__name__} {value!r}"
-            )
+    check_arguments(
+        where,
+        error=SpecError,
+        n=(study.n, INTEGER),
+        seed=(study.seed, INTEGER),
+        second_order=(study.second_order, BOOL),
+    )
     if not _is_power_of_two(study.n):
         raise SpecError(f"{where}: N must be a power of two (2, 4, … 1024 …), got {study.n}")
     if not 0 <= study.seed < 2**63:  # stored in int64 netCDF attributes

@@ -10,11 +10,12 @@ folder).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import xarray as xr
 
 from ..errors import SpecError
 from ..io import AtomicFiles, check_output_dir, write_csv, write_figure, write_netcdf
+from ..resume import CHECKPOINT_FOLDER, check_resume
 from .convergence import sobol_convergence
 from .figures import plot_indices, plot_interaction_map, plot_second_order, plot_st_over_time
 from .interactions import interaction_map, lever_contrast
@@ -32,7 +34,6 @@ from .tables import indices_table, interaction_table, second_order_table, time_i
 
 __all__ = ["StudyResults", "run_study", "study_model", "write_figures", "write_study"]
 
-CHECKPOINT_FOLDER = "checkpoint"
 SOBOL_FILE = "sobol.nc"
 GROUPS_FILE = "sobol_groups.nc"
 INTERACTIONS_FILE = "interactions.nc"
@@ -111,7 +112,9 @@ def run_study(
     scheduler : optional
         Passed on to the batch engine.
     checkpoint_dir : path-like, optional
-        Checkpoint folder for resumable runs.
+        Checkpoint folder for resumable runs. Checkpoints of a different
+        study (spec values, model or seed) are refused, naming what differs
+        (:func:`gvc_upgrading.resume.check_resume`).
     convergence : bool
         Double N from the study's ``convergence.start`` until converged.
     scenario_contrast : bool
@@ -125,6 +128,10 @@ def run_study(
     loaded = load_study(study)
     if model is None:
         model = study_model(loaded)
+    if checkpoint_dir is not None:  # before any run: never silently start over
+        check_resume(
+            checkpoint_dir, _identity(loaded, model), f"sensitivity study {loaded.name!r}"
+        )
     table = None
     if convergence:
         cap = n or loaded.convergence.cap
@@ -177,6 +184,21 @@ def run_study(
         convergence=table,
         scenario_synergy=synergy,
     )
+
+
+def _identity(study: Study, model: Any) -> dict[str, Any]:
+    """What determines a study's checkpointed runs (N aside: smaller designs are prefixes)."""
+    return {
+        "study": study.name,
+        "model": getattr(model, "sha256", None) or getattr(model, "__qualname__", repr(model)),
+        "parameters": {p.name: asdict(p) for p in study.parameters},
+        "outputs": {o.name: asdict(o) for o in study.outputs},
+        "seed": study.seed,
+        "second_order": study.second_order,
+        "grouped": study.grouped,
+        "scenario": study.scenario,
+        "chunk_size": study.chunk_size,
+    }
 
 
 def _slug(text: str) -> str:
@@ -271,7 +293,7 @@ def _draw_figures(
             drawn.append(
                 (
                     f"second_order_{_slug(str(output))}",
-                    lambda output=output: plot_second_order(indices, output),
+                    functools.partial(plot_second_order, indices, output),
                 )
             )
     if grouped is not None and "ST" in grouped:

@@ -65,7 +65,8 @@ def second_order_table(result: xr.Dataset) -> pd.DataFrame:
                         "S2_conf": conf[i, j],
                     }
                 )
-    frame = pd.DataFrame(rows)
+    columns = ["output", factor, f"{factor}_2", "S2", "S2_conf"]
+    frame = pd.DataFrame(rows, columns=columns)  # no pairs (one factor): the header only
     return frame.sort_values(["output", "S2"], ascending=[True, False], kind="stable").reset_index(
         drop=True
     )

@@ -218,7 +218,7 @@ class ModelTarget:
                         f" {year:g}, which is not a saved time of the model"
                     )
             if output.reducer == "mean" and not any(
-                output.start - 1e-9 <= t <= output.end + 1e-9 for t in self.times
+                _window(output)[0] - 1e-9 <= t <= _window(output)[1] + 1e-9 for t in self.times
             ):
                 raise SpecError(
                     f"study {self.study.name!r}: output {output.name!r} averages over"
@@ -275,8 +275,16 @@ def _reduce(output: OutputSpec, series: np.ndarray, time: np.ndarray) -> np.ndar
     if output.reducer == "at":
         index = int(np.argmin(np.abs(time - output.year)))
         return series[:, index : index + 1]
-    mask = (time >= output.start - 1e-9) & (time <= output.end + 1e-9)
+    start, end = _window(output)
+    mask = (time >= start - 1e-9) & (time <= end + 1e-9)
     return series[:, mask].mean(axis=1, keepdims=True)
+
+
+def _window(output: OutputSpec) -> tuple[float, float]:
+    """The averaging window of a ``mean`` output (the study reader requires both ends)."""
+    if output.start is None or output.end is None:
+        raise SpecError(f"output {output.name!r}: reducer 'mean' needs 'start' and 'end'")
+    return output.start, output.end
 
 
 def _midpoint(parameter) -> float:
