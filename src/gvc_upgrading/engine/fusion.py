@@ -36,6 +36,7 @@ constants), like the rest of the engine's code; nothing is parsed.
 from __future__ import annotations
 
 import ast
+import sys
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -112,7 +113,7 @@ def _linearize(function: ast.FunctionDef) -> _Linear:
     env: dict[str, object] = {}
 
     def operand(node: ast.expr):
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) or _is_static(node):
             return node
         if isinstance(node, ast.Name):
             if node.id in env:
@@ -160,13 +161,27 @@ def _linearize(function: ast.FunctionDef) -> _Linear:
         isinstance(last, ast.Return)
         and isinstance(last.value, ast.Tuple)
         and len(last.value.elts) == 2
-        and all(isinstance(e, ast.Tuple) for e in last.value.elts)
     ):
         raise Unfusable("return")
     updates_node, saved_node = last.value.elts
+    if not (isinstance(updates_node, ast.Tuple) and isinstance(saved_node, ast.Tuple)):
+        raise Unfusable("return")
     updates = [operand(e) for e in updates_node.elts]
     saved = [operand(e) for e in saved_node.elts]
     return _Linear(instrs, updates, saved)
+
+
+def _is_static(node: ast.expr) -> bool:
+    """A literal static argument (axes, indices, shapes): numbers and tuples of them."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Tuple):
+        return all(_is_static(e) for e in node.elts)
+    return (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+    )
 
 
 def _name(identifier: str, store: bool = False) -> ast.Name:
@@ -179,10 +194,12 @@ def _reg(index: int) -> str:
 
 def _plain_value(instr: _Instr, args: list[ast.expr]) -> ast.expr:
     if instr.kind == "bin":
+        assert isinstance(instr.op, ast.operator)
         return ast.BinOp(left=args[0], op=instr.op, right=args[1])
     if instr.kind == "neg":
         return ast.UnaryOp(op=ast.USub(), operand=args[0])
     if instr.kind == "cmp":
+        assert isinstance(instr.op, ast.cmpop)
         return ast.Compare(left=args[0], ops=[instr.op], comparators=[args[1]])
     return ast.Call(func=_name(f"_{instr.op}"), args=args, keywords=[])
 
@@ -195,17 +212,19 @@ def _function(name: str, params: Sequence[str], body: list[ast.stmt]) -> ast.Fun
         kw_defaults=[],
         defaults=[],
     )
-    return ast.FunctionDef(
+    function = ast.FunctionDef(
         name=name,
         args=arguments,
         body=body or [ast.Pass()],
         decorator_list=[],
         returns=None,
-        type_params=[],
     )
+    if sys.version_info >= (3, 12):  # a field of function definitions since Python 3.12
+        function.type_params = []
+    return function
 
 
-def _compile(functions: list[ast.FunctionDef], namespace: dict) -> dict[str, Callable]:
+def _compile(functions: list[ast.stmt], namespace: dict) -> dict[str, Callable]:
     module = ast.Module(body=functions, type_ignores=[])
     ast.fix_missing_locations(module)
     code = compile(module, "<gvc-upgrading fused step>", "exec")
@@ -471,16 +490,15 @@ def _into(instr: _Instr, args: list, target: ast.expr, denominator, scratch: dic
     numerator, den, *rest = args
     fallback = rest[0] if rest else ast.Constant(0.0)
     if denominator is None:
-        call = ast.Call(
+        helper = ast.Call(
             func=_name("_into_xidz"), args=[numerator, den, fallback, target], keywords=[]
         )
-        return [ast.Expr(value=call)]
-    shape = denominator[0]
-    if shape not in scratch:
-        scratch[shape] = (len(specs), len(specs) + 1)
-        order = denominator[2]
+        return [ast.Expr(value=helper)]
+    shape, _, order = denominator
+    if (shape, order) not in scratch:
+        scratch[(shape, order)] = (len(specs), len(specs) + 1)
         specs.extend([(shape, np.dtype(np.float64), order), (shape, np.dtype(np.bool_), order)])
-    size, small = (_name(f"b{k}") for k in scratch[shape])
+    size, small = (_name(f"b{k}") for k in scratch[(shape, order)])
 
     def call(function: str, arguments: list, keywords=()) -> ast.stmt:
         return ast.Expr(
@@ -493,6 +511,14 @@ def _into(instr: _Instr, args: list, target: ast.expr, denominator, scratch: dic
         call(f"_u_{np.true_divide.__name__}", [numerator, den, target]),
         call("_u_copyto", [target, fallback], [ast.keyword("where", small)]),
     ]
+
+
+def _leaf_key(leaf: ast.Subscript) -> tuple[str, int]:
+    """("S", 3) for the leaf ``S[3]`` (the only subscripts :func:`_linearize` keeps)."""
+    assert isinstance(leaf.value, ast.Name) and isinstance(leaf.slice, ast.Constant)
+    index = leaf.slice.value
+    assert isinstance(index, int)
+    return leaf.value.id, index
 
 
 def _trace_function(linear: _Linear) -> ast.FunctionDef:
@@ -514,7 +540,7 @@ class Fuser:
         self.trace = _compile([_trace_function(self.linear)], _NAMESPACE)["trace"]
         self._leaves = sorted(
             {
-                (a.value.id, a.slice.value)
+                _leaf_key(a)
                 for instr in self.linear.instrs
                 for a in instr.args
                 if isinstance(a, ast.Subscript)
@@ -546,7 +572,7 @@ class Fuser:
             if isinstance(operand, int):
                 return traced[operand]
             if isinstance(operand, ast.Subscript):
-                return leaves[(operand.value.id, operand.slice.value)]
+                return leaves[_leaf_key(operand)]
             return None
 
         step, specs = _variant("step", linear, signature, modes, state_shapes, with_saved=False)
