@@ -33,7 +33,7 @@ code, and it moved with the op-count quirks rather than with the work.
 Usage::
 
     python benchmarks/bench_engine.py [--runs 10000] [--pysd-runs 20] [--chunk-size N]
-                                      [--elements 1000] [--subscripted-runs 100]
+                                      [--elements 1000] [--subscripted-runs 100] [--previous]
 """
 
 from __future__ import annotations
@@ -270,30 +270,54 @@ def subscripted_model(folder: Path, elements: int) -> Path:
     return path
 
 
-def side_by_side(path, runs: int, pysd_runs: int, seed: int, repeat: int, chunk_size=None):
+#: The engine's chunk size before the fused step (equal chunks of at most this).
+PREVIOUS_CHUNK_SIZE = 16384
+
+
+def side_by_side(
+    path, runs: int, pysd_runs: int, seed: int, repeat: int, chunk_size=None, previous=False
+):
     """Time ``runs`` engine runs and ``pysd_runs`` pysd runs of the same samples.
 
+    The rounds interleave: each times the engine once (and, with
+    ``previous``, the engine as it was before the fused step: the plain
+    generated step in chunks of at most 16384 runs), then a share of the
+    pysd runs, so that a load that comes and goes weighs on both alike.
+
     Returns (engine seconds, pysd seconds, worst relative difference, batch,
-    columns, timings).
+    columns, timings, previous engine timings).
     """
     batch = compile_model(path)
     samples = random_samples(batch, runs, seed)
     columns = [c for c in batch.variables if c not in samples]  # every time-varying variable
     batch.run(n=1)  # compile outside the timing
-    timings = []
-    for _ in range(max(repeat, 1)):
-        start = time.perf_counter()
-        result = batch.run(samples, return_columns=columns, chunk_size=chunk_size, progress=False)
-        timings.append(time.perf_counter() - start)
+    _, program = batch._program(frozenset(), batch._requested(columns))
+    fuser = program.fuser()
+    previous_size = -(-runs // -(-runs // PREVIOUS_CHUNK_SIZE))
+    rounds = max(repeat, 1)
+    timings, previous_timings, frames = [], [], []
+    pysd_seconds = 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = pysd.load(str(translate(path).python_file))
+    for round_ in range(rounds):
         start = time.perf_counter()
-        frames = []
-        for run in range(pysd_runs):
-            params = {name: float(values[run]) for name, values in samples.items()}
-            frames.append(model.run(params=params))
-        pysd_seconds = time.perf_counter() - start
+        result = batch.run(samples, return_columns=columns, chunk_size=chunk_size, progress=False)
+        timings.append(time.perf_counter() - start)
+        if previous:
+            program._fuser = False  # the plain step, as before the fusion
+            start = time.perf_counter()
+            batch.run(samples, return_columns=columns, chunk_size=previous_size, progress=False)
+            previous_timings.append(time.perf_counter() - start)
+            program._fuser = fuser
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            start = time.perf_counter()
+            for run in range(round_, pysd_runs, rounds):
+                params = {name: float(values[run]) for name, values in samples.items()}
+                frames.append((run, model.run(params=params)))
+            pysd_seconds += time.perf_counter() - start
+    frames = [frame for _, frame in sorted(frames, key=lambda item: item[0])]
     worst = 0.0
     for run, frame in enumerate(frames):
         for name in result.data_vars:
@@ -304,7 +328,7 @@ def side_by_side(path, runs: int, pysd_runs: int, seed: int, repeat: int, chunk_
                     expected = frame[label].to_numpy(float)
                     scale = np.maximum(np.abs(expected), 1e-12 / 1e-9)
                     worst = max(worst, float(np.max(np.abs(column - expected) / scale)))
-    return min(timings), pysd_seconds, worst, batch, columns, timings
+    return min(timings), pysd_seconds, worst, batch, columns, timings, previous_timings
 
 
 def _columns(name, values, extra):
@@ -327,12 +351,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--elements", type=int, default=1000, help="subscripted model size")
     parser.add_argument("--subscripted-runs", type=int, default=100)
     parser.add_argument("--subscripted-pysd-runs", type=int, default=1)
+    parser.add_argument(
+        "--previous",
+        action="store_true",
+        help="also time the engine as before the fused step, interleaved (shipped model)",
+    )
     args = parser.parse_args(argv)
     shipped(args)
     if args.elements > 0:
         with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
             path = subscripted_model(Path(folder), args.elements)
-            engine_s, pysd_s, worst, _, columns, timings = side_by_side(
+            engine_s, pysd_s, worst, _, columns, timings, _ = side_by_side(
                 path, args.subscripted_runs, args.subscripted_pysd_runs, args.seed, args.repeat
             )
         engine_rate = args.subscripted_runs / engine_s
@@ -356,8 +385,8 @@ def shipped(args) -> None:
     """The side-by-side comparison on the shipped model (or ``--model``)."""
 
     path = args.model or shipped_path("models", "gvc_upgrading.mdl")
-    engine_seconds, pysd_seconds, worst, batch, columns, timings = side_by_side(
-        path, args.runs, args.pysd_runs, args.seed, args.repeat, args.chunk_size
+    engine_seconds, pysd_seconds, worst, batch, columns, timings, previous = side_by_side(
+        path, args.runs, args.pysd_runs, args.seed, args.repeat, args.chunk_size, args.previous
     )
     engine_rate = args.runs / engine_seconds
     pysd_rate = args.pysd_runs / pysd_seconds
@@ -387,6 +416,15 @@ def shipped(args) -> None:
     )
     print(f"pysd:       {args.pysd_runs} runs in {pysd_seconds:.2f} s = {pysd_rate:,.2f} runs/s")
     print(f"ratio:      {engine_rate / pysd_rate:,.0f}x pysd per run (target >= 3000x)")
+    if previous:
+        previous_rate = args.runs / min(previous)
+        print(
+            f"previous engine (plain step, chunks of <= {PREVIOUS_CHUNK_SIZE}): "
+            f"{min(previous):.2f} s = {previous_rate:,.0f} runs/s = "
+            f"{previous_rate / pysd_rate:,.0f}x pysd (best of "
+            + ", ".join(f"{t:.2f}" for t in previous)
+            + f" s); fused / previous: {engine_rate / previous_rate:.2f}x"
+        )
     print(f"agreement with pysd on the sample: worst relative difference {worst:.2e}")
     if fused is None:
         print("the model has no fused step (a DELAY FIXED pipeline): no arithmetic bound")
