@@ -4,7 +4,7 @@ The ``euler_save`` function of a :class:`~.codegen.Program` computes every
 value as a fresh NumPy array: about four hundred arrays per step, all alive
 until the step returns. With a few thousand runs per chunk that working set
 no longer fits in the processor's caches, and every operation also pays an
-allocation. This module rewrites that function, once per chunk shape, into
+allocation. This module rewrites that function, once per set of input shapes, into
 
 ``step(t, S, K, C, dt, N, B)``
     the next state written into ``N`` (one array per state slot, the same
@@ -18,8 +18,9 @@ allocation. This module rewrites that function, once per chunk shape, into
     until the step returns; the caller copies them out before the next step).
 
 How it works. The function's expressions are flattened into single
-operations (registers). One plain evaluation at the first time of the chunk
-(the *trace*) gives each register's type, shape and dtype. An operation is
+operations (registers). One plain evaluation at the first time of a chunk
+whose inputs have shapes not seen before (the *trace*) gives each
+register's type, shape, dtype and memory order. An operation is
 *fused* (written ``ufunc(a, b, out)``) when it is an arithmetic operator,
 comparison or NumPy ufunc helper, or XIDZ/ZIDZ, and its traced result is an
 array; everything else (scalars that vary only in time, lookups, shape
