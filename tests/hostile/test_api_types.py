@@ -106,6 +106,12 @@ CASES: list[tuple[str, str, Callable[[gvc.Model, Path], object]]] = [
     ("behaviour_shares", "n", lambda m, f: gvc.behaviour_shares(m, n=10.0, seed=1)),
     ("behaviour_shares", "seed", lambda m, f: gvc.behaviour_shares(m, n=4, seed=1.5)),
     ("behaviour_shares", "seed", lambda m, f: gvc.behaviour_shares(m, n=4, seed="1")),
+    (
+        "compile_model",
+        "parameters",
+        lambda m, f: batch_module.compile_model(m, parameters={"a": 1}),
+    ),
+    ("compile_model", "integration", lambda m, f: batch_module.compile_model(m, integration=4)),
 ]
 
 

@@ -33,7 +33,7 @@ import ast
 import sys
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -285,6 +285,22 @@ class Program:
     source: ast.Module
     euler: Callable | None = None
     euler_save: Callable | None = None
+    _fuser: object = field(default=None, init=False, repr=False)
+
+    def fuser(self):
+        """The :class:`.fusion.Fuser` of ``euler_save`` (made on first use), or None.
+
+        None when there is no fused Euler function (a DELAY FIXED pipeline)
+        or it holds a construct the fusion does not rewrite.
+        """
+        if self._fuser is None:
+            from .fusion import fuse
+
+            function = next(
+                (f for f in self.source.body if getattr(f, "name", "") == "euler_save"), None
+            )
+            self._fuser = fuse(function if self.euler_save is not None else None) or False
+        return self._fuser or None
 
 
 def _classify(graph: Graph) -> list[bool]:

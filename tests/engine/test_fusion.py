@@ -1,0 +1,141 @@
+"""The fused Euler step equals the generated ``euler_save`` function bit for bit.
+
+The fused step (``engine/fusion.py``) rewrites every array operation of a
+step as a ufunc call into buffers that are reused as soon as their value is
+dead. Both functions are walked side by side along the plain trajectory, for
+every construct model and the shipped model, with the bounded constants
+sampled (so that per-run arrays and numbers both occur), and every next
+state and saved value must be identical, NaN for NaN.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gvc_upgrading.engine import compile_model
+from gvc_upgrading.engine.batch import _Job
+from gvc_upgrading.engine.functions import xidz, zidz
+from gvc_upgrading.engine.fusion import xidz_into
+from gvc_upgrading.engine.integrate import _initialise
+from gvc_upgrading.engine.samples import resolve_samples
+from gvc_upgrading.resources import shipped_path
+
+from .reference import MODELS
+
+CONSTRUCTS = sorted((Path(MODELS) / "constructs").glob("*.mdl"))
+SHIPPED = shipped_path("models", "gvc_upgrading.mdl")
+STEPS = 48  # every construct model's run; the first six years of the shipped model
+
+
+def _chunk(batch, runs: int, seed: int):
+    """Program, graph, inputs, timeline and initial state of one chunk of sampled runs."""
+    table = batch.parameters.dropna(subset=["lower", "upper"])
+    table = table[[p in batch._constants for p in table.index]]
+    rng = np.random.default_rng(seed)
+    samples = {p: rng.uniform(row.lower, row.upper, runs) for p, row in table.iterrows()}
+    requested = batch._requested("all")
+    graph, program = batch._program(frozenset(), requested)
+    timeline = batch._timeline(None, None, None)
+    resolved = resolve_samples(
+        samples or None,
+        None if samples else runs,
+        base={},
+        constants=batch._constants,
+        tables=[*batch.lookups, *batch.data],
+        bounds=batch.parameters,
+        variables=batch.variables,
+        check_bounds=True,
+    )
+    inputs = _Job(batch, frozenset(), requested, resolved, timeline).inputs(graph, 0, runs)
+    state, constants, _ = _initialise(program, graph, inputs, timeline, strict=False)
+    return program, inputs.values, timeline, state, constants
+
+
+def _identical(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+def _walk(path: Path, runs: int = 3, seed: int = 20261203) -> int:
+    """Compare the fused and plain steps along the plain trajectory; return steps compared."""
+    batch = compile_model(path)
+    with np.errstate(all="ignore"):
+        program, K, timeline, state, C = _chunk(batch, runs, seed)
+        fuser = program.fuser()
+        if fuser is None:
+            return 0
+        dt = timeline.time_step
+        fused = fuser.fused(np.float64(timeline.initial_time), state, K, C, dt)
+        buffers, save_buffers = fused.buffers(save=False), fused.buffers(save=True)
+        following = [np.empty_like(s) for s in state]
+        compared = 0
+        for time in timeline.step_times[:STEPS]:
+            t = np.float64(time)
+            expected_state, expected_saved = program.euler_save(t, state, K, C, dt)
+            saved = fused.step_save(t, state, K, C, dt, following, save_buffers)
+            assert len(saved) == len(expected_saved)
+            for got, want in zip(saved, expected_saved, strict=True):
+                assert _identical(np.broadcast_to(got, np.shape(want)), want)
+            for got, want in zip(following, expected_state, strict=True):
+                assert _identical(got, np.broadcast_to(want, got.shape))
+            # the step without saving writes the same next state
+            following_plain = [np.full_like(s, np.nan) for s in state]
+            fused.step(t, state, K, C, dt, following_plain, buffers)
+            for got, want in zip(following_plain, expected_state, strict=True):
+                assert _identical(got, np.broadcast_to(want, got.shape))
+            state = [
+                np.array(np.broadcast_to(value, s.shape))
+                for value, s in zip(expected_state, state, strict=True)
+            ]
+            compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("path", CONSTRUCTS, ids=[p.stem for p in CONSTRUCTS])
+def test_fused_step_equals_the_plain_step(path):
+    _walk(path)
+
+
+def test_fused_step_equals_the_plain_step_on_the_shipped_model():
+    assert _walk(SHIPPED, runs=5) == STEPS
+
+
+def test_most_construct_models_are_fused():
+    """Only DELAY FIXED pipelines keep the plain step (they are not one Euler update)."""
+    unfused = []
+    for path in CONSTRUCTS:
+        batch = compile_model(path)
+        _, program = batch._program(frozenset(), batch._requested("all"))
+        if program.fuser() is None:
+            unfused.append(path.stem)
+    assert len(unfused) <= 3, unfused
+    assert all("delay_fixed" in name for name in unfused), unfused
+
+
+def test_buffers_are_reused_across_the_step():
+    """The shipped model's step holds a few dozen buffers for hundreds of array operations."""
+    batch = compile_model(SHIPPED)
+    with np.errstate(all="ignore"):
+        program, K, timeline, state, C = _chunk(batch, 64, seed=1)
+        fused = program.fuser().fused(
+            np.float64(timeline.initial_time), state, K, C, timeline.time_step
+        )
+    assert fused.fused >= 0.9 * fused.total
+    assert len(fused.buffer_specs) * 4 < fused.fused
+    # saving keeps the saved values to the end of the step, so needs more
+    assert len(fused.save_buffer_specs) > len(fused.buffer_specs)
+
+
+@pytest.mark.parametrize("value_if_zero", [-1.0, np.array([7.0, 8.0, 9.0, 10.0])])
+def test_xidz_into_equals_xidz(value_if_zero):
+    numerator = np.array([1.0, 2.0, -3.0, np.inf])
+    denominator = np.array([0.0, 5e-7, -2.0, 4.0])
+    out = np.empty(4)
+    with np.errstate(all="ignore"):
+        xidz_into(numerator, denominator, value_if_zero, out)
+        assert _identical(out, xidz(numerator, denominator, value_if_zero))
+        xidz_into(numerator, denominator, 0.0, out)
+        assert _identical(out, zidz(numerator, denominator))
