@@ -295,7 +295,11 @@ def test_full_report_recomputes_a_missing_fit(tmp_path, monkeypatch, model):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-fits"]
 
 
-def test_an_interrupted_report_leaves_the_earlier_one_untouched(tmp_path, monkeypatch, fits_dir):
+def test_an_interrupted_report_leaves_the_earlier_one_untouched(
+    tmp_path, tmp_path_factory, monkeypatch, fits_dir
+):
+    # An empty figure cache, so that the fan chart is drawn (not copied) and interrupted.
+    monkeypatch.setenv("GVC_UPGRADING_FIGURE_CACHE", str(tmp_path_factory.mktemp("figures")))
     out = tmp_path / "report"
     OutputFolder.prepare(out).write_text("report.html", "earlier report")
 

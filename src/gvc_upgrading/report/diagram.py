@@ -155,8 +155,19 @@ def graph_of_view(view: View, heads: dict[tuple[str, int], bool] | None = None) 
         outflows={s: tuple(f) for s, f in outflows.items()},
         others=others,
         links=links,
-        shadows=frozenset(v.name for v in view.variables if v.shadow),
+        shadows=frozenset(_shadow_names(view)),
     )
+
+
+def _shadow_names(view: View) -> set[str]:
+    """Names shown in the view only as shadows (a name with its own entry is no shadow).
+
+    The sketch writer draws the second and later copies of a constant that
+    drives several variables as Vensim shadow entries beside the original, so a
+    name can have both kinds of entry in one view.
+    """
+    own = {v.name for v in view.variables if not v.shadow}
+    return {v.name for v in view.variables if v.shadow} - own
 
 
 def draw_view(
@@ -216,7 +227,7 @@ def draw_view(
         y=1 - 0.1 * title_space / (height + title_space),
         va="top",
     )
-    shadows = {v.name for v in view.variables if v.shadow}
+    shadows = _shadow_names(view)
     units = set(graph.stocks) | set(graph.flows)
 
     def colour_of(name: str) -> str:
