@@ -197,7 +197,8 @@ class _Body:
         return ast.Call(func=_name(f"_{op}"), args=args, keywords=[])
 
 
-def _function(name: str, params: Sequence[str], body: _Body, result: ast.expr) -> ast.FunctionDef:
+def function_def(name: str, params: Sequence[str], statements: list[ast.stmt]) -> ast.FunctionDef:
+    """A plain function definition ``def name(*params): statements`` for generated code."""
     arguments = ast.arguments(
         posonlyargs=[],
         args=[ast.arg(arg=p) for p in params],
@@ -208,13 +209,17 @@ def _function(name: str, params: Sequence[str], body: _Body, result: ast.expr) -
     function = ast.FunctionDef(
         name=name,
         args=arguments,
-        body=[*body.statements, ast.Return(value=result)],
+        body=statements or [ast.Pass()],
         decorator_list=[],
         returns=None,
     )
     if sys.version_info >= (3, 12):  # a field of function definitions since Python 3.12
         function.type_params = []
     return function
+
+
+def _function(name: str, params: Sequence[str], body: _Body, result: ast.expr) -> ast.FunctionDef:
+    return function_def(name, params, [*body.statements, ast.Return(value=result)])
 
 
 def _literal(value: object) -> ast.expr:

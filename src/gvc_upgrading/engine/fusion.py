@@ -37,13 +37,13 @@ constants), like the rest of the engine's code; nothing is parsed.
 from __future__ import annotations
 
 import ast
-import sys
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .codegen import function_def
 from .functions import HELPERS, SMALL_VENSIM
 
 __all__ = ["FusedStep", "fuse"]
@@ -206,23 +206,7 @@ def _plain_value(instr: _Instr, args: list[ast.expr]) -> ast.expr:
 
 
 def _function(name: str, params: Sequence[str], body: list[ast.stmt]) -> ast.FunctionDef:
-    arguments = ast.arguments(
-        posonlyargs=[],
-        args=[ast.arg(arg=p) for p in params],
-        kwonlyargs=[],
-        kw_defaults=[],
-        defaults=[],
-    )
-    function = ast.FunctionDef(
-        name=name,
-        args=arguments,
-        body=body or [ast.Pass()],
-        decorator_list=[],
-        returns=None,
-    )
-    if sys.version_info >= (3, 12):  # a field of function definitions since Python 3.12
-        function.type_params = []
-    return function
+    return function_def(name, params, body)
 
 
 def _compile(functions: list[ast.stmt], namespace: dict) -> dict[str, Callable]:
