@@ -48,3 +48,18 @@ def test_the_worker_fills_the_cache_with_what_the_report_would_draw(tmp_path: Pa
 
     ref = writer.figure(refuse, "diagram_supply", "Supply.", key=keys["Supply"])
     assert (out / ref.png).read_bytes() == drawn
+
+
+def test_the_worker_draws_the_loop_figure_the_report_would_draw(tmp_path: Path) -> None:
+    """The loop figure is drawn ahead too, under the key the report's loop section reads."""
+    from gvc_upgrading.report.loops import draw_loops, read_loops
+    from gvc_upgrading.report.prerender import LOOPS, loop_key, prerender_views
+    from gvc_upgrading.resources import shipped_path
+
+    model = _sectored_model(tmp_path)
+    cache = FigureCache(tmp_path / "cache")
+    assert LOOPS in prerender_views(str(model), False, str(cache.root))
+    loops = read_loops(shipped_path("models", "README.md"), model)
+    drawn = figure_bytes(draw_loops(loops), svg=False)["png"]
+    assert cache.get(loop_key(model), "png") == drawn
+    assert prerender_views(str(model), False, str(cache.root)) == []  # all cached now

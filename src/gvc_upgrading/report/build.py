@@ -45,7 +45,6 @@ from ..sensitivity import figures as sobol_figures_module
 from ..sensitivity.figures import plot_indices
 from . import fans as fans_module
 from . import fit_figure as fit_figure_module
-from . import loops as loops_module
 from . import words as words_module
 from .comparison import compare_scenarios
 from .diagram import view_drawers
@@ -59,7 +58,7 @@ from .limitations import limitations, readme_disagreements
 from .loops import draw_loops, read_loops
 from .output import FIGURE_DPI, ReportWriter, slug
 from .plausibility import load_scope, plausibility_flags
-from .prerender import Prerender, start_prerender, view_keys
+from .prerender import Prerender, loop_key, start_prerender, view_keys
 from .provenance import case_data_sources, model_check, report_provenance
 from .sections import report_sections
 from .sobol_study import SobolSource, case_sobol_study, load_stored_sobol
@@ -247,7 +246,7 @@ def _loops_section(writer: ReportWriter, model_file: Path, abstract: Any = None)
         "feedback_loops",
         "Main feedback loops of the model, as models/README.md names them; every link checked "
         "against the model's equations (dashed red: not found in them).",
-        key=figure_key([readme, model_file], [loops_module.__file__], f"dpi {FIGURE_DPI}", "loop"),
+        key=loop_key(model_file),
     )
     items = []
     for loop in loops:
@@ -623,10 +622,10 @@ def _write_everything(
         ),
     )
     say("feedback loops")
-    loops_html = _loops_section(writer, model_file, model.abstract_model)
-    say("sector diagrams")
     if prerender is not None:
         prerender.wait()  # the worker's pictures are in the cache now (or drawn below)
+    loops_html = _loops_section(writer, model_file, model.abstract_model)
+    say("sector diagrams")
     keys = view_keys(model_file)
     diagrams = [
         writer.figure(

@@ -1,7 +1,8 @@
-"""Draw the sector diagrams in a second process while the report computes its runs.
+"""Draw the sector diagrams and the loop figure in a second process while the report runs.
 
-The sector views depend on the model file alone, and drawing them (text-heavy
-pictures) is the slowest part of a first report. :func:`start_prerender`
+The sector views depend on the model file alone, and the loop figure on the
+model file and ``models/README.md``; drawing them (text-heavy pictures) is
+the slowest part of a first report. :func:`start_prerender`
 starts one worker process at the beginning of :func:`~.build.build_report`
 that draws every view not yet in the figure cache and stores it there
 (:mod:`.figure_cache`); when the report reaches its diagrams it waits for the
@@ -16,12 +17,37 @@ import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+from ..resources import shipped_path
 from . import diagram as diagram_module
+from . import loops as loops_module
 from .diagram import view_drawers
 from .figure_cache import FigureCache, figure_key
+from .loops import draw_loops, read_loops
 from .output import FIGURE_DPI, figure_bytes
 
-__all__ = ["Prerender", "prerender_views", "start_prerender", "view_keys"]
+__all__ = ["Prerender", "loop_key", "prerender_views", "start_prerender", "view_keys"]
+
+#: Name of the loop figure among the pictures the worker draws.
+LOOPS = "feedback loops"
+
+
+def loop_key(model_file: str | os.PathLike[str]) -> str | None:
+    """Return the figure cache key of the loop figure (None without ``models/README.md``)."""
+    try:
+        readme = shipped_path("models", "README.md")
+    except FileNotFoundError:
+        return None
+    code = [loops_module.__file__]
+    return figure_key([readme, model_file], code, f"dpi {FIGURE_DPI}", "loop")
+
+
+def _keys(model_file: str | os.PathLike[str]) -> dict[str, str]:
+    """Cache keys of every picture the worker draws: the views, then the loop figure."""
+    keys = view_keys(model_file)
+    loops = loop_key(model_file)
+    if loops is not None:
+        keys[LOOPS] = loops
+    return keys
 
 
 def view_keys(model_file: str | os.PathLike[str]) -> dict[str, str]:
@@ -43,15 +69,20 @@ def _missing(cache: FigureCache, keys: dict[str, str], svg: bool) -> list[str]:
 
 
 def prerender_views(model_file: str, svg: bool, cache_root: str) -> list[str]:
-    """Draw the views of ``model_file`` missing from the cache at ``cache_root``; store them.
+    """Draw the views and loop figure of ``model_file`` missing from the cache; store them.
 
-    Returns the names of the views drawn.
+    Returns the names of the pictures drawn.
     """
     cache = FigureCache(cache_root)
-    keys = view_keys(model_file)
-    drawers = view_drawers(model_file)
+    keys = _keys(model_file)
+    drawers = dict(view_drawers(model_file))
+    loops = read_loops(shipped_path("models", "README.md"), model_file) if LOOPS in keys else []
+    if loops:
+        drawers[LOOPS] = lambda: draw_loops(loops)
     drawn = []
     for name in _missing(cache, keys, svg):
+        if name not in drawers:
+            continue  # no loops named: the report draws no loop figure
         for suffix, data in figure_bytes(drawers[name](), svg=svg).items():
             cache.put(keys[name], suffix, data)
         drawn.append(name)
@@ -83,12 +114,12 @@ class Prerender:
 def start_prerender(
     model_file: str | os.PathLike[str], *, svg: bool, cache: FigureCache
 ) -> Prerender | None:
-    """Start drawing the uncached views of ``model_file`` in a worker process.
+    """Start drawing the uncached views and loop figure of ``model_file`` in a worker process.
 
-    Returns None (nothing started) when every view is cached or no worker
+    Returns None (nothing started) when every picture is cached or no worker
     process can be started.
     """
-    keys = view_keys(model_file)
+    keys = _keys(model_file)
     if not _missing(cache, keys, svg):
         return None
     try:
