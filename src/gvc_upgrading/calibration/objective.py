@@ -241,16 +241,26 @@ class ResidualsMixin:
         predicted, penalty = self.predict_full(theta)
         return np.hstack([self.residuals_from(predicted, y), penalty])
 
-    def residuals(self, theta: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+    def residuals(
+        self,
+        theta: np.ndarray,
+        y: np.ndarray | None = None,
+        prior_shift: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Residuals the fit minimises for parameter sets ``theta`` ``(k, p)``.
 
         In-sample data residuals, then the prior residuals (the posterior
         mode is the least-squares solution), then constraint penalties.
-        ``y`` replaces the in-sample observations (bootstrap).
+        ``y`` replaces the in-sample observations and ``prior_shift``
+        (``(q,)`` or ``(k, q)``, in prior standard deviations) moves the
+        centre of each informative prior (bootstrap refits).
         """
         theta = np.atleast_2d(np.asarray(theta, float))
         predicted, penalty = self.predict_full(theta)
-        return np.hstack([self.residuals_from(predicted, y), self.prior_residuals(theta), penalty])
+        prior = self.prior_residuals(theta)
+        if prior_shift is not None:
+            prior = prior - prior_shift
+        return np.hstack([self.residuals_from(predicted, y), prior, penalty])
 
     def cost(self, theta: np.ndarray) -> np.ndarray:
         """Half the sum of squared residuals (data + prior + constraints), per parameter set."""

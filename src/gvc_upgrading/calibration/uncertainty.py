@@ -127,7 +127,6 @@ def bootstrap_refits(
                 objective.y[members]
                 + inflate * _resample(e, rng, kind, length) / (objective.factor[members])
             )
-    n_data = int(objective.fit.sum())
     n_prior = objective.prior_residuals(theta_hat[None, :]).shape[1]
     prior_shift = rng.standard_normal((n, n_prior))
     units = np.empty((n, p))
@@ -138,9 +137,7 @@ def bootstrap_refits(
         y, shift = data[rows], prior_shift[rows]
 
         def residuals(points, problem, y=y, shift=shift):
-            r = objective.residuals(objective.to_theta(points), y[problem])
-            r[:, n_data : n_data + n_prior] -= shift[problem]
-            return r
+            return objective.residuals(objective.to_theta(points), y[problem], shift[problem])
 
         start = np.tile(unit_hat, (len(rows), 1))
         units[rows], costs[rows], iterations[rows] = batched_levenberg_marquardt(
