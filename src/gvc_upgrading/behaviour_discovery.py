@@ -4,9 +4,10 @@
 behaviour holds over Latin-hypercube draws of the structural parameters. This
 module says *why* a behaviour fails where it does:
 
-- :func:`condition_table` evaluates every named condition of every behaviour
-  (a behaviour holds when all its conditions hold) on the same runs, so the
-  share of each condition shows which part of a behaviour breaks;
+- :func:`~gvc_upgrading.robustness.condition_table` evaluates every named
+  condition of every behaviour (a behaviour holds when all its conditions
+  hold) on the same runs, so the share of each condition shows which part of
+  a behaviour breaks;
 - :func:`failure_boxes` runs PRIM (Friedman & Fisher 1999, as implemented in
   the EMA Workbench) on the draws where a behaviour fails, keeps only the
   parameter limits whose quasi-p-value is below a significance level, and
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .exploration.discovery import prim_box
-from .robustness import BEHAVIOURS, Behaviour, Runs
+from .robustness import BEHAVIOURS, behaviours_held, condition_table
 
 __all__ = [
     "BAR",
@@ -38,36 +39,6 @@ __all__ = [
 
 #: Share of draws in which a behaviour must hold (issue 9).
 BAR = 0.9
-
-
-def condition_table(runs: Runs, behaviours: tuple[Behaviour, ...] = BEHAVIOURS) -> pd.DataFrame:
-    """Evaluate every named condition of every behaviour, one row per draw.
-
-    Parameters
-    ----------
-    runs : mapping
-        Case name -> runs over ``(run, time)`` (from
-        :func:`gvc_upgrading.robustness.run_cases`).
-    behaviours : tuple of Behaviour
-
-    Returns
-    -------
-    pandas.DataFrame
-        Booleans; columns are a MultiIndex ``(behaviour, condition)``.
-    """
-    columns: dict[tuple[int, str], np.ndarray] = {}
-    for behaviour in behaviours:
-        subset = {case: runs[case] for case in behaviour.cases}
-        for name, held in behaviour.conditions(subset).items():
-            columns[(behaviour.number, name)] = np.asarray(held, dtype=bool)
-    table = pd.DataFrame(columns)
-    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["behaviour", "condition"])
-    return table
-
-
-def _holds(conditions: pd.DataFrame) -> pd.DataFrame:
-    """Per behaviour, whether all its conditions hold (one column per behaviour number)."""
-    return conditions.T.groupby(level="behaviour").all().T
 
 
 def failure_boxes(
@@ -120,7 +91,7 @@ def failure_boxes(
     if not 0 < bar <= 1:
         raise ValueError(f"bar must be in (0, 1], got {bar}")
     x = draws.reset_index(drop=True).astype(float)
-    held = _holds(conditions)
+    held = behaviours_held(conditions)
     rows: list[dict[str, object]] = []
     for (number, condition), column in conditions.items():
         ok = column.to_numpy(dtype=bool)
@@ -205,7 +176,7 @@ def robustness_markdown(
         Three Markdown tables separated by blank lines.
     """
     titles = titles or {b.number: b.title for b in BEHAVIOURS}
-    held = _holds(conditions)
+    held = behaviours_held(conditions)
     lines = ["| # | behaviour | share of draws | meets 90% |", "|---|---|---|---|"]
     for number in held.columns:
         share = float(held[number].mean())

@@ -34,7 +34,9 @@ __all__ = [
     "CASES",
     "Behaviour",
     "behaviour_shares",
+    "behaviours_held",
     "case_overrides",
+    "condition_table",
     "evaluate_runs",
     "latin_hypercube",
     "run_cases",
@@ -572,6 +574,43 @@ def run_cases(
     }
 
 
+def condition_table(runs: Runs, behaviours: tuple[Behaviour, ...] = BEHAVIOURS) -> pd.DataFrame:
+    """Evaluate every named condition of every behaviour, one row per draw.
+
+    Parameters
+    ----------
+    runs : mapping
+        Case name -> run (pysd dataset over ``time``, or batch dataset over ``(run, time)``).
+    behaviours : tuple of Behaviour
+
+    Returns
+    -------
+    pandas.DataFrame
+        Booleans; columns are a MultiIndex ``(behaviour, condition)``.
+
+    Raises
+    ------
+    SpecError
+        If ``runs`` lacks a case a behaviour compares.
+    """
+    columns: dict[tuple[int, str], np.ndarray] = {}
+    for behaviour in behaviours:
+        missing = [c for c in behaviour.cases if c not in runs]
+        if missing:
+            raise SpecError(f"behaviour {behaviour.number} needs the case(s) {missing}")
+        subset = {c: runs[c] for c in behaviour.cases}
+        for name, held in behaviour.conditions(subset).items():
+            columns[(behaviour.number, name)] = np.asarray(held, dtype=bool)
+    table = pd.DataFrame(columns)
+    table.columns = pd.MultiIndex.from_tuples(list(columns), names=["behaviour", "condition"])
+    return table
+
+
+def behaviours_held(conditions: pd.DataFrame) -> pd.DataFrame:
+    """Whether each behaviour holds (all its conditions), one column per behaviour number."""
+    return conditions.T.groupby(level="behaviour", sort=False).all().T
+
+
 def evaluate_runs(
     model: Model, runs: Runs, behaviours: tuple[Behaviour, ...] = BEHAVIOURS
 ) -> pd.DataFrame:
@@ -589,14 +628,7 @@ def evaluate_runs(
     pandas.DataFrame
         Booleans, indexed by draw.
     """
-    columns = {}
-    for behaviour in behaviours:
-        missing = [c for c in behaviour.cases if c not in runs]
-        if missing:
-            raise SpecError(f"behaviour {behaviour.number} needs the case(s) {missing}")
-        subset = {c: runs[c] for c in behaviour.cases}
-        columns[behaviour.number] = np.asarray(behaviour.check(subset), dtype=bool)
-    return pd.DataFrame(columns)
+    return behaviours_held(condition_table(runs, behaviours))
 
 
 def behaviour_shares(model: Model, n: int, seed: int, **run_options: Any) -> pd.DataFrame:
