@@ -75,18 +75,16 @@ def prerender_views(model_file: str, svg: bool, cache_root: str) -> list[str]:
     """
     cache = FigureCache(cache_root)
     keys = _keys(model_file)
-    drawers = dict(view_drawers(model_file))
-    loops = read_loops(shipped_path("models", "README.md"), model_file) if LOOPS in keys else []
-    if loops:
-        drawers[LOOPS] = lambda: draw_loops(loops)
-    drawn = []
-    for name in _missing(cache, keys, svg):
-        if name not in drawers:
-            continue  # no loops named: the report draws no loop figure
-        for suffix, data in figure_bytes(drawers[name](), svg=svg).items():
+    missing = _missing(cache, keys, svg)
+    loops = read_loops(shipped_path("models", "README.md"), model_file) if LOOPS in missing else []
+    if LOOPS in missing and not loops:
+        missing.remove(LOOPS)  # no loops named: the report draws no loop figure
+    drawers = view_drawers(model_file) if set(missing) - {LOOPS} else {}
+    for name in missing:
+        figure = draw_loops(loops) if name == LOOPS else drawers[name]()
+        for suffix, data in figure_bytes(figure, svg=svg).items():
             cache.put(keys[name], suffix, data)
-        drawn.append(name)
-    return drawn
+    return missing
 
 
 class Prerender:
