@@ -9,6 +9,7 @@ Industrial Clusters: Why Governance Matters", Journal of Business Ethics
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from .errors import (
     ArgumentTypeError,
@@ -24,10 +25,23 @@ from .errors import (
     UnknownVariableError,
     UnsupportedConstructError,
 )
-from .factorial import effects, effects_table, run_factorial
-from .model import Model, load_model
-from .robustness import behaviour_shares
-from .scenarios import Scenario, compare, list_scenarios, load_scenario
+from .lazy import lazy_exports
+
+#: Public names defined in modules that import numpy, pandas, xarray or pysd, by
+#: module: imported on first use (module ``__getattr__``), so that the command
+#: line's ``--help`` and the commands that need none of them start quickly.
+_LAZY: dict[str, tuple[str, ...]] = {
+    "factorial": ("effects", "effects_table", "run_factorial"),
+    "model": ("Model", "load_model"),
+    "robustness": ("behaviour_shares",),
+    "scenarios": ("Scenario", "compare", "list_scenarios", "load_scenario"),
+}
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from .factorial import effects, effects_table, run_factorial
+    from .model import Model, load_model
+    from .robustness import behaviour_shares
+    from .scenarios import Scenario, compare, list_scenarios, load_scenario
 
 try:
     __version__ = version("gvc-upgrading")
@@ -59,3 +73,6 @@ __all__ = [
     "load_scenario",
     "run_factorial",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

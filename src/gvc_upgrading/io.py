@@ -16,12 +16,13 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-
-import pandas as pd
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from .errors import GvcError
+
+if TYPE_CHECKING:  # only annotations: the writers call the objects' own methods
+    import pandas as pd
+    import xarray as xr
 
 __all__ = [
     "AtomicFiles",

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["SHIPPED_MODEL", "shipped_path"]
+__all__ = ["DEFAULT_CASE", "SHIPPED_MODEL", "shipped_path"]
+
+#: The case a report is about when none is named (if its fit is stored).
+DEFAULT_CASE = "cambodia_garment"
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent
 _INSTALLED = _PACKAGE_ROOT / "shipped"

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pysd
-from pysd.builders.python.python_model_builder import ModelBuilder
 from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures.abstract_model import AbstractModel
 from pysd.translators.vensim.vensim_file import VensimFile
@@ -154,6 +153,9 @@ def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
 
 def _build(model: AbstractModel, folder: Path) -> Path:
     """Write pysd's Python translation of ``model`` into ``folder``; return the main file."""
+    # pysd's builder imports scipy.optimize (~1 s): only a first translation needs it
+    from pysd.builders.python.python_model_builder import ModelBuilder
+
     for section in model.sections:
         # the main file is always _STAGED_NAME.py (the cache entry depends on the bytes only)
         name = _STAGED_NAME + ".py" if section.type == "main" else Path(section.path).name

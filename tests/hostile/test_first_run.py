@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from gvc_upgrading.cli import calibrate as calibrate_cli
+from gvc_upgrading.calibration import outputs as calibration_outputs
 from gvc_upgrading.cli import main
 from gvc_upgrading.cli import run as run_cli
 from gvc_upgrading.sensitivity import targets
@@ -36,7 +36,7 @@ def _sensitivity(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> list[str]
 
 
 def _calibration(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    monkeypatch.setattr(calibrate_cli, "write_result", _interrupt)  # Ctrl-C while writing
+    monkeypatch.setattr(calibration_outputs, "write_result", _interrupt)  # Ctrl-C while writing
     return _calibrate(sandbox, _case(sandbox))
 
 

@@ -1,4 +1,4 @@
-"""The worker that draws the sector diagrams into the figure cache while the report computes."""
+"""The worker that draws the report's figures into the figure cache while the report computes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from gvc_upgrading.report.diagram import view_drawers
 from gvc_upgrading.report.figure_cache import FigureCache
 from gvc_upgrading.report.output import ReportWriter, figure_bytes
-from gvc_upgrading.report.prerender import start_prerender, view_keys
+from gvc_upgrading.report.prerender import FigureWorker, draw_view_job, submit_views, view_keys
 from gvc_upgrading.sketch import write_sketch
 
 TINY_MODEL = Path(__file__).parents[1] / "model" / "data" / "tiny.mdl"
@@ -32,13 +32,16 @@ def test_the_worker_fills_the_cache_with_what_the_report_would_draw(tmp_path: Pa
     cache = FigureCache(tmp_path / "cache")
     keys = view_keys(model)
     assert list(keys) == ["Supply"]
-    worker = start_prerender(model, svg=False, cache=cache)
-    assert worker is not None
-    worker.wait()
+    worker = FigureWorker(FigureCache(cache.root), svg=False)
+    submit_views(worker, model)
+    assert worker.started
+    worker.finish()
     drawn = figure_bytes(view_drawers(model)["Supply"](), svg=False)["png"]
     assert cache.get(keys["Supply"], "png") == drawn
-    # now cached: nothing to start, and the report copies instead of drawing
-    assert start_prerender(model, svg=False, cache=cache) is None
+    # now cached: no worker is started, and the report copies instead of drawing
+    again = FigureWorker(cache, svg=False)
+    submit_views(again, model)
+    assert not again.started
     out = tmp_path / "out"
     out.mkdir()
     writer = ReportWriter(out, {}, svg=False, cache=cache)
@@ -50,16 +53,50 @@ def test_the_worker_fills_the_cache_with_what_the_report_would_draw(tmp_path: Pa
     assert (out / ref.png).read_bytes() == drawn
 
 
+def test_jobs_the_worker_has_not_started_are_drawn_by_the_report(tmp_path: Path) -> None:
+    """finish() draws the queued jobs itself, from the last back: the same pictures."""
+    model = _sectored_model(tmp_path)
+    drawer = view_drawers(model)["Supply"]
+    worker = FigureWorker(FigureCache(tmp_path / "cache"), svg=False)
+    keys = [f"key{i}" for i in range(4)]
+    drawn_here = []
+
+    def here() -> object:
+        drawn_here.append(True)
+        return drawer()
+
+    for key in keys:
+        worker.submit(key, here, draw_view_job, str(model), "Supply")
+    worker.finish()  # at once: the worker process has not even started
+    assert 1 <= len(drawn_here) < len(keys)  # the last ones here, the first by the worker
+    expected = figure_bytes(drawer(), svg=False)["png"]
+    on_disk = FigureCache(tmp_path / "cache")  # a fresh reader: what the files hold
+    assert [on_disk.get(key, "png") == expected for key in keys] == [True] * len(keys)
+
+
+def test_a_failing_worker_job_is_left_for_the_report(tmp_path: Path) -> None:
+    cache = FigureCache(tmp_path / "cache")
+    worker = FigureWorker(cache, svg=False)
+    worker.submit("first", lambda: None, draw_view_job, str(tmp_path / "missing.mdl"), "Supply")
+    worker.submit("second", lambda: None, draw_view_job, str(tmp_path / "missing.mdl"), "Supply")
+    worker._jobs[1].future.cancel = lambda: False  # type: ignore[method-assign]  # "started"
+    worker.finish()  # no error: the report draws what is missing
+    assert cache.get("first", "png") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_the_worker_draws_the_loop_figure_the_report_would_draw(tmp_path: Path) -> None:
-    """The loop figure is drawn ahead too, under the key the report's loop section reads."""
+    """The loop figure is drawn from the loops the report read, given to the worker as JSON."""
     from gvc_upgrading.report.loops import draw_loops, read_loops
-    from gvc_upgrading.report.prerender import LOOPS, loop_key, prerender_views
+    from gvc_upgrading.report.prerender import draw_loops_job, loop_key, loops_json
     from gvc_upgrading.resources import shipped_path
 
     model = _sectored_model(tmp_path)
     cache = FigureCache(tmp_path / "cache")
-    assert LOOPS in prerender_views(str(model), False, str(cache.root))
     loops = read_loops(shipped_path("models", "README.md"), model)
+    assert loops
+    key = loop_key(model)
+    assert key is not None
+    draw_loops_job(loops_json(loops), key, False, str(cache.root))
     drawn = figure_bytes(draw_loops(loops), svg=False)["png"]
-    assert cache.get(loop_key(model), "png") == drawn
-    assert prerender_views(str(model), False, str(cache.root)) == []  # all cached now
+    assert cache.get(key, "png") == drawn

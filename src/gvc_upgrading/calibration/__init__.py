@@ -9,16 +9,35 @@ how well shared parameters transfer.
 
 from __future__ import annotations
 
-from .case import Case, Constraint, Driver, Prior, check_case, load_case, shipped_cases
-from .data import read_case_data
-from .fit import METHODS, calibrate, check_budget
-from .joint import JointObjective, LeaveOneCaseOut, calibrate_joint, leave_one_case_out
-from .objective import Objective, build_observations
-from .result import CalibrationResult
-from .settings import FitSettings
-from .simulator import BatchSimulator, PysdSimulator, Simulator
-from .statistics import fit_statistics, naive_forecasts, statistics_table, theil_decomposition
-from .uncertainty import Profile
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+#: Public names by submodule, imported on first use (the fit imports scipy).
+_LAZY: dict[str, tuple[str, ...]] = {
+    "case": ("Case", "Constraint", "Driver", "Prior", "check_case", "load_case", "shipped_cases"),
+    "data": ("read_case_data",),
+    "fit": ("calibrate", "check_budget"),
+    "joint": ("JointObjective", "LeaveOneCaseOut", "calibrate_joint", "leave_one_case_out"),
+    "objective": ("Objective", "build_observations"),
+    "result": ("CalibrationResult",),
+    "settings": ("METHODS", "FitSettings"),
+    "simulator": ("BatchSimulator", "PysdSimulator", "Simulator"),
+    "statistics": ("fit_statistics", "naive_forecasts", "statistics_table", "theil_decomposition"),
+    "uncertainty": ("Profile",),
+}
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from .case import Case, Constraint, Driver, Prior, check_case, load_case, shipped_cases
+    from .data import read_case_data
+    from .fit import METHODS, calibrate, check_budget
+    from .joint import JointObjective, LeaveOneCaseOut, calibrate_joint, leave_one_case_out
+    from .objective import Objective, build_observations
+    from .result import CalibrationResult
+    from .settings import FitSettings
+    from .simulator import BatchSimulator, PysdSimulator, Simulator
+    from .statistics import fit_statistics, naive_forecasts, statistics_table, theil_decomposition
+    from .uncertainty import Profile
 
 __all__ = [
     "METHODS",
@@ -49,3 +68,5 @@ __all__ = [
     "statistics_table",
     "theil_decomposition",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

@@ -15,8 +15,7 @@ import argparse
 import math
 from pathlib import Path
 
-from ..calibration import METHODS, calibrate, calibrate_joint, load_case
-from ..calibration.outputs import write_result
+from ..calibration.settings import METHODS
 from ..errors import SpecError
 from ..outdir import OutputFolder, check_slug
 
@@ -149,6 +148,8 @@ def _check_arguments(args: argparse.Namespace, cases: list) -> None:
 
 def _write(folder: OutputFolder, name: str, result) -> None:
     """Write one case's files to ``<folder>/<name>/`` through the output guard."""
+    from ..calibration.outputs import write_result
+
     with folder.staging() as stage:
         write_result(result, stage)
         for path in folder.adopt_tree(stage, prefix=name):
@@ -157,6 +158,8 @@ def _write(folder: OutputFolder, name: str, result) -> None:
 
 def calibrate_command(args: argparse.Namespace) -> int:
     """Calibrate the case(s) named on the command line and write the result files."""
+    from ..calibration import calibrate, calibrate_joint, load_case
+
     cases = [load_case(c) for c in case_folders(args.case)]  # every case checked first
     seen: dict[str, object] = {}
     for case in cases:

@@ -28,8 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..report import build_report
-from ..report.stored import DEFAULT_CASE
+from ..resources import DEFAULT_CASE
 from .options import add_model_option, add_setup_options, add_user_scenario_dirs_option
 
 __all__ = ["register", "report_command"]
@@ -114,6 +113,8 @@ def report_command(args: argparse.Namespace) -> int:
             print(
                 f"gvc-upgrading report: [{seconds:5.1f} s] {message}", file=sys.stderr, flush=True
             )
+
+    from ..report.build import build_report
 
     result = build_report(  # checks --out first, writes only inside it
         args.case,

@@ -25,32 +25,24 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-import pandas as pd
-import xarray as xr
+from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError
 from ..io import write_csv, write_figure, write_netcdf
-from ..model import load_model
 from ..outcomes import KEY_OUTCOMES
 from ..outdir import OutputFolder
-from ..plotting import comparison_figure
-from ..scenario_spec import (
-    BASELINE,
-    Scenario,
-    collect_scenarios,
-    load_scenario,
-    parse_assignments,
-    validate_scenario,
-)
-from ..scenarios import compare_runs, run_scenarios, synergy_table
-from ..validation import close_matches
 from .options import (
     add_model_option,
     add_setup_options,
     add_user_scenario_dirs_option,
     integer_at_least,
 )
+
+if TYPE_CHECKING:  # the modules that import numpy, pandas, xarray and pysd load on use
+    import pandas as pd
+    import xarray as xr
+
+    from ..scenario_spec import Scenario
 
 __all__ = ["register", "run_command", "tidy_frame"]
 
@@ -129,6 +121,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def tidy_frame(runs: xr.Dataset) -> pd.DataFrame:
     """Return stacked scenario runs in long form: scenario, variable, unit, time, value."""
+    import pandas as pd
+
     frames = []
     for name, variable in runs.data_vars.items():
         if set(variable.dims) != {"scenario", "time"}:
@@ -148,6 +142,9 @@ def tidy_frame(runs: xr.Dataset) -> pd.DataFrame:
 def _write_outputs(
     runs: xr.Dataset, comparison: xr.Dataset, folder: OutputFolder, units: dict
 ) -> list[Path]:
+    from ..plotting import comparison_figure
+    from ..scenarios import synergy_table
+
     names = [NETCDF_FILE, CSV_FILE, FIGURE_FILE]
     if "synergy_excess" in comparison:
         names.append(SYNERGY_FILE)
@@ -165,6 +162,9 @@ def _write_outputs(
 
 def _chosen_scenarios(args: argparse.Namespace) -> list[Scenario]:
     """The scenarios named on the command line (baseline first), or every available one."""
+    from ..scenario_spec import BASELINE, collect_scenarios, load_scenario
+    from ..validation import close_matches
+
     shipped = args.model is None or not args.scenario_dir
     available = collect_scenarios(directories=args.scenario_dir, shipped=shipped)
     if not args.scenario:
@@ -208,6 +208,10 @@ def _check_seed_option(args: argparse.Namespace, model) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the scenarios named on the command line and write the result files."""
+    from ..model import load_model
+    from ..scenario_spec import parse_assignments, validate_scenario
+    from ..scenarios import compare_runs, run_scenarios
+
     OutputFolder.prepare(args.out, create=False)  # fail before the runs, create only to write
     scenarios = _chosen_scenarios(args)
     fit = None

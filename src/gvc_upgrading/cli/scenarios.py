@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from ..scenarios import list_scenarios, load_scenario
 from .options import add_model_option, add_scenario_dir_option
 
 __all__ = ["register", "scenarios_command"]
@@ -36,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def scenarios_command(args: argparse.Namespace) -> int:
     """Print every scenario's name and description."""
+    from ..scenario_spec import list_scenarios, load_scenario
+
     scenarios = list_scenarios(args.scenario_dir)
     if args.check or args.model is not None:
         from ..model import load_model

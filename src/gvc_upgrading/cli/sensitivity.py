@@ -28,15 +28,7 @@ from pathlib import Path
 from ..errors import SpecError
 from ..limits import check_memory
 from ..outdir import OutputFolder
-from ..resume import checkpoint_folder
-from ..sensitivity.spec import load_study
-from ..sensitivity.study_run import (
-    CHECKPOINT_FOLDER,
-    run_study,
-    stderr_log,
-    write_figures,
-    write_study,
-)
+from ..resume import CHECKPOINT_FOLDER, checkpoint_folder
 
 __all__ = ["register", "sensitivity_command"]
 
@@ -120,6 +112,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _check_study_size(path: Path, n: int | None) -> None:
     """Refuse a study whose design and outputs would not fit in the memory budget."""
+    from ..sensitivity.spec import load_study
+
     study = load_study(path)
     d = len(study.parameter_names)
     rows = (n or study.n) * (2 * d + 2 if study.second_order else d + 2)
@@ -132,6 +126,8 @@ def _check_study_size(path: Path, n: int | None) -> None:
 
 def _redraw(out: Path, study: str) -> list[Path]:
     """Draw the figures of the results in ``out`` (a folder the tool made) through the guard."""
+    from ..sensitivity.study_run import write_figures
+
     folder = OutputFolder.prepare(out)
     with folder.staging() as stage:
         for name in ("sobol.nc", "sobol_groups.nc", "interactions.nc"):
@@ -143,6 +139,9 @@ def _redraw(out: Path, study: str) -> list[Path]:
 
 def sensitivity_command(args: argparse.Namespace) -> int:
     """Run the study named on the command line and write the result files."""
+    from ..sensitivity.spec import load_study
+    from ..sensitivity.study_run import run_study, stderr_log, write_study
+
     if not args.study.is_file():
         raise SpecError(f"study file {args.study} does not exist")
     if args.figures_only:

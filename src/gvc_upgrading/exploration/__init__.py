@@ -34,13 +34,29 @@ Needs the ``explore`` extra (ema-workbench 2.5, scikit-learn).
 
 from __future__ import annotations
 
-from .analysis import Analysis, analyse
-from .classify import CLASS_DESCRIPTIONS, CLASSES, classify
-from .findings import Findings, load_findings, save_findings, summarise
-from .output import RESULT_FILE, write_exploration
-from .runs import explore
-from .spec import ExplorationSpec, load_spec
-from .stored import STORED_RESULTS, stored_findings
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+#: Public names by submodule, imported on first use (scipy, ema-workbench, scikit-learn).
+_LAZY: dict[str, tuple[str, ...]] = {
+    "analysis": ("Analysis", "analyse"),
+    "classify": ("CLASS_DESCRIPTIONS", "CLASSES", "classify"),
+    "findings": ("Findings", "load_findings", "save_findings", "summarise"),
+    "output": ("RESULT_FILE", "write_exploration"),
+    "runs": ("explore",),
+    "spec": ("ExplorationSpec", "load_spec"),
+    "stored": ("STORED_RESULTS", "stored_findings"),
+}
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from .analysis import Analysis, analyse
+    from .classify import CLASS_DESCRIPTIONS, CLASSES, classify
+    from .findings import Findings, load_findings, save_findings, summarise
+    from .output import RESULT_FILE, write_exploration
+    from .runs import explore
+    from .spec import ExplorationSpec, load_spec
+    from .stored import STORED_RESULTS, stored_findings
 
 __all__ = [
     "CLASSES",
@@ -60,3 +76,5 @@ __all__ = [
     "summarise",
     "write_exploration",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

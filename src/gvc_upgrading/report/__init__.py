@@ -14,11 +14,26 @@ sector views of the ``.mdl`` sketch, laid out by
 
 from __future__ import annotations
 
-from .build import HORIZONS, ReportResult, build_report
-from .comparison import ScenarioComparison, compare_scenarios
-from .diagram import draw_diagram
-from .ensemble import REPORT_OUTCOMES
-from .stored import DEFAULT_CASE, StoredFit, find_stored_fit, load_stored_fit
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+from ..resources import DEFAULT_CASE
+
+#: Public names by submodule, imported on first use (they import xarray and matplotlib).
+_LAZY: dict[str, tuple[str, ...]] = {
+    "build": ("HORIZONS", "ReportResult", "build_report"),
+    "comparison": ("ScenarioComparison", "compare_scenarios"),
+    "diagram": ("draw_diagram",),
+    "ensemble": ("REPORT_OUTCOMES",),
+    "stored": ("StoredFit", "find_stored_fit", "load_stored_fit"),
+}
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from .build import HORIZONS, ReportResult, build_report
+    from .comparison import ScenarioComparison, compare_scenarios
+    from .diagram import draw_diagram
+    from .ensemble import REPORT_OUTCOMES
+    from .stored import StoredFit, find_stored_fit, load_stored_fit
 
 __all__ = [
     "DEFAULT_CASE",
@@ -33,3 +48,5 @@ __all__ = [
     "find_stored_fit",
     "load_stored_fit",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

@@ -35,16 +35,13 @@ import pandas as pd
 import xarray as xr
 from tqdm import tqdm
 
-from ..calibration import load_case
+from ..calibration.case import load_case
 from ..errors import CalibrationError, GvcError, SpecError
 from ..model import load_model
 from ..outdir import OutputFolder
 from ..resources import SHIPPED_MODEL, shipped_path
 from ..scenario_spec import collect_scenarios, parse_assignments, validate_scenario
-from ..sensitivity import figures as sobol_figures_module
-from ..sensitivity.figures import plot_indices
 from . import fans as fans_module
-from . import fit_figure as fit_figure_module
 from . import words as words_module
 from .comparison import compare_scenarios
 from .diagram import view_drawers
@@ -55,10 +52,22 @@ from .fit_figure import calibration_fit_figure
 from .html import escape, figure_html, paragraph, render_page, simple_table, table_html
 from .interactions import factorial_table, stored_behaviour_shares
 from .limitations import limitations, readme_disagreements
-from .loops import draw_loops, read_loops
+from .loops import Loop, draw_loops, read_loops
 from .output import FIGURE_DPI, ReportWriter, slug
 from .plausibility import load_scope, plausibility_flags
-from .prerender import Prerender, loop_key, start_prerender, view_keys
+from .prerender import (
+    FigureWorker,
+    draw_fit_job,
+    draw_loops_job,
+    draw_sobol_job,
+    fit_key,
+    loop_key,
+    loops_json,
+    sobol_figure,
+    sobol_key,
+    submit_views,
+    view_keys,
+)
 from .provenance import case_data_sources, model_check, report_provenance
 from .sections import report_sections
 from .sobol_study import SobolSource, case_sobol_study, load_stored_sobol
@@ -116,7 +125,8 @@ def _exploration_html(model_file: Path) -> tuple[str, str]:
     a report on another model file shows neither. Missing or stale stored
     findings are said, not hidden.
     """
-    from ..exploration import CLASSES, STORED_RESULTS, stored_findings
+    from ..exploration.classify import CLASSES
+    from ..exploration.stored import STORED_RESULTS, stored_findings
     from ..resources import SHIPPED_MODEL
 
     if Path(model_file).resolve() != Path(shipped_path(*SHIPPED_MODEL)).resolve():
@@ -232,13 +242,17 @@ def _interactions_section(writer: ReportWriter, model: Any) -> str:
     return "".join(parts)
 
 
-def _loops_section(writer: ReportWriter, model_file: Path, abstract: Any = None) -> str:
-    """Draw the named feedback loops of ``models/README.md``, checked against ``model_file``."""
+def _model_loops(model_file: Path, abstract: Any) -> list[Loop]:
+    """The named feedback loops of ``models/README.md``, checked against the model (or none)."""
     try:
         readme = shipped_path("models", "README.md")
     except FileNotFoundError:
-        return ""
-    loops = read_loops(readme, model_file, abstract=abstract)
+        return []
+    return read_loops(readme, model_file, abstract=abstract)
+
+
+def _loops_section(writer: ReportWriter, model_file: Path, loops: list[Loop]) -> str:
+    """Draw the named feedback loops ``loops`` (:func:`_model_loops`) of ``model_file``."""
     if not loops:
         return ""
     figure = writer.figure(
@@ -274,18 +288,16 @@ def _loops_section(writer: ReportWriter, model_file: Path, abstract: Any = None)
     )
 
 
-def _start_prerender(
-    model_path: str | os.PathLike[str] | None, *, quick: bool, cache: FigureCache
-) -> Prerender | None:
-    """Start the worker drawing the sector diagrams; None when all are cached or it cannot start.
+def _start_views(model_path: str | os.PathLike[str] | None, worker: FigureWorker) -> None:
+    """Have the worker draw the sector views (they depend on the model file alone).
 
     A model file that cannot be read is left for :func:`load_model` to report.
     """
     model_file = Path(model_path) if model_path is not None else shipped_path(*SHIPPED_MODEL)
     try:
-        return start_prerender(model_file, svg=not quick, cache=cache)
+        submit_views(worker, model_file)
     except (GvcError, OSError):
-        return None
+        return
 
 
 def case_display_name(loaded_case: Any) -> str:
@@ -388,11 +400,19 @@ def build_report(
     scenarios = collect_scenarios(scenario_files, scenario_dirs)
     mode = "quick" if quick else "full"
     say(f"report on {case} ({mode})")
-    # the sector diagrams depend on the model file alone: a worker draws them meanwhile
+    # a worker process draws the figures while the numbers are computed (see prerender):
+    # the sector views at once, the others as soon as what they show is loaded
     figure_cache = FigureCache()
-    prerender = _start_prerender(model_path, quick=quick, cache=figure_cache)
+    worker = FigureWorker(figure_cache, svg=not quick)
+    _start_views(model_path, worker)
     try:
         model = load_model(model_path) if model_path is not None else load_model()
+        model_file = Path(model.path)
+        loops = _model_loops(model_file, model.abstract_model)
+        if loops:
+            worker.submit(
+                loop_key(model_file), partial(draw_loops, loops), draw_loops_job, loops_json(loops)
+            )
         overrides = (
             dict(set_values)
             if isinstance(set_values, Mapping)
@@ -415,6 +435,13 @@ def build_report(
             origins["calibration"] = f"loaded from storage ({fit.path})" + model_check(
                 fit.dataset.attrs.get("model_sha256"), model.sha256
             )
+            worker.submit(
+                fit_key(fit),
+                partial(calibration_fit_figure, fit),
+                draw_fit_job,
+                case,
+                None if fits_dir is None else str(fits_dir),
+            )
         except CalibrationError:
             if quick:
                 raise
@@ -423,6 +450,16 @@ def build_report(
             origins["calibration"] = (
                 "recomputed in this run (no stored fit): multistart, "
                 + ", ".join(f"{k}={v}" for k, v in RECOMPUTE_SETTINGS.items())
+            )
+
+        stored_sobol = find_stored_sobol("default", sensitivity_dir)
+        if stored_sobol is not None:
+            stored_source = load_stored_sobol(stored_sobol, model.sha256)
+            worker.submit(
+                sobol_key(stored_source.indices),
+                partial(sobol_figure, stored_source.indices),
+                draw_sobol_job,
+                str(stored_sobol),
             )
 
         replicates = QUICK_REPLICATES if quick else None
@@ -451,9 +488,8 @@ def build_report(
             + result.setup_text()
         )
 
-        stored_sobol = find_stored_sobol("default", sensitivity_dir)
         if stored_sobol is not None:
-            sobol_source = load_stored_sobol(stored_sobol, model.sha256)
+            sobol_source = stored_source
             origins["sobol"] = "loaded from storage: " + sobol_source.description
         else:
             say("no stored Sobol' study: computing one around the calibrated case")
@@ -490,20 +526,20 @@ def build_report(
                 horizons=horizons,
                 sobol_source=sobol_source,
                 origins=origins,
-                model_file=Path(model.path),
+                model_file=model_file,
+                loops=loops,
                 say=say,
                 setup=result.setup_text(case_label),
                 quick=quick,
                 progress=progress,
                 figure_cache=figure_cache,
-                prerender=prerender,
+                worker=worker,
             )
             folder.adopt_tree(staging)  # file by file; never replaces a file of the user's
         say(f"report written to {out}")
         return ReportResult(out=out, files=files, provenance=provenance, origins=origins)
     finally:
-        if prerender is not None:
-            prerender.close()
+        worker.close()
 
 
 def _write_everything(
@@ -525,7 +561,8 @@ def _write_everything(
     quick: bool = False,
     progress: bool = False,
     figure_cache: FigureCache | None = None,
-    prerender: Prerender | None = None,
+    worker: FigureWorker | None = None,
+    loops: list[Loop] | None = None,
 ) -> list[Path]:
     # Quick reports: PNG only, and fan charts of the headline indices only (the overview
     # shows every outcome); the full report draws every outcome in PNG and SVG.
@@ -605,26 +642,26 @@ def _write_everything(
         f"Key outcomes, {case}: baseline, synergistic and displacement with 50% / 90% bands.",
         key=figure_key([], fan_code, dpi, "overview", *outcomes, *drawn_from),
     )
+    if worker is not None:
+        worker.finish()  # the worker's pictures are in the cache now (or drawn below)
     calibration_figure = writer.figure(
         partial(calibration_fit_figure, fit),
         "calibration_fit",
         f"Calibration targets of {case}.",
-        key=figure_key(
-            [], [fit_figure_module.__file__], dpi, fit.case, dataset_digest(fit.dataset)
-        ),
+        key=fit_key(fit),
     )
-    sobol_figure = writer.figure(
-        partial(plot_indices, sobol_source.indices, top=10),
+    sobol_ref = writer.figure(
+        partial(sobol_figure, sobol_source.indices),
         "sobol_indices",
         "First-order (S1) and total (ST) Sobol' indices with confidence intervals.",
-        key=figure_key(
-            [], [sobol_figures_module.__file__], dpi, dataset_digest(sobol_source.indices)
-        ),
+        key=sobol_key(sobol_source.indices),
     )
     say("feedback loops")
-    if prerender is not None:
-        prerender.wait()  # the worker's pictures are in the cache now (or drawn below)
-    loops_html = _loops_section(writer, model_file, model.abstract_model)
+    loops_html = _loops_section(
+        writer,
+        model_file,
+        _model_loops(model_file, model.abstract_model) if loops is None else loops,
+    )
     say("sector diagrams")
     keys = view_keys(model_file)
     diagrams = [
@@ -652,7 +689,7 @@ def _write_everything(
         start=float(ensemble.attrs["policy_start"]),
         horizons=horizons,
         tables=(summary, differences, synergy, statistics, parameters, leading),
-        figures=(fans, overview, calibration_figure, sobol_figure, diagrams),
+        figures=(fans, overview, calibration_figure, sobol_ref, diagrams),
         sobol_source=sobol_source,
         origins=origins,
         provenance=provenance,

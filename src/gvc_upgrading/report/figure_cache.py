@@ -109,6 +109,8 @@ class FigureCache:
         if root is None and os.environ.get(FIGURE_CACHE_ENV):
             root = Path(os.environ[FIGURE_CACHE_ENV]).expanduser()
         self.root = Path(root) if root is not None else cache_root() / "figures"
+        # what this process put, kept in memory too: found even where the folder is read-only
+        self._kept: dict[tuple[str, str], bytes] = {}
 
     def path(self, key: str, suffix: str) -> Path:
         """Where the figure of ``key`` in format ``suffix`` (``png``, ``svg``) is kept."""
@@ -116,6 +118,8 @@ class FigureCache:
 
     def get(self, key: str, suffix: str) -> bytes | None:
         """Return the cached bytes, or None when not cached."""
+        if (key, suffix) in self._kept:
+            return self._kept[key, suffix]
         try:
             return self.path(key, suffix).read_bytes()
         except OSError:
@@ -123,6 +127,7 @@ class FigureCache:
 
     def put(self, key: str, suffix: str, data: bytes) -> None:
         """Keep ``data``; a cache that cannot be written is skipped, not an error."""
+        self._kept[key, suffix] = data
         target = self.path(key, suffix)
         temporary = None
         try:

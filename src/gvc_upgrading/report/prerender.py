@@ -1,34 +1,74 @@
-"""Draw the sector diagrams and the loop figure in a second process while the report runs.
+"""Draw the report's figures in a second process while the report computes.
 
-The sector views depend on the model file alone, and the loop figure on the
-model file and ``models/README.md``; drawing them (text-heavy pictures) is
-the slowest part of a first report. :func:`start_prerender`
-starts one worker process at the beginning of :func:`~.build.build_report`
-that draws every view not yet in the figure cache and stores it there
-(:mod:`.figure_cache`); when the report reaches its diagrams it waits for the
-worker and copies the cached pictures. The worker writes nothing but cache
-entries, so if it fails the report draws the views itself.
+Drawing the report's pictures (text-heavy matplotlib figures) takes as long
+as computing its numbers. :class:`FigureWorker` runs one worker process,
+started at the beginning of :func:`~.build.build_report`, and the report
+hands it each figure as soon as what it is drawn from is known: the sector
+views and the Sobol' and calibration figures (stored files) at once, the
+loop figure once the model is parsed. The worker draws each into the
+figure cache (:mod:`.figure_cache`) under the key the report computed.
+
+When the report reaches its figures it calls :meth:`FigureWorker.finish`:
+the jobs the worker has not started are drawn in the report's own process
+(from the last one submitted back, while the worker works forward from the
+first), then it waits for the ones under way; every picture is then
+copied from the cache. The worker writes nothing but cache entries and is
+given file names and JSON, never objects, so if it fails or is missing the
+report draws the pictures itself.
+
+The keys are defined once here (:func:`view_keys`, :func:`loop_key`,
+:func:`sobol_key`, :func:`fit_key`) and the pictures by the drawing
+functions the report itself calls (:func:`sobol_figure`, ...), so a
+picture drawn by the worker is the one the report would draw.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
 import multiprocessing
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..resources import shipped_path
+from ..sensitivity import figures as sobol_figures_module
 from . import diagram as diagram_module
+from . import fit_figure as fit_figure_module
 from . import loops as loops_module
-from .diagram import view_drawers
-from .figure_cache import FigureCache, figure_key
-from .loops import draw_loops, read_loops
+from .figure_cache import FigureCache, dataset_digest, figure_key
 from .output import FIGURE_DPI, figure_bytes
 
-__all__ = ["Prerender", "loop_key", "prerender_views", "start_prerender", "view_keys"]
+__all__ = [
+    "FigureWorker",
+    "draw_fit_job",
+    "draw_loops_job",
+    "draw_sobol_job",
+    "draw_view_job",
+    "fit_key",
+    "loop_key",
+    "loops_json",
+    "sobol_figure",
+    "sobol_key",
+    "view_keys",
+]
 
-#: Name of the loop figure among the pictures the worker draws.
-LOOPS = "feedback loops"
+#: Bars per panel of the Sobol' figure.
+SOBOL_TOP = 10
+
+
+# ----------------------------------------------------------------------------- keys
+def view_keys(model_file: str | os.PathLike[str]) -> dict[str, str]:
+    """Return the figure cache key of each sector view of ``model_file``, by view name."""
+    code = [diagram_module.__file__, *diagram_module.LAYOUT_CODE]
+    return {
+        name: figure_key([model_file], code, f"dpi {FIGURE_DPI}", f"view {name}")
+        for name in diagram_module.view_drawers(model_file)
+    }
 
 
 def loop_key(model_file: str | os.PathLike[str]) -> str | None:
@@ -41,92 +81,157 @@ def loop_key(model_file: str | os.PathLike[str]) -> str | None:
     return figure_key([readme, model_file], code, f"dpi {FIGURE_DPI}", "loop")
 
 
-def _keys(model_file: str | os.PathLike[str]) -> dict[str, str]:
-    """Cache keys of every picture the worker draws: the views, then the loop figure."""
-    keys = view_keys(model_file)
-    loops = loop_key(model_file)
-    if loops is not None:
-        keys[LOOPS] = loops
-    return keys
+def sobol_key(indices: Any) -> str:
+    """Return the figure cache key of the Sobol' figure of ``indices`` (an xarray Dataset)."""
+    code = [sobol_figures_module.__file__, __file__]
+    return figure_key([], code, f"dpi {FIGURE_DPI}", dataset_digest(indices))
 
 
-def view_keys(model_file: str | os.PathLike[str]) -> dict[str, str]:
-    """Return the figure cache key of each sector view of ``model_file``, by view name."""
-    code = [diagram_module.__file__, *diagram_module.LAYOUT_CODE]
-    return {
-        name: figure_key([model_file], code, f"dpi {FIGURE_DPI}", f"view {name}")
-        for name in view_drawers(model_file)
-    }
+def fit_key(fit: Any) -> str:
+    """Return the figure cache key of the calibration figure of ``fit`` (a StoredFit)."""
+    code = [fit_figure_module.__file__]
+    return figure_key([], code, f"dpi {FIGURE_DPI}", fit.case, dataset_digest(fit.dataset))
 
 
-def _missing(cache: FigureCache, keys: dict[str, str], svg: bool) -> list[str]:
-    suffixes = ("png", "svg") if svg else ("png",)
-    return [
-        name
-        for name, key in keys.items()
-        if any(not cache.path(key, suffix).is_file() for suffix in suffixes)
-    ]
+# ----------------------------------------------------------------------------- pictures
+def sobol_figure(indices: Any) -> Any:
+    """The report's Sobol' figure: the leading :data:`SOBOL_TOP` parameters per output."""
+    return sobol_figures_module.plot_indices(indices, top=SOBOL_TOP)
 
 
-def prerender_views(model_file: str, svg: bool, cache_root: str) -> list[str]:
-    """Draw the views and loop figure of ``model_file`` missing from the cache; store them.
+def loops_json(loops: Sequence[loops_module.Loop]) -> str:
+    """Return the loops as JSON (what the worker is given instead of parsing the model)."""
+    return json.dumps([dataclasses.asdict(loop) for loop in loops])
 
-    Returns the names of the pictures drawn.
-    """
+
+def _store(figure: Any, key: str, svg: bool, cache_root: str) -> None:
     cache = FigureCache(cache_root)
-    keys = _keys(model_file)
-    missing = _missing(cache, keys, svg)
-    loops = read_loops(shipped_path("models", "README.md"), model_file) if LOOPS in missing else []
-    if LOOPS in missing and not loops:
-        missing.remove(LOOPS)  # no loops named: the report draws no loop figure
-    drawers = view_drawers(model_file) if set(missing) - {LOOPS} else {}
-    for name in missing:
-        figure = draw_loops(loops) if name == LOOPS else drawers[name]()
-        for suffix, data in figure_bytes(figure, svg=svg).items():
-            cache.put(keys[name], suffix, data)
-    return missing
+    for suffix, data in figure_bytes(figure, svg=svg).items():
+        cache.put(key, suffix, data)
 
 
-class Prerender:
-    """A worker process drawing sector views into the figure cache (:func:`start_prerender`)."""
+# ----------------------------------------------------------------------------- jobs
+# Run in the worker process: arguments are strings, numbers and JSON; each draws
+# one picture and stores it in the cache under the key the report computed.
+def draw_view_job(model_file: str, name: str, key: str, svg: bool, cache_root: str) -> None:
+    """Draw the sector view ``name`` of ``model_file`` into the cache."""
+    _store(diagram_module.view_drawers(model_file)[name](), key, svg, cache_root)
 
-    def __init__(self, executor: ProcessPoolExecutor, future: Future) -> None:
-        self._executor = executor
-        self._future = future
 
-    def wait(self) -> None:
-        """Wait for the worker; a failed worker is ignored (the report draws the views)."""
+def draw_loops_job(loops: str, key: str, svg: bool, cache_root: str) -> None:
+    """Draw the loop figure of ``loops`` (:func:`loops_json`) into the cache."""
+    parsed = [loops_module.Loop(**loop) for loop in json.loads(loops)]
+    _store(loops_module.draw_loops(parsed), key, svg, cache_root)
+
+
+def draw_sobol_job(path: str, key: str, svg: bool, cache_root: str) -> None:
+    """Draw the Sobol' figure of the stored study ``path`` into the cache."""
+    from .sobol_study import load_stored_sobol
+
+    _store(sobol_figure(load_stored_sobol(path).indices), key, svg, cache_root)
+
+
+def draw_fit_job(case: str, fits_dir: str | None, key: str, svg: bool, cache_root: str) -> None:
+    """Draw the calibration figure of the stored fit of ``case`` into the cache."""
+    from .stored import load_stored_fit
+
+    fit = load_stored_fit(case, fits_dir)
+    _store(fit_figure_module.calibration_fit_figure(fit), key, svg, cache_root)
+
+
+# ----------------------------------------------------------------------------- the worker
+@dataclass
+class _Job:
+    key: str
+    future: Future
+    draw_here: Callable[[], Any]
+
+
+class FigureWorker:
+    """One worker process drawing the report's figures into the figure cache.
+
+    Parameters
+    ----------
+    cache : FigureCache
+        Where the pictures go (the worker is given its folder).
+    svg : bool
+        Draw SVG as well as PNG (full reports).
+    """
+
+    def __init__(self, cache: FigureCache, *, svg: bool) -> None:
+        self.cache = cache
+        self.svg = svg
+        self._executor: ProcessPoolExecutor | None = None
+        self._broken = False
+        self._jobs: list[_Job] = []
+
+    @property
+    def started(self) -> bool:
+        """Whether a worker process was started (only when some picture was not cached)."""
+        return self._executor is not None
+
+    def cached(self, key: str) -> bool:
+        """Whether the picture of ``key`` is in the cache in every format the report writes."""
+        suffixes = ("png", "svg") if self.svg else ("png",)
+        return all(self.cache.path(key, suffix).is_file() for suffix in suffixes)
+
+    def submit(
+        self, key: str | None, draw_here: Callable[[], Any], job: Callable[..., None], *args: Any
+    ) -> None:
+        """Have the worker draw the picture of ``key`` with ``job(*args, key, svg, cache)``.
+
+        Nothing happens when it is cached. ``draw_here`` draws the same picture
+        in this process (used for the jobs the worker has not started when the
+        report needs them). The worker process starts with the first job.
+        """
+        if key is None or self._broken or self.cached(key):
+            return
         try:
-            self._future.result()
-        except Exception:  # any failure: the report draws the views itself
-            pass
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+            future = self._executor.submit(job, *args, key, self.svg, str(self.cache.root))
+        except (OSError, RuntimeError):  # no worker process: the report draws everything
+            self._broken = True
+            return
+        self._jobs.append(_Job(key, future, draw_here))
+
+    def finish(self) -> None:
+        """Make every submitted picture available: draw here what the worker has not started.
+
+        Jobs are taken from the last one back until one has started (the
+        worker takes them in order, so all before it have started too); then
+        the worker's are awaited. A failed job is ignored: the report draws
+        that picture when it finds it missing.
+        """
+        try:
+            for job in reversed(self._jobs):
+                if not job.future.cancel():
+                    break
+                data = figure_bytes(job.draw_here(), svg=self.svg)
+                for suffix, content in data.items():
+                    self.cache.put(job.key, suffix, content)
+            for job in self._jobs:
+                # any failure: the report draws that picture itself
+                if not job.future.cancelled():
+                    with contextlib.suppress(Exception):
+                        job.future.result()
         finally:
             self.close()
 
     def close(self) -> None:
         """Stop the worker without waiting (an interrupted report)."""
-        self._future.cancel()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        for job in self._jobs:
+            job.future.cancel()
+        self._jobs = []
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
 
-def start_prerender(
-    model_file: str | os.PathLike[str], *, svg: bool, cache: FigureCache
-) -> Prerender | None:
-    """Start drawing the uncached views and loop figure of ``model_file`` in a worker process.
-
-    Returns None (nothing started) when every picture is cached or no worker
-    process can be started.
-    """
-    keys = _keys(model_file)
-    if not _missing(cache, keys, svg):
-        return None
-    try:
-        executor = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn")
-        )
-        future = executor.submit(
-            prerender_views, str(Path(model_file).resolve()), svg, str(cache.root)
-        )
-    except (OSError, RuntimeError):
-        return None
-    return Prerender(executor, future)
+def submit_views(worker: FigureWorker, model_file: Path) -> None:
+    """Give the worker every sector view of ``model_file`` (in the sketch's order)."""
+    drawers = diagram_module.view_drawers(model_file)
+    for name, key in view_keys(model_file).items():
+        worker.submit(key, drawers[name], draw_view_job, str(model_file.resolve()), name)

@@ -23,7 +23,7 @@ import xarray as xr
 
 from ..errors import DataError
 from ..resources import shipped_path
-from ..sensitivity import load_study, sobol
+from ..sensitivity.spec import load_study
 from .ensemble import lever_steps, model_time_grid
 from .provenance import model_check
 from .stored import StoredFit
@@ -183,6 +183,8 @@ def case_sobol_study(
         return np.column_stack(
             [result[v].sel(time=final).transpose("run").values for v in variables]
         )
+
+    from ..sensitivity.sobol import sobol  # SALib and scipy.stats: only when computing
 
     indices = sobol(spec, evaluate)
     indices.attrs.update(

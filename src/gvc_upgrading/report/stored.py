@@ -25,7 +25,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import CalibrationError, DataError
-from ..resources import shipped_path
+from ..resources import DEFAULT_CASE, shipped_path
 
 __all__ = [
     "DEFAULT_CASE",
@@ -40,8 +40,6 @@ __all__ = [
     "sensitivity_results_directory",
 ]
 
-#: The case a report is about when none is named (if its fit is stored).
-DEFAULT_CASE = "cambodia_garment"
 #: Prefix of the fit-statistics variables in a stored fit (``stat_rmse``, ...).
 STATISTIC_PREFIX = "stat_"
 

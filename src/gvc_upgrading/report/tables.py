@@ -246,34 +246,46 @@ def difference_table(
     horizons : mapping of str to float
         Label (``"+5"``) to year.
     """
+    baseline = str(comparison.attrs.get("baseline", BASELINE))
+    scenarios = [str(s) for s in comparison["scenario"].values]
+    outcomes = [str(o) for o in comparison["outcome"].values]
+    years = [float(year) for year in horizons.values()]
+    # every number the table needs, as arrays over (scenario, outcome, horizon): one
+    # selection each instead of one per cell
+    at_years = comparison.sel(time=years)
+    value, difference, percent = (
+        at_years[name].transpose("scenario", "outcome", "time").values
+        for name in ("value", "difference", "difference_pct")
+    )
     replicates = ensemble.sel(member=ensemble["member"] != ESTIMATE)
+    members = {
+        outcome: replicates[outcome].sel(time=years).transpose("scenario", "member", "time").values
+        for outcome in outcomes
+    }
+    runs = {name: i for i, name in enumerate(str(s) for s in replicates["scenario"].values)}
+    b = scenarios.index(baseline)
     rows = []
-    for label, year in horizons.items():
-        for scenario in comparison["scenario"].values:
-            if scenario == comparison.attrs.get("baseline", BASELINE):
+    for t, (label, year) in enumerate(horizons.items()):
+        for i, scenario in enumerate(scenarios):
+            if scenario == baseline:
                 continue
-            for outcome in comparison["outcome"].values:
-                at = {"scenario": scenario, "outcome": outcome, "time": year}
-                baseline_value = comparison["value"].sel(
-                    scenario=comparison.attrs.get("baseline", BASELINE), outcome=outcome, time=year
-                )
+            for j, outcome in enumerate(outcomes):
                 low = high = np.nan
                 if replicates.sizes["member"]:
-                    paired = replicates[outcome].sel(scenario=scenario, time=year) - replicates[
-                        outcome
-                    ].sel(scenario=comparison.attrs.get("baseline", BASELINE), time=year)
-                    low, high = (float(q) for q in np.quantile(paired.values, [0.05, 0.95]))
+                    runs_of = members[outcome]
+                    paired = runs_of[runs[scenario], :, t] - runs_of[runs[baseline], :, t]
+                    low, high = (float(q) for q in np.quantile(paired, [0.05, 0.95]))
                 rows.append(
                     {
-                        "scenario": str(scenario),
-                        "outcome": str(outcome),
-                        "unit": _unit(ensemble, str(outcome)),
+                        "scenario": scenario,
+                        "outcome": outcome,
+                        "unit": _unit(ensemble, outcome),
                         "horizon": f"{label} years",
                         "year": float(year),
-                        "baseline": float(baseline_value),
-                        "value": float(comparison["value"].sel(**at)),
-                        "difference": float(comparison["difference"].sel(**at)),
-                        "difference_pct": float(comparison["difference_pct"].sel(**at)),
+                        "baseline": float(value[b, j, t]),
+                        "value": float(value[i, j, t]),
+                        "difference": float(difference[i, j, t]),
+                        "difference_pct": float(percent[i, j, t]),
                         "difference_p05": low,
                         "difference_p95": high,
                     }

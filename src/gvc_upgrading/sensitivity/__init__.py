@@ -9,12 +9,27 @@ labelled :class:`xarray.Dataset` results.
 
 from __future__ import annotations
 
-from .convergence import SobolConvergence, sobol_convergence
-from .interactions import interaction_map, lever_contrast
-from .morris import morris
-from .sobol import sobol
-from .spec import OutputSpec, ParameterSpec, Study, load_study
-from .study_run import StudyResults, run_study, write_figures, write_study
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+#: Public names by submodule, imported on first use (SALib and scipy.stats take ~1 s).
+_LAZY: dict[str, tuple[str, ...]] = {
+    "convergence": ("SobolConvergence", "sobol_convergence"),
+    "interactions": ("interaction_map", "lever_contrast"),
+    "morris": ("morris",),
+    "sobol": ("sobol",),
+    "spec": ("OutputSpec", "ParameterSpec", "Study", "load_study"),
+    "study_run": ("StudyResults", "run_study", "write_figures", "write_study"),
+}
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from .convergence import SobolConvergence, sobol_convergence
+    from .interactions import interaction_map, lever_contrast
+    from .morris import morris
+    from .sobol import sobol
+    from .spec import OutputSpec, ParameterSpec, Study, load_study
+    from .study_run import StudyResults, run_study, write_figures, write_study
 
 __all__ = [
     "OutputSpec",
@@ -32,3 +47,5 @@ __all__ = [
     "write_figures",
     "write_study",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)
