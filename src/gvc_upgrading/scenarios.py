@@ -33,6 +33,7 @@ from .arguments import (
     optional,
 )
 from .errors import ScenarioError, UnknownVariableError
+from .levers import check_starts, columnwise, model_time_grid, scenario_runs
 from .outcomes import KEY_OUTCOMES
 from .provenance import overrides_json, provenance_attrs
 
@@ -49,6 +50,7 @@ __all__ = [
     "compare_runs",
     "list_scenarios",
     "load_scenario",
+    "own_start_labels",
     "parse_assignments",
     "run_scenarios",
     "scenario_directory",
@@ -119,6 +121,17 @@ def setup_sentence(
     return text + "."
 
 
+def own_start_labels(scenarios: Sequence[Scenario]) -> list[str]:
+    """Return ``"<display name> from <year>"`` for each scenario with its own start year.
+
+    What :func:`setup_sentence` lists in brackets, for :func:`compare` and
+    the report's comparison alike.
+    """
+    from .report.words import scenario_name
+
+    return [f"{scenario_name(s.name)} from {s.start:g}" for s in scenarios if s.start is not None]
+
+
 def _run_each(
     model: Model,
     scenarios: Sequence[Scenario],
@@ -126,27 +139,47 @@ def _run_each(
     progress: bool,
     seed: int | None = None,
 ) -> list[xr.Dataset]:
+    # a scenario with its own start year runs its levers as series stepping then
+    # (levers.scenario_runs, as in the report); the others hold them from the first year
+    starts = (
+        scenario_runs(model, scenarios, model.initial_time)
+        if any(s.start is not None for s in scenarios)
+        else None
+    )
     if engine == "pysd":
         bar = tqdm(scenarios, desc="scenarios", unit="scenario", disable=not progress)
         results = []
-        for scenario in bar:
+        for index, scenario in enumerate(bar):
             bar.set_postfix_str(scenario.name)
-            results.append(model.run(scenario=scenario, seed=seed))
+            params = starts[index] if starts is not None else None
+            results.append(model.run(params, scenario=scenario, seed=seed))
         return results
-    return _run_batch(model, scenarios, progress, seed)  # engine checked by the caller
+    return _run_batch(model, scenarios, progress, seed, starts)  # engine checked by the caller
 
 
 def _run_batch(
-    model: Model, scenarios: Sequence[Scenario], progress: bool, seed: int | None = None
+    model: Model,
+    scenarios: Sequence[Scenario],
+    progress: bool,
+    seed: int | None = None,
+    starts: list[dict] | None = None,
 ) -> list[xr.Dataset]:
     compiled = model.compile()
+    times = model_time_grid(model)
     if seed is not None and compiled._graph.random_sites:
         # every scenario sees the same draws (common random numbers), as with pysd,
         # where each scenario's run starts from the same seed: one run per scenario
         return [
-            compiled.run(n=1, scenario=scenario, seed=seed).isel(run=0, drop=True)
-            for scenario in scenarios
+            (
+                compiled.run(columnwise([starts[i]], times), seed=seed)
+                if starts is not None
+                else compiled.run(n=1, scenario=scenario, seed=seed)
+            ).isel(run=0, drop=True)
+            for i, scenario in enumerate(scenarios)
         ]
+    if starts is not None:
+        batch = compiled.run(columnwise(starts, times), progress=progress)
+        return [batch.isel(run=i, drop=True) for i in range(len(scenarios))]
     overrides = [scenario.overrides() for scenario in scenarios]
     # One record per run, each naming the same parameters: defaults where a scenario is silent.
     names = list(dict.fromkeys(name for values in overrides for name in values))
@@ -184,6 +217,10 @@ def run_scenarios(
     seed: int | None = None,
 ) -> xr.Dataset:
     """Run several scenarios and stack every model variable along ``scenario``.
+
+    A scenario's levers hold from the model's first year, or from its own
+    ``start`` year when it sets one (before it, the run follows the model's
+    defaults), as in the report (:func:`gvc_upgrading.levers.scenario_runs`).
 
     Parameters
     ----------
@@ -244,6 +281,7 @@ def run_scenarios(
         elif item not in loaded:
             loaded[item] = load_scenario(item, model, directory=folder)
     scenarios = list(loaded.values())
+    check_starts(model, scenarios)
     run_names = [scenario.name for scenario in scenarios]
     runs = _run_each(model, scenarios, engine, progress, seed)
     stacked = xr.concat(runs, dim="scenario", join="exact", combine_attrs="override")
@@ -396,7 +434,9 @@ def compare(
         ``attrs`` carry provenance plus ``baseline``, ``combined``,
         ``singles`` and ``setup``: the sentence (:func:`setup_sentence`)
         saying the runs start from the model's default parameters with the
-        levers on from its first year.
+        levers on from its first year, or from a scenario's own ``start``
+        year (before it the scenario's run equals baseline), exactly as in
+        the report's comparison (:mod:`gvc_upgrading.levers`).
 
     Raises
     ------
@@ -445,14 +485,8 @@ def compare(
         runs, baseline=baseline, combined=combined, singles=singles, outcomes=outcomes
     )
     loaded = [load_scenario(name, model, directory=folder) for name in names]
-    ignored = [f"{s.name} ({s.start:g})" for s in loaded if s.start is not None]
     comparison.attrs["setup"] = setup_sentence(
-        model.initial_time, parameters=DEFAULT_PARAMETERS
-    ).removesuffix(".") + (
-        f"; the scenarios' own start years are not applied here: {', '.join(ignored)} "
-        "(they are by compare_scenarios and the CLI)."
-        if ignored
-        else " (the model's first year)."
+        model.initial_time, parameters=DEFAULT_PARAMETERS, own_starts=own_start_labels(loaded)
     )
     if interactions:
         comparison["factorial_effect"] = _interactions(model, singles, outcomes, folder)

@@ -311,12 +311,52 @@ def test_compare_says_its_setup(tiny_model: Model, comparison: xr.Dataset) -> No
     assert "default (uncalibrated) parameters" in setup
 
 
-def test_compare_says_a_scenario_start_year_is_not_applied(
+def _late_scenarios(model: Model, folder: Path) -> float:
+    """Baseline at the model's defaults, csr, and "late": csr's levers from a later year."""
+    write(folder, "baseline", HEADER + 'name = "baseline"\n')  # the model's defaults
+    (folder / "csr.toml").write_text((TINY_SCENARIOS / "csr.toml").read_text("utf-8"), "utf-8")
+    late = model.initial_time + round((model.final_time - model.initial_time) / 2)
+    write(folder, "late", HEADER + f'name = "late"\nextends = "csr"\nstart = {late:g}\n')
+    return late
+
+
+@pytest.mark.parametrize("engine", ["pysd", "batch"])
+def test_compare_switches_a_scenarios_levers_on_at_its_start_year(
+    tiny_model: Model, tmp_path: Path, engine: str
+) -> None:
+    """Levers from ``start``: the run equals baseline before it and departs from it after."""
+    late = _late_scenarios(tiny_model, tmp_path)
+    comparison = compare(
+        tiny_model, ["csr", "late"], directory=tmp_path, outcomes=OUTCOMES, engine=engine
+    )
+    difference = comparison["difference"]
+    time = comparison["time"]
+    assert float(abs(difference.sel(scenario="late").where(time < late)).max()) == 0.0
+    assert float(abs(difference.sel(scenario="late").where(time > late)).max()) > 0.0
+    # the same levers from the first year depart from baseline before ``late``: the start
+    # year, not the levers, keeps "late" on baseline until then
+    assert float(abs(difference.sel(scenario="csr").where(time < late)).max()) > 0.0
+    assert f"late from {late:g}" in comparison.attrs["setup"]
+
+
+def test_compare_and_the_report_comparison_run_the_same_start_years(
     tiny_model: Model, tmp_path: Path
 ) -> None:
-    for source in TINY_SCENARIOS.glob("*.toml"):
-        (tmp_path / source.name).write_text(source.read_text("utf-8"), "utf-8")
-    late = tiny_model.initial_time + 1
-    write(tmp_path, "late", HEADER + f'name = "late"\nextends = "csr"\nstart = {late:g}\n')
-    setup = compare(tiny_model, ["late"], directory=tmp_path, outcomes=OUTCOMES).attrs["setup"]
-    assert f"late ({late:g})" in setup and "not applied" in setup
+    """compare() and compare_scenarios (run --start, the report) give the same numbers."""
+    from gvc_upgrading.report.comparison import compare_scenarios
+
+    _late_scenarios(tiny_model, tmp_path)
+    ours = compare(tiny_model, ["csr", "late"], directory=tmp_path, outcomes=OUTCOMES)
+    scenarios = [
+        load_scenario(n, tiny_model, directory=tmp_path) for n in ("baseline", "csr", "late")
+    ]
+    report = compare_scenarios(tiny_model, scenarios, outcomes=OUTCOMES).comparison
+    np.testing.assert_allclose(ours["value"].values, report["value"].values, rtol=1e-12)
+    assert ours.attrs["setup"] == report.attrs["setup"]
+
+
+def test_a_start_year_outside_the_run_is_refused(tiny_model: Model, tmp_path: Path) -> None:
+    _late_scenarios(tiny_model, tmp_path)
+    write(tmp_path, "never", HEADER + f'name = "never"\nstart = {tiny_model.final_time + 5:g}\n')
+    with pytest.raises(ScenarioError, match=r"never: start .* outside the simulated years"):
+        compare(tiny_model, ["never"], directory=tmp_path, outcomes=OUTCOMES)

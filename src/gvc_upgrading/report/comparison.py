@@ -19,7 +19,15 @@ from typing import Any
 import xarray as xr
 
 from ..errors import ScenarioError
-from ..scenarios import BASELINE, DEFAULT_PARAMETERS, Scenario, compare_runs, setup_sentence
+from ..levers import check_starts
+from ..scenarios import (
+    BASELINE,
+    DEFAULT_PARAMETERS,
+    Scenario,
+    compare_runs,
+    own_start_labels,
+    setup_sentence,
+)
 from .ensemble import (
     ESTIMATE,
     REPORT_OUTCOMES,
@@ -29,7 +37,6 @@ from .ensemble import (
     run_members,
 )
 from .stored import StoredFit
-from .words import scenario_name
 
 __all__ = ["ScenarioComparison", "compare_scenarios"]
 
@@ -76,11 +83,7 @@ class ScenarioComparison:
         return setup_sentence(
             self.start,
             parameters=params,
-            own_starts=[
-                f"{scenario_name(s.name)} from {s.start:g}"
-                for s in self.scenarios
-                if s.start is not None
-            ],
+            own_starts=own_start_labels(self.scenarios),
             overrides=self.overrides,
             members=self.ensemble.sizes.get("member", 1) - 1,
         )
@@ -138,14 +141,7 @@ def compare_scenarios(
             if fit is not None
             else float(model.initial_time)
         )
-    for label, year in [("start", start)] + [
-        (f"{s.name}: start", s.start) for s in scenarios if s.start is not None
-    ]:
-        if not model.initial_time <= float(year) <= model.final_time:
-            raise ScenarioError(
-                f"{label} {float(year):g} lies outside the simulated years "
-                f"{model.initial_time:g}-{model.final_time:g}"
-            )
+    check_starts(model, scenarios, start)
     overrides = dict(overrides or {})
     if fit is not None:
         ensemble = run_case_scenarios(

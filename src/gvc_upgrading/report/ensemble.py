@@ -20,6 +20,13 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import SpecError
+from ..levers import (
+    columnwise,
+    lever_series,
+    model_time_grid,
+    scenario_run_params,
+    scenario_runs,
+)
 from ..scenarios import Scenario
 from .stored import ParameterValue, StoredFit
 
@@ -57,12 +64,6 @@ ESTIMATE = "estimate"
 BAND_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-def model_time_grid(model: Any) -> np.ndarray:
-    """Return the integration times of ``model`` (INITIAL TIME to FINAL TIME by TIME STEP)."""
-    steps = round((model.final_time - model.initial_time) / model.time_step)
-    return model.initial_time + model.time_step * np.arange(steps + 1)
-
-
 def policy_start_year(fit: StoredFit, model: Any, *, horizon: float = 10.0) -> float:
     """Return the year scenario levers start: the last observed year, leaving ``horizon`` years.
 
@@ -81,37 +82,6 @@ def policy_start_year(fit: StoredFit, model: Any, *, horizon: float = 10.0) -> f
     else:
         observed = latest
     return float(min(max(observed, model.initial_time + 1), latest))
-
-
-def _value_on(value: ParameterValue, times: np.ndarray) -> np.ndarray:
-    if isinstance(value, pd.Series):
-        return np.interp(times, value.index.to_numpy(float), value.to_numpy(float))
-    return np.full(times.shape, float(value))
-
-
-def lever_series(
-    before: ParameterValue, after: ParameterValue, start: float, times: np.ndarray
-) -> pd.Series:
-    """Return an input series that follows ``before`` until ``start`` and ``after`` from it.
-
-    Parameters
-    ----------
-    before, after : float or pandas.Series
-        The value (or series over years) before and from the start year.
-    start : float
-        The first year at which ``after`` holds.
-    times : numpy.ndarray
-        The model's integration times (the series is tabulated on them, so
-        every integration step sees exactly the intended value).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> lever_series(0.2, 0.8, 2.0, np.arange(5.0)).tolist()
-    [0.2, 0.2, 0.8, 0.8, 0.8]
-    """
-    values = np.where(times < start - 1e-9, _value_on(before, times), _value_on(after, times))
-    return pd.Series(values, index=pd.Index(times, name="time"))
 
 
 def lever_steps(before: float, after: np.ndarray, start: float, times: np.ndarray) -> pd.DataFrame:
@@ -144,57 +114,6 @@ def lever_steps(before: float, after: np.ndarray, start: float, times: np.ndarra
     after = np.asarray(after, dtype=float)
     flat = np.full_like(after, float(before))
     return pd.DataFrame(np.vstack([flat, flat, after, after]), index=knots)
-
-
-def scenario_run_params(
-    base: Mapping[str, ParameterValue],
-    scenario: Scenario,
-    start: float,
-    times: np.ndarray,
-    defaults: Mapping[str, float],
-    levers: Sequence[str] = (),
-) -> dict[str, ParameterValue]:
-    """Return the parameters of one run: ``base`` with the scenario's levers from ``start``.
-
-    A lever the case does not set starts from the model's default value.
-    Every name of ``levers`` (e.g. the levers of all scenarios run together)
-    is given a value, so that every run of a batch names the same inputs.
-    """
-    params = dict(base)
-    overrides = scenario.overrides()
-    for name in dict.fromkeys([*overrides, *levers]):
-        before = base[name] if name in base else float(defaults[name])
-        after = overrides.get(name, before)
-        params[name] = lever_series(before, after, start, times) if name in overrides else before
-    return params
-
-
-def columnwise(runs: Sequence[Mapping[str, ParameterValue]], times: np.ndarray) -> dict[str, Any]:
-    """Turn one parameter mapping per run into the batch engine's column form.
-
-    A name set to a number in every run becomes one array over runs; a name
-    given a series in some run becomes a table over ``times`` (the
-    integration times, so every step sees the same values) with one column
-    per run. Every run must name the same parameters.
-
-    Raises
-    ------
-    SpecError
-        If the runs do not all name the same parameters.
-    """
-    names = list(runs[0]) if runs else []
-    columns: dict[str, Any] = {}
-    for index, run in enumerate(runs):
-        if set(run) != set(names):
-            raise SpecError(f"run {index} sets {sorted(set(run) ^ set(names))} unlike run 0")
-    for name in names:
-        values = [run[name] for run in runs]
-        if any(isinstance(value, pd.Series) for value in values):
-            table = np.column_stack([_value_on(value, times) for value in values])
-            columns[name] = pd.DataFrame(table, index=pd.Index(times, name="time"))
-        else:
-            columns[name] = np.array(values, dtype=float)
-    return columns
 
 
 def run_case_scenarios(
@@ -279,19 +198,9 @@ def run_members(
     extra = dict(overrides or {})
     members = [{**member, **extra} for member in members]
     labels = [ESTIMATE] + [f"replicate_{i}" for i in range(1, len(members))]
-    levers = list(dict.fromkeys(name for s in scenarios for name in s.overrides()))
-    runs = [
-        scenario_run_params(
-            member,
-            scenario,
-            scenario.start if scenario.start is not None else start,
-            times,
-            defaults,
-            levers,
-        )
-        for scenario in scenarios
-        for member in members
-    ]
+    # one list of runs per member, each run with its scenario's levers from its start year
+    per_member = [scenario_runs(model, scenarios, start, member) for member in members]
+    runs = [per_member[m][s] for s in range(len(scenarios)) for m in range(len(members))]
     columns = columnwise(runs, times)
     if not columns:  # every run at the defaults: name one parameter so the batch has a size
         first = str(model.parameters.index[0])
