@@ -114,22 +114,28 @@ def report_command(args: argparse.Namespace) -> int:
                 f"gvc-upgrading report: [{seconds:5.1f} s] {message}", file=sys.stderr, flush=True
             )
 
-    from ..report.build import build_report
+    from ..report import pool
 
-    result = build_report(  # checks --out first, writes only inside it
-        args.case,
-        args.out,
-        quick=args.quick,
-        fits_dir=args.fits_dir,
-        sensitivity_dir=args.sensitivity_dir,
-        model_path=args.model,
-        scenario_files=args.scenario,
-        scenario_dirs=args.scenario_dir,
-        start=args.start,
-        set_values=args.set_values,
-        progress=not quiet and sys.stderr.isatty(),
-        log=log,
-    )
+    pool.start()  # the figure worker starts importing its drawing code meanwhile
+    try:
+        from ..report.build import build_report
+
+        result = build_report(  # checks --out first, writes only inside it
+            args.case,
+            args.out,
+            quick=args.quick,
+            fits_dir=args.fits_dir,
+            sensitivity_dir=args.sensitivity_dir,
+            model_path=args.model,
+            scenario_files=args.scenario,
+            scenario_dirs=args.scenario_dir,
+            start=args.start,
+            set_values=args.set_values,
+            progress=not quiet and sys.stderr.isatty(),
+            log=log,
+        )
+    finally:
+        pool.discard()  # a worker process the report did not take (it failed early)
     for name, origin in result.origins.items():
         print(f"{name}: {origin}")
     print(f"wrote {len(result.files)} files to {result.out}; open {result.out / 'report.html'}")

@@ -41,25 +41,26 @@ from ..model import load_model
 from ..outdir import OutputFolder
 from ..resources import SHIPPED_MODEL, shipped_path
 from ..scenario_spec import collect_scenarios, parse_assignments, validate_scenario
-from . import fans as fans_module
-from . import words as words_module
 from .comparison import compare_scenarios
 from .diagram import view_drawers
 from .ensemble import REPORT_OUTCOMES
 from .fans import fan_chart, fan_overview
-from .figure_cache import FigureCache, dataset_digest, figure_key
+from .figure_cache import FigureCache
 from .fit_figure import calibration_fit_figure
 from .html import escape, figure_html, paragraph, render_page, simple_table, table_html
 from .interactions import factorial_table, stored_behaviour_shares
 from .limitations import limitations, readme_disagreements
 from .loops import Loop, draw_loops, read_loops
-from .output import FIGURE_DPI, ReportWriter, slug
+from .output import ReportWriter, slug
 from .plausibility import load_scope, plausibility_flags
 from .prerender import (
     FigureWorker,
+    draw_fan_job,
     draw_fit_job,
     draw_loops_job,
+    draw_overview_job,
     draw_sobol_job,
+    fan_keys,
     fit_key,
     loop_key,
     loops_json,
@@ -571,6 +572,33 @@ def _write_everything(
     fan_outcomes = [o for o in outcomes if "index" in o.lower()] if quick else None
     start = float(ensemble.attrs["policy_start"])
     last_year = max(horizons.values())
+    charts = fan_outcomes or outcomes
+    fan_chart_keys, overview_key = fan_keys(ensemble, bands, charts)
+    say("data")
+    ensemble_file = root / writer.netcdf(ensemble, "ensemble")
+    bands_file = root / writer.netcdf(bands, "fans") if bands.data_vars else ""
+    if worker is not None:  # the fan charts are drawn from these files meanwhile
+        for outcome in charts:
+            worker.submit(
+                fan_chart_keys[outcome],
+                partial(fan_chart, ensemble, bands, outcome),
+                draw_fan_job,
+                str(ensemble_file),
+                str(bands_file),
+                outcome,
+            )
+        worker.submit(
+            overview_key,
+            partial(fan_overview, ensemble, bands, outcomes),
+            draw_overview_job,
+            str(ensemble_file),
+            str(bands_file),
+            json.dumps(outcomes),
+        )
+    writer.netcdf(comparison, "comparison")
+    writer.netcdf(fit.dataset, "calibration_fit")
+    writer.netcdf(sobol_source.indices, "sobol")
+
     say("summary and limitations")
     scope = load_scope()
     flags = plausibility_flags(ensemble, start=start, year=last_year, scope=scope)
@@ -603,14 +631,6 @@ def _write_everything(
     say("robustness and factorial interactions")
     interactions_html = _interactions_section(writer, model)
 
-    say("data")
-    writer.netcdf(ensemble, "ensemble")
-    if bands.data_vars:
-        writer.netcdf(bands, "fans")
-    writer.netcdf(comparison, "comparison")
-    writer.netcdf(fit.dataset, "calibration_fit")
-    writer.netcdf(sobol_source.indices, "sobol")
-
     say("figures")
     drawers = view_drawers(model_file)
     bar = tqdm(
@@ -621,29 +641,24 @@ def _write_everything(
     )
     writer.on_figure = lambda name: bar.update(1)
     case = str(ensemble.attrs.get("case_label", fit.case))
-    # keyed on the numbers drawn and the drawing code: a rebuild with the same results
-    # copies the pictures (see figure_cache)
-    dpi = f"dpi {FIGURE_DPI}"
-    fan_code = [fans_module.__file__, words_module.__file__]
-    drawn_from = (dataset_digest(ensemble), dataset_digest(bands), case)
+    if worker is not None:
+        worker.finish()  # the worker's pictures are in the cache now (or drawn below)
     fans = [
         writer.figure(
             partial(fan_chart, ensemble, bands, outcome),
             f"fan_{slug(outcome)}",
             f"{outcome} under each scenario, {case}: estimate (black), median and 50% / 90% "
             "bands over the bootstrap parameter sets (blue), baseline (dashed).",
-            key=figure_key([], fan_code, dpi, "fan", outcome, *drawn_from),
+            key=fan_chart_keys[outcome],
         )
-        for outcome in (fan_outcomes or outcomes)
+        for outcome in charts
     ]
     overview = writer.figure(
         partial(fan_overview, ensemble, bands, outcomes),
         "fan_overview",
         f"Key outcomes, {case}: baseline, synergistic and displacement with 50% / 90% bands.",
-        key=figure_key([], fan_code, dpi, "overview", *outcomes, *drawn_from),
+        key=overview_key,
     )
-    if worker is not None:
-        worker.finish()  # the worker's pictures are in the cache now (or drawn below)
     calibration_figure = writer.figure(
         partial(calibration_fit_figure, fit),
         "calibration_fit",

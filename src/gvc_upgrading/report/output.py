@@ -42,9 +42,10 @@ def slug(text: str) -> str:
 def figure_bytes(figure: Any, *, svg: bool) -> dict[str, bytes]:
     """Render a figure as the report stores it: PNG at :data:`FIGURE_DPI` (and SVG).
 
-    A figure with a layout engine is laid out once, so both formats share the layout.
+    A figure with a layout engine is laid out once, so both formats share the layout
+    (PNG alone: laid out while it is drawn, one pass instead of two).
     """
-    if figure.get_layout_engine() is not None:
+    if svg and figure.get_layout_engine() is not None:
         figure.draw_without_rendering()
         figure.set_layout_engine("none")
     out = {}

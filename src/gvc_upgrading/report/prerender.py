@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,17 +37,23 @@ from typing import Any
 from ..resources import shipped_path
 from ..sensitivity import figures as sobol_figures_module
 from . import diagram as diagram_module
+from . import fans as fans_module
 from . import fit_figure as fit_figure_module
 from . import loops as loops_module
+from . import pool
+from . import words as words_module
 from .figure_cache import FigureCache, dataset_digest, figure_key
 from .output import FIGURE_DPI, figure_bytes
 
 __all__ = [
     "FigureWorker",
+    "draw_fan_job",
     "draw_fit_job",
     "draw_loops_job",
+    "draw_overview_job",
     "draw_sobol_job",
     "draw_view_job",
+    "fan_keys",
     "fit_key",
     "loop_key",
     "loops_json",
@@ -93,6 +98,23 @@ def fit_key(fit: Any) -> str:
     return figure_key([], code, f"dpi {FIGURE_DPI}", fit.case, dataset_digest(fit.dataset))
 
 
+def fan_keys(ensemble: Any, bands: Any, charts: Sequence[str]) -> tuple[dict[str, str], str]:
+    """Return the cache keys of the fan charts of ``charts`` and of the overview.
+
+    Keyed on the numbers drawn, the case's name and the drawing code: a
+    rebuild with the same results copies the pictures.
+    """
+    code = [fans_module.__file__, words_module.__file__]
+    case = str(ensemble.attrs.get("case_label", ensemble.attrs.get("case", "")))
+    drawn_from = (dataset_digest(ensemble), dataset_digest(bands), case)
+    dpi = f"dpi {FIGURE_DPI}"
+    outcomes = [str(name) for name in ensemble.data_vars]
+    return (
+        {name: figure_key([], code, dpi, "fan", name, *drawn_from) for name in charts},
+        figure_key([], code, dpi, "overview", *outcomes, *drawn_from),
+    )
+
+
 # ----------------------------------------------------------------------------- pictures
 def sobol_figure(indices: Any) -> Any:
     """The report's Sobol' figure: the leading :data:`SOBOL_TOP` parameters per output."""
@@ -129,6 +151,35 @@ def draw_sobol_job(path: str, key: str, svg: bool, cache_root: str) -> None:
     from .sobol_study import load_stored_sobol
 
     _store(sobol_figure(load_stored_sobol(path).indices), key, svg, cache_root)
+
+
+def _fan_data(ensemble_file: str, bands_file: str) -> tuple[Any, Any]:
+    import xarray as xr
+
+    ensemble = xr.load_dataset(ensemble_file, engine="h5netcdf")
+    bands = xr.load_dataset(bands_file, engine="h5netcdf") if bands_file else xr.Dataset()
+    return ensemble, bands
+
+
+def draw_fan_job(
+    ensemble_file: str, bands_file: str, outcome: str, key: str, svg: bool, cache_root: str
+) -> None:
+    """Draw the fan chart of ``outcome`` from the report's data files into the cache.
+
+    ``ensemble_file`` and ``bands_file`` are the report's ``data/ensemble.nc``
+    and ``data/fans.nc`` (``""``: no bootstrap, no bands).
+    """
+    ensemble, bands = _fan_data(ensemble_file, bands_file)
+    _store(fans_module.fan_chart(ensemble, bands, outcome), key, svg, cache_root)
+
+
+def draw_overview_job(
+    ensemble_file: str, bands_file: str, outcomes: str, key: str, svg: bool, cache_root: str
+) -> None:
+    """Draw the overview of ``outcomes`` (a JSON list) from the report's data files."""
+    ensemble, bands = _fan_data(ensemble_file, bands_file)
+    figure = fans_module.fan_overview(ensemble, bands, json.loads(outcomes))
+    _store(figure, key, svg, cache_root)
 
 
 def draw_fit_job(case: str, fits_dir: str | None, key: str, svg: bool, cache_root: str) -> None:
@@ -186,11 +237,11 @@ class FigureWorker:
         """
         if key is None or self._broken or self.cached(key):
             return
+        if self._executor is None:
+            self._executor = pool.take()  # started early by the CLI, or now
         try:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
-                )
+                raise RuntimeError("no worker process")
             future = self._executor.submit(job, *args, key, self.svg, str(self.cache.root))
         except (OSError, RuntimeError):  # no worker process: the report draws everything
             self._broken = True
@@ -228,6 +279,7 @@ class FigureWorker:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        pool.discard()
 
 
 def submit_views(worker: FigureWorker, model_file: Path) -> None:
