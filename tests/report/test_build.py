@@ -298,7 +298,6 @@ def test_full_report_recomputes_a_missing_fit(tmp_path, monkeypatch, model):
 def test_an_interrupted_report_leaves_the_earlier_one_untouched(
     tmp_path, tmp_path_factory, monkeypatch, fits_dir
 ):
-    # An empty figure cache, so that the fan chart is drawn (not copied) and interrupted.
     monkeypatch.setenv("GVC_UPGRADING_FIGURE_CACHE", str(tmp_path_factory.mktemp("figures")))
     out = tmp_path / "report"
     OutputFolder.prepare(out).write_text("report.html", "earlier report")
@@ -306,7 +305,8 @@ def test_an_interrupted_report_leaves_the_earlier_one_untouched(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(build, "fan_chart", interrupted)  # after tables and data are staged
+    # the figures stage begins by reading the views: after tables and data are staged
+    monkeypatch.setattr(build, "view_drawers", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_report(CASE, out, quick=True, fits_dir=fits_dir)
     assert [p.name for p in tmp_path.iterdir()] == ["report"]

@@ -65,8 +65,8 @@ def test_without_a_stored_study_the_report_computes_one(tmp_path, monkeypatch, f
         raise KeyboardInterrupt
 
     monkeypatch.setattr(build, "case_sobol_study", spy)
-    monkeypatch.setattr(build, "fan_chart", stop)
-    monkeypatch.setenv("GVC_UPGRADING_FIGURE_CACHE", str(tmp_path / "figures"))  # draw, not copy
+    monkeypatch.setattr(build, "view_drawers", stop)  # the figures stage: after the study
+    monkeypatch.setenv("GVC_UPGRADING_FIGURE_CACHE", str(tmp_path / "figures"))
     with pytest.raises(KeyboardInterrupt):
         build_report(
             CASE, tmp_path / "report", quick=True, fits_dir=fits_dir, sensitivity_dir=tmp_path
