@@ -112,9 +112,16 @@ def reference_key(name: str) -> str:
 class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
     """One pass over an AbstractModel; see :func:`lower_model`."""
 
-    def __init__(self, model: AbstractModel, series_overrides: Iterable[str]) -> None:
+    def __init__(
+        self,
+        model: AbstractModel,
+        series_overrides: Iterable[str],
+        static_controls: Iterable[str] = (),
+    ) -> None:
         self.model = model
         self.series_overrides = frozenset(series_overrides)
+        #: control keys given a value for the run (``final_time=`` ...): never dynamic
+        self.static_controls = frozenset(static_controls)
         self.graph = Graph()
         self.keys: dict[str, tuple[str, int]] = {}  # key -> (kind, node id / element index)
         self.dim_cache: dict = {}  # expression -> its subscript dims
@@ -154,9 +161,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         elements = [e for e in main.elements if e.components]
         controls = [e for e in elements if isinstance(e, AbstractControlElement)]
         variables = [e for e in elements if not isinstance(e, AbstractControlElement)]
-        self._declare_controls(controls, variables)
         # Reserve one node per variable so that references resolve in any order.
-        pending = []
+        pending = self._declare_controls(controls, variables)
         for element in variables:
             key = reference_key(element.name)
             if key in self.keys:
@@ -180,22 +186,75 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             self.keys[key] = ("node", node)
             self.graph.by_name[element.name] = node
             pending.append((element, component, node))
-        # Constants first, so that orders of SMOOTH N / DELAY N can read them.
-        pending.sort(key=lambda item: not is_number(item[1].ast))
+        # Constants first, so that orders of SMOOTH N / DELAY N can read them;
+        # a changing INITIAL TIME before all, as its start value is read by others.
+        start = self.graph.dynamic_controls.get("initial_time")
+        pending.sort(key=lambda item: (item[2] != start, not is_number(item[1].ast)))
         for element, _component, node in pending:
             self._define_element(element, node)
+            if node == start:
+                self._fix_initial_time(element.name, node)
         for slot in self.graph.slots:
             if slot.dims:
                 slot.init = self.conform(slot.init, slot.dims, slot.owner)
                 slot.rate = self.conform(slot.rate, slot.dims, slot.owner)
         return self.graph
 
-    def _declare_controls(self, controls, variables) -> None:
-        values = self.control_values(controls, variables, {})
+    def _declare_controls(self, controls, variables) -> list:
+        """Declare the control variables; return the changing ones to define like variables.
+
+        A control computed from numbers and constants is an input of the run
+        (its value per run is known before the run). One that depends on
+        Time or on a variable that changes during the run is a node computed
+        at every step, as pysd re-evaluates it (see :mod:`.dynamic`).
+        """
+        values = self.control_values(controls, variables, {}, dynamic=True)
+        by_key = {reference_key(e.name): e for e in controls}
+        pending = []
         for key, name in CONTROL_KEYS.items():
-            slot = self.new_input(name, "control", values[key])
+            value = values[key]
+            if value is None and key not in self.static_controls:
+                element = by_key[key]
+                node = self.new_node(name, None, "auxiliary", True)
+                self.keys[key] = ("dcontrol", node)
+                self.graph.by_name[name] = node
+                self.graph.dynamic_controls[key] = node
+                pending.append((element, element.components[0], node))
+            slot = self.new_input(name, "control", np.nan if value is None else value)
             self.graph.controls[key] = slot.slot
-            self.keys[key] = ("control", slot.slot)
+            if key not in self.graph.dynamic_controls:
+                self.keys[key] = ("control", slot.slot)
+        return pending
+
+    def control_expr(self, key: str):
+        """The expression giving control ``key`` (an input, or the node of a changing one)."""
+        if key in self.graph.dynamic_controls:
+            return Ref(self.graph.dynamic_controls[key])
+        return Input(self.graph.controls[key])
+
+    def _fix_initial_time(self, name: str, node_id: int) -> None:
+        """The start of the runs when INITIAL TIME depends on Time, as pysd fixes it.
+
+        pysd evaluates INITIAL TIME once when it loads the model (Time is then
+        0) and again when the run starts (Time is then that first value); the
+        run starts at the second value and the grid is counted from it, while
+        the variable INITIAL TIME keeps being re-evaluated as time goes on.
+        Anything else than Time and numbers would make that start depend on
+        the state of pysd's model object before the run: refused.
+        """
+        expr = self.graph.nodes[node_id].expr
+        first = _value_at(expr, 0.0, self.graph)
+        start = None if first is None else _value_at(expr, first, self.graph)
+        if start is None or not math.isfinite(start):
+            raise unsupported(
+                "INITIAL TIME that depends on a variable",
+                name,
+                "pysd fixes the start of a run by evaluating INITIAL TIME when the model is "
+                "loaded and again when the run starts, so with anything but Time and numbers "
+                "in its equation the start depends on what the pysd model object did before; "
+                "INITIAL TIME may depend on Time, numbers and functions of them",
+            )
+        self.graph.inputs[self.graph.controls["initial_time"]].default = start
 
     def control_values(
         self,
@@ -203,12 +262,14 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         variables,
         overrides: Mapping[str, float | None],
         given: dict | None = None,
+        dynamic: bool = False,
     ) -> dict:
         """Values of the control variables, with ``overrides`` (by key) applied first.
 
         ``given`` maps constants (by Vensim name) to the values of the runs
         (a float, or an array over runs): the controls computed from them
-        are then arrays over runs too.
+        are then arrays over runs too. A control that depends on Time or on
+        a changing variable is ``None`` with ``dynamic``, else refused.
         """
         by_key = {reference_key(e.name): e for e in controls}
         constants: dict[str, float | np.ndarray] = {
@@ -224,7 +285,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             k: float(v) for k, v in overrides.items() if v is not None
         }
 
-        def value_of(key: str, seen: tuple[str, ...] = ()) -> float | np.ndarray:
+        def value_of(key: str, seen: tuple[str, ...] = ()) -> float | np.ndarray | None:
             if key in values:
                 return values[key]
             if key in seen:
@@ -232,13 +293,25 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             if key in constants:
                 return constants[key]
             if key not in by_key:
-                label = CONTROL_KEYS.get(key, key)
-                raise ModelFileError(f"the model does not define the control {label!r}")
-            result = self._static_control(
-                by_key[key].components[0].ast,
-                by_key[key].name,
-                lambda k: value_of(k, (*seen, key)),
-            )
+                if key in CONTROL_KEYS:
+                    label = CONTROL_KEYS[key]
+                    raise ModelFileError(f"the model does not define the control {label!r}")
+                return None  # a variable that is not a constant
+
+            def lookup(k: str) -> float | np.ndarray:
+                value = value_of(k, (*seen, key))
+                if value is None:
+                    raise _Dynamic
+                return value
+
+            try:
+                result = self._static_control(
+                    by_key[key].components[0].ast, by_key[key].name, lookup
+                )
+            except _Dynamic:
+                if not dynamic:
+                    raise _refuse_dynamic(by_key[key].name) from None
+                result = None
             values[key] = result
             return result
 
@@ -267,14 +340,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
                     break
             else:
                 return result
-        raise unsupported(
-            "non-constant control variable",
-            name,
-            "the engine integrates on a time grid fixed before the run, so a control "
-            "variable must be computed from numbers and constants (+ - * /); one that "
-            "depends on Time or on a variable changing during the run (pysd re-evaluates it "
-            "at every step) is refused",
-        )
+        raise _Dynamic
 
     def _declare_lookup(self, name: str, ast) -> None:
         if not isinstance(ast, ae.LookupsStructure):
@@ -714,6 +780,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             return index
         if kind == "control":
             return Input(index)
+        if kind == "dcontrol":
+            return Ref(index)
         if kind == "lookup":
             raise unsupported("lookup used without an argument", var)
         return Ref(index)
@@ -770,8 +838,41 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             self.dim_cache[call] = tuple(d for d in dims if not d.endswith("!"))
             return call
         if op in ("step", "pulse", "pulse_train", "ramp"):
-            args = (Time(), Input(self.graph.controls["time_step"]), *args)
+            args = (Time(), self.control_expr("time_step"), *args)
         return self.op(op, args)
+
+
+class _Dynamic(Exception):  # an internal signal, never escapes
+    """A control variable depends on Time or on a variable that changes during the run."""
+
+
+def _refuse_dynamic(name: str) -> Exception:
+    return unsupported(
+        "control variable that changes during the run",
+        name,
+        "it has no value before the run; the batch engine computes it at every step",
+    )
+
+
+def _value_at(expr, time: float, graph: Graph) -> float | None:
+    """Value of ``expr`` at ``time`` if it holds only Time, numbers and operations on them."""
+    from .functions import evaluate_literal
+
+    if isinstance(expr, Num):
+        return float(expr.value)
+    if isinstance(expr, Time):
+        return float(time)
+    if isinstance(expr, Ref) and graph.nodes[expr.node].expr is not None:
+        return _value_at(graph.nodes[expr.node].expr, time, graph)
+    if isinstance(expr, Call):
+        values = [_value_at(a, time, graph) for a in expr.args]
+        if any(v is None for v in values):
+            return None
+        try:
+            return evaluate_literal(expr.op, values)
+        except (KeyError, TypeError, ValueError):
+            return None
+    return None
 
 
 def _table(lookup: ae.LookupsStructure) -> tuple[np.ndarray, np.ndarray]:
@@ -788,23 +889,30 @@ def _construct_name(ast: object) -> str:
 
 
 def control_values(
-    model: AbstractModel, overrides: dict[str, float | None], given: dict | None = None
+    model: AbstractModel,
+    overrides: dict[str, float | None],
+    given: dict | None = None,
+    dynamic: bool = False,
 ) -> dict:
     """Return INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER (by key) with ``overrides``.
 
     A control defined from another (``SAVEPER = TIME STEP``) follows an
     override of the other, as in pysd. ``given`` holds the runs' values of
     constants by name (floats or arrays over runs); controls computed from
-    them follow them (arrays over runs where they differ).
+    them follow them (arrays over runs where they differ). A control that
+    depends on Time or on a changing variable is ``None`` with ``dynamic``
+    (else refused with UnsupportedConstructError).
     """
     (main,) = [s for s in model.sections if s.type == "main"]
     elements = [e for e in main.elements if e.components]
     controls = [e for e in elements if isinstance(e, AbstractControlElement)]
     variables = [e for e in elements if not isinstance(e, AbstractControlElement)]
-    return _Lowering(model, ()).control_values(controls, variables, overrides, given)
+    return _Lowering(model, ()).control_values(controls, variables, overrides, given, dynamic)
 
 
-def lower_model(model: AbstractModel, series_overrides: Iterable[str] = ()) -> Graph:
+def lower_model(
+    model: AbstractModel, series_overrides: Iterable[str] = (), static_controls: Iterable[str] = ()
+) -> Graph:
     """Lower ``model`` into a :class:`~.ir.Graph`.
 
     Parameters
@@ -813,6 +921,9 @@ def lower_model(model: AbstractModel, series_overrides: Iterable[str] = ()) -> G
         pysd's parsed model.
     series_overrides : iterable of str
         Constants to be driven by a time series instead of their value.
+    static_controls : iterable of str
+        Control keys (``"final_time"``, ``"time_step"``) given a value for
+        the run: inputs even when the model computes them during the run.
 
     Raises
     ------
@@ -821,4 +932,4 @@ def lower_model(model: AbstractModel, series_overrides: Iterable[str] = ()) -> G
     ModelFileError
         For an inconsistent model (unknown reference, duplicate definition).
     """
-    return _Lowering(model, series_overrides).run()
+    return _Lowering(model, series_overrides, static_controls).run()
