@@ -224,6 +224,9 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             self.graph.controls[key] = slot.slot
             if key not in self.graph.dynamic_controls:
                 self.keys[key] = ("control", slot.slot)
+            if value is None and key in self.static_controls:
+                # given for the run: still a variable, as in the model's own graph
+                self.graph.by_name[name] = self.new_node(name, slot, "auxiliary", True)
         return pending
 
     def control_expr(self, key: str):
