@@ -546,10 +546,10 @@ class BatchModel:
         job.controls = controls
         job.return_timestamps = return_timestamps
         bar = _progress(progress, len(chunks))
-        parts = []
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
         try:
             for _, block in _execute(job, chunks, scheduler, None):
-                parts.append(block)
+                parts.append(block)  # type: ignore[arg-type]  # (labels, values) here
                 bar.update(1)
         finally:
             bar.close()
@@ -672,7 +672,7 @@ class _Job:
         series: frozenset[str],
         requested: tuple[str, ...],
         resolved: ResolvedInputs,
-        timeline: Timeline,
+        timeline: Timeline | None,
         on_nonfinite: str = "raise",
         seed: int | None = None,
         run_ids: np.ndarray | None = None,
@@ -705,13 +705,9 @@ class _Job:
                     "SAVEPER": "saveper",
                 }[spec.name]
                 if self.timeline is None:
-                    value = self.controls.get(key)
-                    value = spec.default if value is None else value
-                    values.append(
-                        np.asarray(value, dtype=float)[start:stop]
-                        if np.ndim(value)
-                        else np.float64(value)
-                    )
+                    given = self.controls.get(key)
+                    own = np.asarray(spec.default if given is None else given, dtype=float)
+                    values.append(own[start:stop] if own.ndim else np.float64(own))
                 elif key == "final_time" and self.final_times is not None:
                     values.append(np.asarray(self.final_times[start:stop], dtype=float))
                 else:

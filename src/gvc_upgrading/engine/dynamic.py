@@ -142,6 +142,8 @@ def integrate_dynamic(
     ResourceLimitError
         More steps than the cap on steps.
     """
+    if program.dynamic is None:  # pragma: no cover - the batch model checks this
+        raise AssertionError("the program has no control variables computed at every step")
     n = chunk.n_runs
     K = chunk.values
     strict = on_nonfinite == "raise"

@@ -86,7 +86,12 @@ def _initialise(
     """
     n = chunk.n_runs
     K = chunk.values
-    t0 = np.float64(timeline.initial_time) if start is None else start
+    if start is not None:
+        t0 = start
+    elif timeline is not None:
+        t0 = np.float64(timeline.initial_time)
+    else:  # pragma: no cover - callers give one or the other
+        raise AssertionError("a start or a timeline is needed")
     slots, initial_values, checks, lengths = program.initial(t0, K)
     for ok, (_, message) in zip(checks, graph.checks, strict=True):
         bad = ~np.asarray(ok, dtype=bool)

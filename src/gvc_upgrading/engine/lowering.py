@@ -284,7 +284,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             if reference_key(name) in constants:
                 array = np.asarray(value, dtype=float)
                 constants[reference_key(name)] = float(array) if array.ndim == 0 else array
-        values: dict[str, float | np.ndarray] = {
+        values: dict[str, float | np.ndarray | None] = {
             k: float(v) for k, v in overrides.items() if v is not None
         }
 
@@ -307,6 +307,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
                     raise _Dynamic
                 return value
 
+            result: float | np.ndarray | None
             try:
                 result = self._static_control(
                     by_key[key].components[0].ast, by_key[key].name, lookup
@@ -868,8 +869,9 @@ def _value_at(expr, time: float, graph: Graph) -> float | None:
     if isinstance(expr, Ref) and graph.nodes[expr.node].expr is not None:
         return _value_at(graph.nodes[expr.node].expr, time, graph)
     if isinstance(expr, Call):
-        values = [_value_at(a, time, graph) for a in expr.args]
-        if any(v is None for v in values):
+        found = [_value_at(a, time, graph) for a in expr.args]
+        values = [v for v in found if v is not None]
+        if len(values) != len(found):
             return None
         try:
             return evaluate_literal(expr.op, values)
