@@ -161,3 +161,26 @@ def test_the_end_allows_for_rounding_of_the_clock(tmp_path):
     result = compile_model(path).run(return_columns="all")
     assert_matches_pysd(result, pysd_run(path))
     assert result["time"].values[-1] == 1.0
+
+
+def test_data_read_from_files_follows_each_run_clock(tmp_path, pysd_cache):
+    """GET DIRECT DATA at times that differ between runs (a TIME STEP set by a stock)."""
+    import shutil
+
+    for name in ("data.csv", "data2.csv"):
+        shutil.copy(MODELS / "constructs" / name, tmp_path / name)
+    path = write_model(
+        tmp_path,
+        "R: r1, r2 ~~|\n"
+        "d[R] := GET DIRECT DATA('data2.csv', ',', 'A', 'B2') ~ dmnl ~ |\n"
+        "h := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~~ :HOLD BACKWARD: |\n"
+        "speed = 1 ~ dmnl [0.5,2] ~ |\n"
+        "Level = INTEG(speed, 0) ~ dmnl ~ |\n"
+        "x[R] = d[R] * 2 + h + Level ~ dmnl ~ |",
+        final=4,
+        step="IF THEN ELSE(Level < 1.5, 0.5, 0.25)",
+    )
+    speeds = [1.0, 2.0, 0.7]
+    result = compile_model(path).run({"speed": speeds}, return_columns="all")
+    for run, speed in enumerate(speeds):
+        assert_matches_pysd(_own_times(result, run), pysd_cache(path, {"speed": speed}))
