@@ -184,3 +184,14 @@ def test_data_read_from_files_follows_each_run_clock(tmp_path, pysd_cache):
     result = compile_model(path).run({"speed": speeds}, return_columns="all")
     for run, speed in enumerate(speeds):
         assert_matches_pysd(_own_times(result, run), pysd_cache(path, {"speed": speed}))
+
+
+def test_a_return_timestamp_off_a_run_clock_is_skipped_with_a_warning(pysd_cache):
+    """As pysd: 1.1 is not on the 0.5 then 0.25 clock; the run has no value there."""
+    from .reference import pysd_run
+
+    path = MODELS / "changing_initial_time.mdl"
+    with pytest.warns(UserWarning, match=r"return timestamp 1\.1 is not on the clock of run 0"):
+        result = compile_model(path).run(return_columns="all", return_timestamps=[2.5, 1.1, 3])
+    assert_matches_pysd(result, pysd_run(path, return_timestamps=[2.5, 1.1, 3.0]))
+    np.testing.assert_array_equal(result["time"].values, [2.5, 3.0])

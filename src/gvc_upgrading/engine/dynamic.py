@@ -85,9 +85,10 @@ def _labels(time: np.ndarray, time_step: np.ndarray) -> np.ndarray:
 class _Returns:
     """pysd's ``in_return`` with requested timestamps, one pointer per run."""
 
-    def __init__(self, return_timestamps, n: int) -> None:
+    def __init__(self, return_timestamps, n: int, first_run: int = 0) -> None:
         self.wanted = np.sort(np.atleast_1d(np.asarray(return_timestamps, dtype=float)))
         self.next = np.zeros(n, dtype=np.int64)
+        self.first_run = first_run
 
     def __call__(self, time: np.ndarray, prec: np.ndarray, active: np.ndarray) -> np.ndarray:
         wanted = np.append(self.wanted, np.nan)
@@ -100,6 +101,14 @@ class _Returns:
             passed = active & ~hit & (time > target)
             if not passed.any():
                 return hit
+            run = int(np.argmax(passed))
+            warnings.warn(
+                f"return timestamp {float(target[run]):g} is not on the clock of run "
+                f"{self.first_run + run} (it passes from an earlier time to "
+                f"{float(time[run]):g}): that run has no value there",
+                UserWarning,
+                stacklevel=6,
+            )
             self.next[passed] += 1
 
 
@@ -164,7 +173,9 @@ def integrate_dynamic(
         )
         pipes: dict | None = None
         pointers = {}
-        returns = None if return_timestamps is None else _Returns(return_timestamps, n)
+        returns = (
+            None if return_timestamps is None else _Returns(return_timestamps, n, chunk.first_run)
+        )
         active = np.ones(n, dtype=bool)
         cap = _max_steps()
         steps = 0
