@@ -22,7 +22,7 @@ CASES = {
     "changing_final_time": {"growth": [0.1, 0.25, 0.07, 0.1], "target": [20.0, 30.0, 15.0, 39.0]},
     "changing_time_step": {"switch time": [2.5, 1.5, 3.7], "speed": [1.0, 2.0, 0.6]},
     "changing_saveper": {"coarse from": [4.0, 2.2, 5.9], "decay": [0.3, 0.1, 0.5]},
-    "changing_initial_time": {},
+    "changing_initial_time": {"start": [1.0, 0.6, 1.35]},
 }
 
 

@@ -26,9 +26,9 @@ CASES = [
         "A: a1, a2 ~~|\nmatrix[A, A] = 1, 2; 3, 4; ~ dmnl ~ |",
     ),
     (
-        "INITIAL TIME that depends on a variable",
+        "INITIAL TIME that depends on a stock",
         "INITIAL TIME",
-        "start = 1 ~ Year ~ |\nINITIAL TIME = MAX(start, Time) ~ Year ~ |",
+        "Stock = INTEG(1, 0) ~ dmnl ~ |\nINITIAL TIME = MIN(Stock, Time) ~ Year ~ |",
     ),
     (
         "subscript mapping with an element list",

@@ -52,8 +52,8 @@ coordinates on ``run``.
 Supported Vensim
 ----------------
 Every construct pysd 3.14 supports except GET TIME VALUE of the computer's
-clock and an INITIAL TIME that depends on a variable (its start in pysd
-depends on what the model object did before the run); the full table,
+clock and an INITIAL TIME that depends on a stock (its start in pysd depends
+on what the model object did before the run); the full table,
 with the model that proves each one equal to pysd, is
 ``docs/engine-constructs.md``. That includes arithmetic,
 logic and every built-in function; INTEG, INITIAL, ACTIVE INITIAL, the

@@ -39,7 +39,7 @@ from .codegen import Program, generate
 from .dynamic import integrate_dynamic, on_union_grid
 from .integrate import NONFINITE, ChunkInputs, integrate_chunk
 from .ir import Graph
-from .lowering import control_values, lower_model
+from .lowering import control_values, lower_model, run_start
 from .output import Layout, NetCDFWriter, allocate, assemble
 from .randoms import RandomSource
 from .samples import ResolvedInputs, resolve_samples
@@ -528,15 +528,17 @@ class BatchModel:
             dynamic=True,
         )
         graph, _ = self._program(frozenset(), requested, static)
+        if "initial_time" in graph.dynamic_controls:  # pysd's start, from the run's constants
+            controls["initial_time"] = run_start(graph, given)
         for key, label in CONTROL_LABELS.items():
             value = controls[key]
-            if key in graph.dynamic_controls or value is None:
+            if value is None or (key in graph.dynamic_controls and key != "initial_time"):
                 continue
             value = np.asarray(value, dtype=float)
-            if not np.isfinite(value).all() or (
-                key in ("time_step", "saveper") and not (value > 0).all()
-            ):
-                raise SpecError(f"{label} must be a positive finite number, got {value!r}")
+            if not np.isfinite(value).all():
+                raise SpecError(f"{label} must be a finite number, got {value!r}")
+            if key in ("time_step", "saveper") and not (value > 0).all():
+                raise SpecError(f"{label} must be a positive number, got {value!r}")
         series_constants = frozenset(k for k in resolved.series if k in self._constants)
         size = _chunk_size(chunk_size, resolved.n_runs)
         chunks = list(_chunk_bounds(resolved.n_runs, size))
@@ -565,9 +567,9 @@ class BatchModel:
         }
         attrs = self._attrs(scenario_name, resolved, None)
         for key, label in CONTROL_LABELS.items():
-            value = controls[key] if key not in graph.dynamic_controls else None
-            if key == "initial_time" and key in graph.dynamic_controls:
-                value = graph.inputs[graph.controls[key]].default
+            value = controls[key]
+            if key in graph.dynamic_controls and key != "initial_time":
+                value = None  # a variable of the result
             if value is not None and np.ndim(value) == 0:
                 attrs[key] = float(value)
             elif value is not None:

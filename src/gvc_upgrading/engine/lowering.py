@@ -44,7 +44,14 @@ from .statefuls import StatefulLowering
 from .subscripts import SubscriptLowering
 from .tables import read_constants, read_data, read_lookup
 
-__all__ = ["CONTROL_KEYS", "FUNCTIONS", "control_values", "lower_model", "reference_key"]
+__all__ = [
+    "CONTROL_KEYS",
+    "FUNCTIONS",
+    "control_values",
+    "lower_model",
+    "reference_key",
+    "run_start",
+]
 
 #: Vensim control variables, by the key pysd gives them in equations.
 CONTROL_KEYS: dict[str, str] = {
@@ -187,9 +194,9 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             self.graph.by_name[element.name] = node
             pending.append((element, component, node))
         # Constants first, so that orders of SMOOTH N / DELAY N can read them;
-        # a changing INITIAL TIME before all, as its start value is read by others.
+        # then a changing INITIAL TIME, as its start value is read by others.
         start = self.graph.dynamic_controls.get("initial_time")
-        pending.sort(key=lambda item: (item[2] != start, not is_number(item[1].ast)))
+        pending.sort(key=lambda item: (not is_number(item[1].ast), item[2] != start))
         for element, _component, node in pending:
             self._define_element(element, node)
             if node == start:
@@ -236,28 +243,23 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         return Input(self.graph.controls[key])
 
     def _fix_initial_time(self, name: str, node_id: int) -> None:
-        """The start of the runs when INITIAL TIME depends on Time, as pysd fixes it.
+        """Refuse an INITIAL TIME whose start pysd fixes from its history; keep the default start.
 
-        pysd evaluates INITIAL TIME once when it loads the model (Time is then
-        0) and again when the run starts (Time is then that first value); the
-        run starts at the second value and the grid is counted from it, while
-        the variable INITIAL TIME keeps being re-evaluated as time goes on.
-        Anything else than Time and numbers would make that start depend on
-        the state of pysd's model object before the run: refused.
+        See :func:`run_start`. The start is computed from Time, numbers and
+        constants; a stock would make pysd's start depend on what its model
+        object did before the run.
         """
-        expr = self.graph.nodes[node_id].expr
-        first = _value_at(expr, 0.0, self.graph)
-        start = None if first is None else _value_at(expr, first, self.graph)
-        if start is None or not math.isfinite(start):
+        start = run_start(self.graph)
+        if start is None or not np.isfinite(start).all():
             raise unsupported(
-                "INITIAL TIME that depends on a variable",
+                "INITIAL TIME that depends on a stock",
                 name,
                 "pysd fixes the start of a run by evaluating INITIAL TIME when the model is "
-                "loaded and again when the run starts, so with anything but Time and numbers "
-                "in its equation the start depends on what the pysd model object did before; "
-                "INITIAL TIME may depend on Time, numbers and functions of them",
+                "loaded and again when the run starts, so with a stock (or a variable computed "
+                "from one) in its equation the start depends on what the pysd model object did "
+                "before; INITIAL TIME may depend on Time, numbers and constants",
             )
-        self.graph.inputs[self.graph.controls["initial_time"]].default = start
+        self.graph.inputs[self.graph.controls["initial_time"]].default = float(start)
 
     def control_values(
         self,
@@ -858,25 +860,49 @@ def _refuse_dynamic(name: str) -> Exception:
     )
 
 
-def _value_at(expr, time: float, graph: Graph) -> float | None:
-    """Value of ``expr`` at ``time`` if it holds only Time, numbers and operations on them."""
-    from .functions import evaluate_literal
+def run_start(graph: Graph, given: Mapping[str, object] | None = None):
+    """The start of the runs when INITIAL TIME changes with Time, as pysd fixes it.
+
+    pysd evaluates INITIAL TIME once when it loads the model (Time is then 0,
+    the constants have the model's values) and again when the run starts
+    (Time is then that first value, the constants have the run's values,
+    ``given`` by name); the run starts at the second value and its grid is
+    counted from there, while the variable INITIAL TIME keeps being
+    re-evaluated as time goes on. Returns a float, one value per run, or None
+    when the equation holds something else than Time, numbers and constants.
+    """
+    expr = graph.nodes[graph.dynamic_controls["initial_time"]].expr
+    first = _value_at(expr, 0.0, graph, {})
+    if first is None or np.ndim(first):
+        return None
+    return _value_at(expr, float(first), graph, given or {})
+
+
+def _value_at(expr, time: float, graph: Graph, given: Mapping[str, object]):
+    """``expr`` at ``time`` from Time, numbers and constants (``given`` or defaults), or None."""
+    from .functions import HELPERS, OPERATORS
 
     if isinstance(expr, Num):
         return float(expr.value)
     if isinstance(expr, Time):
         return float(time)
+    if isinstance(expr, Input) and graph.inputs[expr.slot].role == "constant":
+        spec = graph.inputs[expr.slot]
+        value = np.asarray(given.get(spec.name, spec.default), dtype=float)
+        return float(value) if value.ndim == 0 else value
     if isinstance(expr, Ref) and graph.nodes[expr.node].expr is not None:
-        return _value_at(graph.nodes[expr.node].expr, time, graph)
-    if isinstance(expr, Call):
-        found = [_value_at(a, time, graph) for a in expr.args]
+        return _value_at(graph.nodes[expr.node].expr, time, graph, given)
+    if isinstance(expr, Call) and not any(isinstance(a, Static) for a in expr.args):
+        found = [_value_at(a, time, graph, given) for a in expr.args]
         values = [v for v in found if v is not None]
-        if len(values) != len(found):
+        function = OPERATORS.get(expr.op) or HELPERS.get(expr.op)
+        if len(values) != len(found) or function is None:
             return None
-        try:
-            return evaluate_literal(expr.op, values)
-        except (KeyError, TypeError, ValueError):
-            return None
+        with np.errstate(all="ignore"):
+            result = np.asarray(
+                function(*(np.float64(v) if np.ndim(v) == 0 else v for v in values)), dtype=float
+            )
+        return float(result) if result.ndim == 0 else result
     return None
 
 
