@@ -195,3 +195,19 @@ def test_a_return_timestamp_off_a_run_clock_is_skipped_with_a_warning(pysd_cache
         result = compile_model(path).run(return_columns="all", return_timestamps=[2.5, 1.1, 3])
     assert_matches_pysd(result, pysd_run(path, return_timestamps=[2.5, 1.1, 3.0]))
     np.testing.assert_array_equal(result["time"].values, [2.5, 3.0])
+
+
+def test_a_control_computed_with_functions_of_constants_follows_each_run(tmp_path, pysd_cache):
+    """FINAL TIME = MAX(horizon, 3): no Time, but a function the grid grouping cannot read."""
+    path = write_model(
+        tmp_path,
+        "horizon = 4 ~ Year [2,6] ~ |\nStock = INTEG(Stock * 0.1, 1) ~ dmnl ~ |",
+        final="MAX(horizon, 3)",
+        step=0.5,
+    )
+    horizons = [2.0, 4.5, 5.0]
+    result = compile_model(path).run({"horizon": horizons}, return_columns="all")
+    for run, horizon in enumerate(horizons):
+        own = _own_times(result, run)
+        assert_matches_pysd(own, pysd_cache(path, {"horizon": horizon}))
+        assert own["time"].values[-1] == max(horizon, 3)
