@@ -88,10 +88,11 @@ def test_chunks_and_schedulers_give_the_same_runs(pysd_cache):
     batch = compile_model(path)
     samples = CASES["changing_time_step"]
     whole = batch.run(samples, return_columns="all")
-    chunked = batch.run(samples, return_columns="all", chunk_size=1)
-    np.testing.assert_array_equal(whole["time"].values, chunked["time"].values)
-    for name in whole.data_vars:
-        np.testing.assert_array_equal(whole[name].values, chunked[name].values)
+    for options in ({"chunk_size": 1}, {"chunk_size": 2, "scheduler": "threads"}):
+        chunked = batch.run(samples, return_columns="all", **options)
+        np.testing.assert_array_equal(whole["time"].values, chunked["time"].values)
+        for name in whole.data_vars:
+            np.testing.assert_array_equal(whole[name].values, chunked[name].values)
 
 
 def test_return_timestamps_follow_pysd(pysd_cache):
