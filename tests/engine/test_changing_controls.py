@@ -212,3 +212,23 @@ def test_a_control_computed_with_functions_of_constants_follows_each_run(tmp_pat
         own = _own_times(result, run)
         assert_matches_pysd(own, pysd_cache(path, {"horizon": horizon}))
         assert own["time"].values[-1] == max(horizon, 3)
+
+
+def test_fixed_controls_that_differ_between_runs_join_a_changing_one(tmp_path, pysd_cache):
+    """TIME STEP and SAVEPER sampled per run, FINAL TIME on a stock: one pass, as pysd."""
+    path = write_model(
+        tmp_path,
+        "save every = 0.5 ~ Year [0.25,1] ~ |\n"
+        "step size = 0.25 ~ Year [0.125,0.5] ~ |\n"
+        "Stock = INTEG(0.2 * Stock, 1) ~ dmnl ~ |",
+        final="IF THEN ELSE(Stock > 2, Time, 10)",
+        step="step size",
+        saveper="save every",
+    )
+    samples = {"save every": [0.5, 0.25, 1.0], "step size": [0.25, 0.125, 0.5]}
+    result = compile_model(path).run(samples, return_columns="all")
+    np.testing.assert_array_equal(result["TIME STEP"].values, samples["step size"])
+    np.testing.assert_array_equal(result["SAVEPER"].values, samples["save every"])
+    for run in range(3):
+        params = {name: values[run] for name, values in samples.items()}
+        assert_matches_pysd(_own_times(result, run), pysd_cache(path, params))
