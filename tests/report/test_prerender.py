@@ -100,3 +100,44 @@ def test_the_worker_draws_the_loop_figure_the_report_would_draw(tmp_path: Path) 
     draw_loops_job(loops_json(loops), key, False, str(cache.root))
     drawn = figure_bytes(draw_loops(loops), svg=False)["png"]
     assert cache.get(key, "png") == drawn
+
+
+def test_fan_charts_drawn_from_the_data_files_are_the_reports(tmp_path: Path) -> None:
+    """The worker draws fans from data/ensemble.nc and fans.nc: the same picture as in memory."""
+    import json
+
+    import numpy as np
+    import xarray as xr
+
+    from gvc_upgrading.report.ensemble import band_quantiles
+    from gvc_upgrading.report.fans import fan_chart, fan_overview
+    from gvc_upgrading.report.prerender import draw_fan_job, draw_overview_job, fan_keys
+
+    rng = np.random.default_rng(7)
+    outcomes = ["Social upgrading index", "Average wage"]
+    shape = (3, 4, 11)  # scenario, member, time
+    ensemble = xr.Dataset(
+        {name: (("scenario", "member", "time"), rng.random(shape)) for name in outcomes},
+        coords={
+            "scenario": ["baseline", "csr", "synergistic"],
+            "member": ["estimate", "replicate_1", "replicate_2", "replicate_3"],
+            "time": np.arange(2000.0, 2011.0),
+        },
+        attrs={"policy_start": 2005.0, "case_label": "Test case"},
+    )
+    ensemble["Average wage"].attrs["units"] = "USD/month"
+    bands = band_quantiles(ensemble)
+    out = tmp_path / "out"
+    out.mkdir()
+    writer = ReportWriter(out, {"mode": "quick"}, svg=False)
+    files = [
+        str(out / writer.netcdf(data, name)) for data, name in [(ensemble, "e"), (bands, "b")]
+    ]
+    charts, overview = fan_keys(ensemble, bands, outcomes[:1])
+    cache = FigureCache(tmp_path / "cache")
+    draw_fan_job(*files, outcomes[0], charts[outcomes[0]], False, str(cache.root))
+    draw_overview_job(*files, json.dumps(outcomes), overview, False, str(cache.root))
+    expected = figure_bytes(fan_chart(ensemble, bands, outcomes[0]), svg=False)["png"]
+    assert cache.get(charts[outcomes[0]], "png") == expected
+    expected = figure_bytes(fan_overview(ensemble, bands, outcomes), svg=False)["png"]
+    assert cache.get(overview, "png") == expected

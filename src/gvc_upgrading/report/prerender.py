@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -153,7 +154,12 @@ def draw_sobol_job(path: str, key: str, svg: bool, cache_root: str) -> None:
     _store(sobol_figure(load_stored_sobol(path).indices), key, svg, cache_root)
 
 
+@functools.lru_cache(maxsize=1)
 def _fan_data(ensemble_file: str, bands_file: str) -> tuple[Any, Any]:
+    """The report's ensemble and bands, read once per worker for all its fan charts.
+
+    The worker serves one report, whose data files do not change once written.
+    """
     import xarray as xr
 
     ensemble = xr.load_dataset(ensemble_file, engine="h5netcdf")
