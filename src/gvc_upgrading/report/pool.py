@@ -46,6 +46,16 @@ def take() -> ProcessPoolExecutor | None:
 
 
 def discard() -> None:
-    """Stop a started worker process nobody took (the report failed or needed none)."""
+    """Stop a started worker process nobody took (the report failed or needed none).
+
+    The process has no job of anyone's yet: it is ended at once rather than
+    left to finish its imports, which would delay the exit after an error.
+    """
     while _started:
-        _started.pop().shutdown(wait=False, cancel_futures=True)
+        executor = _started.pop()
+        # ProcessPoolExecutor has no public way to end its processes (before 3.14)
+        processes = list(getattr(executor, "_processes", None) or {})
+        workers = [executor._processes[pid] for pid in processes]  # type: ignore[attr-defined]
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.terminate()
