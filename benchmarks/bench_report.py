@@ -130,12 +130,13 @@ def main(argv: list[str] | None = None) -> int:
                     stages = log
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("figure cache: " + ("empty at every run (--cold)" if args.cold else "warm"))
-    header = ("wall s", "cpu s (with worker)", "main process cpu s")
-    print(f"{'run':<8}" + "".join(f"{name + ' (min / median)':>34}" for name in header))
+    header = ("wall s", "cpu s", "main cpu s")
+    print("cpu s: the report process and its figure worker; main cpu s: the report process alone")
+    print(f"{'run':<8}" + "".join(f"{name + ' (min / median)':>26}" for name in header))
 
     def line(name: str, rows: list[tuple[float, float, float]]) -> list[float]:
         low, median = _summary(rows)
-        cells = "".join(f"{f'{a:.1f} / {b:.1f}':>34}" for a, b in zip(low, median, strict=True))
+        cells = "".join(f"{f'{a:.1f} / {b:.1f}':>26}" for a, b in zip(low, median, strict=True))
         print(f"{name:<8}{cells}")
         return median
 

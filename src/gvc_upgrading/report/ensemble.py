@@ -250,7 +250,10 @@ def band_quantiles(ensemble: xr.Dataset) -> xr.Dataset:
     replicates = ensemble.sel(member=ensemble["member"] != ESTIMATE)
     if replicates.sizes["member"] == 0:
         return xr.Dataset(attrs=dict(ensemble.attrs))
-    bands = replicates.quantile(list(BAND_QUANTILES), dim="member")
+    # without missing values the vectorised quantile gives the same numbers as the
+    # NaN-skipping one, which works slice by slice (ten times slower)
+    missing = any(bool(replicates[name].isnull().any()) for name in replicates.data_vars)
+    bands = replicates.quantile(list(BAND_QUANTILES), dim="member", skipna=missing)
     bands.attrs = dict(ensemble.attrs)
     bands.attrs["description"] = (
         "quantiles over the bootstrap replicates: 0.05-0.95 is the 90% band, "
