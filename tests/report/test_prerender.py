@@ -69,6 +69,7 @@ def test_jobs_the_worker_has_not_started_are_drawn_by_the_report(tmp_path: Path)
         worker.submit(key, here, draw_view_job, str(model), "Supply")
     worker.finish()  # at once: the worker process has not even started
     assert 1 <= len(drawn_here) < len(keys)  # the last ones here, the first by the worker
+    assert worker.drawn_here == len(drawn_here)
     expected = figure_bytes(drawer(), svg=False)["png"]
     on_disk = FigureCache(tmp_path / "cache")  # a fresh reader: what the files hold
     assert [on_disk.get(key, "png") == expected for key in keys] == [True] * len(keys)
@@ -77,10 +78,13 @@ def test_jobs_the_worker_has_not_started_are_drawn_by_the_report(tmp_path: Path)
 def test_a_failing_worker_job_is_left_for_the_report(tmp_path: Path) -> None:
     cache = FigureCache(tmp_path / "cache")
     worker = FigureWorker(cache, svg=False)
-    worker.submit("first", lambda: None, draw_view_job, str(tmp_path / "missing.mdl"), "Supply")
-    worker.submit("second", lambda: None, draw_view_job, str(tmp_path / "missing.mdl"), "Supply")
-    worker._jobs[1].future.cancel = lambda: False  # type: ignore[method-assign]  # "started"
-    worker.finish()  # no error: the report draws what is missing
+
+    def refuse() -> None:
+        raise AssertionError("a job handed to the worker is not drawn here")
+
+    worker.submit("first", refuse, draw_view_job, str(tmp_path / "missing.mdl"), "Supply")
+    worker.finish()  # the job fails in the worker: no error here, the report draws it later
+    assert worker.drawn_here == 0
     assert cache.get("first", "png") is None
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 

@@ -66,13 +66,15 @@ from .prerender import (
     loops_json,
     sobol_figure,
     sobol_key,
+    stored_fit_key,
+    stored_sobol_key,
     submit_views,
     view_keys,
 )
 from .provenance import case_data_sources, model_check, report_provenance
 from .sections import report_sections
 from .sobol_study import SobolSource, case_sobol_study, load_stored_sobol
-from .stored import StoredFit, choose_case, find_stored_sobol, load_stored_fit
+from .stored import StoredFit, choose_case, find_stored_fit, find_stored_sobol, load_stored_fit
 from .summary import claims_frame, summary_claims
 from .tables import (
     Table,
@@ -289,6 +291,34 @@ def _loops_section(writer: ReportWriter, model_file: Path, loops: list[Loop]) ->
     )
 
 
+def _start_stored(
+    worker: FigureWorker,
+    case: str,
+    fits_dir: str | os.PathLike[str] | None,
+    sobol_file: Path | None,
+) -> None:
+    """Have the worker draw the figures of the stored fit and Sobol' study (files alone)."""
+    if sobol_file is not None:
+        worker.submit(
+            stored_sobol_key(sobol_file),
+            lambda: sobol_figure(load_stored_sobol(sobol_file).indices),
+            draw_sobol_job,
+            str(sobol_file),
+        )
+    try:
+        fit_file = find_stored_fit(case, fits_dir)
+    except CalibrationError:  # reported when the fit is loaded
+        return
+    if fit_file is not None:
+        worker.submit(
+            stored_fit_key(fit_file, case),
+            lambda: calibration_fit_figure(load_stored_fit(case, fits_dir)),
+            draw_fit_job,
+            case,
+            None if fits_dir is None else str(fits_dir),
+        )
+
+
 def _start_views(model_path: str | os.PathLike[str] | None, worker: FigureWorker) -> None:
     """Have the worker draw the sector views (they depend on the model file alone).
 
@@ -405,6 +435,8 @@ def build_report(
     # the sector views at once, the others as soon as what they show is loaded
     figure_cache = FigureCache()
     worker = FigureWorker(figure_cache, svg=not quick)
+    stored_sobol = find_stored_sobol("default", sensitivity_dir)
+    _start_stored(worker, case, fits_dir, stored_sobol)  # the largest pictures first
     _start_views(model_path, worker)
     try:
         model = load_model(model_path) if model_path is not None else load_model()
@@ -436,13 +468,6 @@ def build_report(
             origins["calibration"] = f"loaded from storage ({fit.path})" + model_check(
                 fit.dataset.attrs.get("model_sha256"), model.sha256
             )
-            worker.submit(
-                fit_key(fit),
-                partial(calibration_fit_figure, fit),
-                draw_fit_job,
-                case,
-                None if fits_dir is None else str(fits_dir),
-            )
         except CalibrationError:
             if quick:
                 raise
@@ -451,16 +476,6 @@ def build_report(
             origins["calibration"] = (
                 "recomputed in this run (no stored fit): multistart, "
                 + ", ".join(f"{k}={v}" for k, v in RECOMPUTE_SETTINGS.items())
-            )
-
-        stored_sobol = find_stored_sobol("default", sensitivity_dir)
-        if stored_sobol is not None:
-            stored_source = load_stored_sobol(stored_sobol, model.sha256)
-            worker.submit(
-                sobol_key(stored_source.indices),
-                partial(sobol_figure, stored_source.indices),
-                draw_sobol_job,
-                str(stored_sobol),
             )
 
         replicates = QUICK_REPLICATES if quick else None
@@ -490,7 +505,7 @@ def build_report(
         )
 
         if stored_sobol is not None:
-            sobol_source = stored_source
+            sobol_source = load_stored_sobol(stored_sobol, model.sha256)
             origins["sobol"] = "loaded from storage: " + sobol_source.description
         else:
             say("no stored Sobol' study: computing one around the calibrated case")
@@ -529,6 +544,7 @@ def build_report(
                 origins=origins,
                 model_file=model_file,
                 loops=loops,
+                sobol_file=stored_sobol,
                 say=say,
                 setup=result.setup_text(case_label),
                 quick=quick,
@@ -564,6 +580,7 @@ def _write_everything(
     figure_cache: FigureCache | None = None,
     worker: FigureWorker | None = None,
     loops: list[Loop] | None = None,
+    sobol_file: Path | None = None,
 ) -> list[Path]:
     # Quick reports: PNG only, and fan charts of the headline indices only (the overview
     # shows every outcome); the full report draws every outcome in PNG and SVG.
@@ -663,13 +680,17 @@ def _write_everything(
         partial(calibration_fit_figure, fit),
         "calibration_fit",
         f"Calibration targets of {case}.",
-        key=fit_key(fit),
+        key=stored_fit_key(fit.path, fit.case) if fit.path is not None else fit_key(fit),
     )
     sobol_ref = writer.figure(
         partial(sobol_figure, sobol_source.indices),
         "sobol_indices",
         "First-order (S1) and total (ST) Sobol' indices with confidence intervals.",
-        key=sobol_key(sobol_source.indices),
+        key=(
+            stored_sobol_key(sobol_file)
+            if sobol_file is not None
+            else sobol_key(sobol_source.indices)
+        ),
     )
     say("feedback loops")
     loops_html = _loops_section(

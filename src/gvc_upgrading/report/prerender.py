@@ -24,11 +24,13 @@ picture drawn by the worker is the one the report would draw.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import functools
 import json
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -60,6 +62,8 @@ __all__ = [
     "loops_json",
     "sobol_figure",
     "sobol_key",
+    "stored_fit_key",
+    "stored_sobol_key",
     "view_keys",
 ]
 
@@ -91,6 +95,26 @@ def sobol_key(indices: Any) -> str:
     """Return the figure cache key of the Sobol' figure of ``indices`` (an xarray Dataset)."""
     code = [sobol_figures_module.__file__, __file__]
     return figure_key([], code, f"dpi {FIGURE_DPI}", dataset_digest(indices))
+
+
+def stored_sobol_key(path: str | os.PathLike[str]) -> str:
+    """Return the figure cache key of the Sobol' figure of the stored study ``path``.
+
+    Keyed on the file's bytes and the code that reads and draws it, so it is
+    known before the study is read (the worker can start on it at once).
+    """
+    from . import sobol_study
+
+    code = [sobol_figures_module.__file__, __file__, sobol_study.__file__]
+    return figure_key([path], code, f"dpi {FIGURE_DPI}", "stored sobol")
+
+
+def stored_fit_key(path: str | os.PathLike[str], case: str) -> str:
+    """Return the figure cache key of the calibration figure of the stored fit file ``path``."""
+    from . import stored
+
+    code = [fit_figure_module.__file__, stored.__file__]
+    return figure_key([path], code, f"dpi {FIGURE_DPI}", "stored fit", case)
 
 
 def fit_key(fit: Any) -> str:
@@ -200,12 +224,17 @@ def draw_fit_job(case: str, fits_dir: str | None, key: str, svg: bool, cache_roo
 @dataclass
 class _Job:
     key: str
-    future: Future
     draw_here: Callable[[], Any]
+    call: tuple[Any, ...]  # the job function and its arguments
+    future: Future | None = None  # once handed to the process
 
 
 class FigureWorker:
     """One worker process drawing the report's figures into the figure cache.
+
+    Jobs wait in this process's queue and are handed to the worker one at a
+    time (the next when the last is done), so that every job the worker has
+    not begun can still be drawn here instead (:meth:`finish`).
 
     Parameters
     ----------
@@ -220,7 +249,11 @@ class FigureWorker:
         self.svg = svg
         self._executor: ProcessPoolExecutor | None = None
         self._broken = False
-        self._jobs: list[_Job] = []
+        self._lock = threading.Lock()
+        self._waiting: collections.deque[_Job] = collections.deque()  # not handed over yet
+        self._handed: list[_Job] = []
+        #: How many jobs :meth:`finish` drew in this process (the rest the worker drew).
+        self.drawn_here = 0
 
     @property
     def started(self) -> bool:
@@ -238,40 +271,56 @@ class FigureWorker:
         """Have the worker draw the picture of ``key`` with ``job(*args, key, svg, cache)``.
 
         Nothing happens when it is cached. ``draw_here`` draws the same picture
-        in this process (used for the jobs the worker has not started when the
+        in this process (used for the jobs the worker has not begun when the
         report needs them). The worker process starts with the first job.
         """
         if key is None or self._broken or self.cached(key):
             return
         if self._executor is None:
             self._executor = pool.take()  # started early by the CLI, or now
-        try:
-            if self._executor is None:
-                raise RuntimeError("no worker process")
-            future = self._executor.submit(job, *args, key, self.svg, str(self.cache.root))
-        except (OSError, RuntimeError):  # no worker process: the report draws everything
-            self._broken = True
-            return
-        self._jobs.append(_Job(key, future, draw_here))
+            if self._executor is None:  # no worker process: the report draws everything
+                self._broken = True
+                return
+        call = (job, *args, key, self.svg, str(self.cache.root))
+        with self._lock:
+            self._waiting.append(_Job(key, draw_here, call))
+        self._hand_over()
+
+    def _hand_over(self, done: Future | None = None) -> None:
+        """Give the worker the next waiting job when it has none (also its done-callback)."""
+        with self._lock:
+            if self._executor is None or not self._waiting:
+                return
+            if any(job.future is not None and not job.future.done() for job in self._handed):
+                return
+            job = self._waiting.popleft()
+            try:
+                job.future = self._executor.submit(*job.call)
+            except (OSError, RuntimeError):  # the worker is gone: the report draws it
+                return
+            self._handed.append(job)
+        job.future.add_done_callback(self._hand_over)
 
     def finish(self) -> None:
-        """Make every submitted picture available: draw here what the worker has not started.
+        """Make every submitted picture available: draw here what the worker has not begun.
 
-        Jobs are taken from the last one back until one has started (the
-        worker takes them in order, so all before it have started too); then
-        the worker's are awaited. A failed job is ignored: the report draws
-        that picture when it finds it missing.
+        Waiting jobs are taken from the last one back while the worker takes
+        them from the first on; then the worker's are awaited. A failed job is
+        ignored: the report draws that picture when it finds it missing.
         """
         try:
-            for job in reversed(self._jobs):
-                if not job.future.cancel():
+            while True:
+                with self._lock:
+                    job = self._waiting.pop() if self._waiting else None
+                if job is None:
                     break
                 data = figure_bytes(job.draw_here(), svg=self.svg)
                 for suffix, content in data.items():
                     self.cache.put(job.key, suffix, content)
-            for job in self._jobs:
+                self.drawn_here += 1
+            for job in list(self._handed):
                 # any failure: the report draws that picture itself
-                if not job.future.cancelled():
+                if job.future is not None:
                     with contextlib.suppress(Exception):
                         job.future.result()
         finally:
@@ -279,12 +328,15 @@ class FigureWorker:
 
     def close(self) -> None:
         """Stop the worker without waiting (an interrupted report)."""
-        for job in self._jobs:
-            job.future.cancel()
-        self._jobs = []
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        with self._lock:
+            self._waiting.clear()
+            handed, self._handed = self._handed, []
+            executor, self._executor = self._executor, None
+        for job in handed:
+            if job.future is not None:
+                job.future.cancel()
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
         pool.discard()
 
 
