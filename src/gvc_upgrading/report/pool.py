@@ -55,7 +55,7 @@ def discard() -> None:
         executor = _started.pop()
         # ProcessPoolExecutor has no public way to end its processes (before 3.14)
         processes = list(getattr(executor, "_processes", None) or {})
-        workers = [executor._processes[pid] for pid in processes]  # type: ignore[attr-defined]
+        workers = [executor._processes[pid] for pid in processes]
         executor.shutdown(wait=False, cancel_futures=True)
         for process in workers:
             process.terminate()
