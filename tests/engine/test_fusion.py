@@ -10,6 +10,7 @@ state and saved value must be identical, NaN for NaN.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import numpy as np
@@ -139,3 +140,43 @@ def test_xidz_into_equals_xidz(value_if_zero):
         assert _identical(out, xidz(numerator, denominator, value_if_zero))
         xidz_into(numerator, denominator, 0.0, out)
         assert _identical(out, zidz(numerator, denominator))
+
+
+IDENTITY_MODEL = """{{UTF-8}}
+rate = 0.1 ~ 1/Year [0.05, 0.2] ~ Modelling choice: a sampled growth rate. |
+weight = {weight} ~ dmnl ~ Modelling choice: a weight, 1 or not. |
+Stock = INTEG(Inflow, 1) ~ dmnl ~ Grows. |
+Inflow = weight * (Stock * rate * weight) / weight + (0 - Stock * weight) * 0.01
+    ~ 1/Year ~ Uses the weight. |
+Level = Stock * weight ~ dmnl ~ Saved. |
+INITIAL TIME = 0 ~ Year ~ |
+FINAL TIME = 4 ~ Year ~ |
+TIME STEP = 0.25 ~ Year [0,?] ~ |
+SAVEPER = 1 ~ Year [0,?] ~ |
+"""
+
+
+def _identity_step(folder: Path, weight: str):
+    path = folder / f"identity_{weight}.mdl"
+    path.write_text(IDENTITY_MODEL.format(weight=weight), encoding="utf-8")
+    assert _walk(path, runs=4) > 0  # fused and plain steps equal, NaN for NaN
+    batch = compile_model(path)
+    with np.errstate(all="ignore"):
+        program, K, timeline, state, C = _chunk(batch, 4, seed=2)
+        return program.fuser().fused(
+            np.float64(timeline.initial_time), state, K, C, timeline.time_step
+        )
+
+
+def _calls(function) -> int:
+    return sum(isinstance(s, ast.Expr) for s in function.body)
+
+
+def test_multiplying_by_one_is_left_out_with_the_same_bits(tmp_path):
+    """A constant equal to 1.0 drops its products and quotients; the step keeps its bits."""
+    one, other = _identity_step(tmp_path, "1"), _identity_step(tmp_path, "1.5")
+    assert other.identities == 0
+    # weight * (..), (..) * weight, / weight, Stock * weight: at least four
+    assert one.identities >= 4
+    for a, b in zip(one.source.body, other.source.body, strict=True):
+        assert _calls(b) - _calls(a) == one.identities

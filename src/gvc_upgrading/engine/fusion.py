@@ -248,6 +248,9 @@ class FusedStep:
         Operations written as ufunc calls into buffers, and all operations.
     source : ast.Module
         The rewritten code, for inspection.
+    identities : int
+        Fused operations left out because they multiply or divide by 1.0
+        (:func:`_identities`).
     """
 
     step: Callable
@@ -257,6 +260,7 @@ class FusedStep:
     fused: int
     total: int
     source: ast.Module = field(repr=False)
+    identities: int = 0
 
     def buffers(self, save: bool) -> list[np.ndarray]:
         """Fresh buffers for :attr:`step_save` (``save``) or :attr:`step`."""
@@ -322,6 +326,49 @@ def _needed(linear: _Linear, roots: Sequence) -> list[bool]:
         needed[index] = True
         stack.extend(a for a in linear.instrs[index].args if isinstance(a, int))
     return needed
+
+
+def _identities(
+    linear: _Linear, modes: list, signature: Callable, ones: frozenset
+) -> tuple[_Linear, int]:
+    """``linear`` with every fused ``x * 1.0``, ``1.0 * x`` and ``x / 1.0`` replaced by ``x``.
+
+    ``ones`` holds the leaves (``("C", 7)``) whose value in this chunk is the
+    number 1.0 exactly (a parameter left at 1 in a study, say). Multiplying or
+    dividing by one returns its operand exactly (NaN, infinities and signed
+    zeros included), so the operation is dropped when its result has the
+    operand's shape, dtype and memory order: every use reads the operand
+    instead. ``x + 0.0`` is not an identity (it turns -0.0 into 0.0) and stays.
+    Returns the rewritten operations and how many were dropped.
+    """
+    if not ones:
+        return linear, 0
+    alias: dict[int, object] = {}
+
+    def resolved(a):
+        return alias.get(a, a) if isinstance(a, int) else a
+
+    def is_one(a) -> bool:
+        return isinstance(a, ast.Subscript) and _leaf_key(a) in ones
+
+    instrs = []
+    for i, instr in enumerate(linear.instrs):
+        args = [resolved(a) for a in instr.args]
+        instrs.append(_Instr(instr.kind, instr.op, args))
+        if modes[i] != "ufunc" or instr.kind != "bin" or len(args) != 2:
+            continue
+        left, right = args
+        kept = None
+        if isinstance(instr.op, ast.Mult | ast.Div) and is_one(right):
+            kept = left
+        elif isinstance(instr.op, ast.Mult) and is_one(left):
+            kept = right
+        if kept is not None and signature(kept) == signature(i):
+            alias[i] = kept
+    rewritten = _Linear(
+        instrs, [resolved(a) for a in linear.updates], [resolved(a) for a in linear.saved]
+    )
+    return rewritten, len(alias)
 
 
 def _variant(
@@ -498,6 +545,11 @@ def _into(instr: _Instr, args: list, target: ast.expr, denominator, scratch: dic
     ]
 
 
+def _is_one(value) -> bool:
+    """Whether ``value`` is the floating-point number 1.0 (not an array, not ``True``)."""
+    return isinstance(value, float | np.floating) and not isinstance(value, bool) and value == 1.0
+
+
 def _leaf_key(leaf: ast.Subscript) -> tuple[str, int]:
     """("S", 3) for the leaf ``S[3]`` (the only subscripts :func:`_linearize` keeps)."""
     assert isinstance(leaf.value, ast.Name) and isinstance(leaf.slice, ast.Constant)
@@ -538,20 +590,22 @@ class Fuser:
 
         Every operation's result shape follows from the shapes of its
         operands, so the step is traced (evaluated once) only for input
-        shapes not seen before.
+        shapes not seen before, or when other leaves hold the number 1.0
+        (see :func:`_identities`).
         """
         containers = {"S": S, "K": K, "C": C}
-        leaves = {key: _signature(containers[key[0]][key[1]]) for key in self._leaves}
+        values = {key: containers[key[0]][key[1]] for key in self._leaves}
+        leaves = {key: _signature(value) for key, value in values.items()}
+        ones = frozenset(key for key, value in values.items() if _is_one(value))
         state_shapes = [_signature(np.asarray(s, dtype=float)) for s in S]
-        key = (tuple(leaves.values()), tuple(state_shapes))
+        key = (tuple(leaves.values()), tuple(state_shapes), ones)
         if key not in self._cache:
             traced = [_signature(v) for v in self.trace(t, S, K, C, dt)]
-            self._cache[key] = self._build(traced, leaves, state_shapes)
+            self._cache[key] = self._build(traced, leaves, state_shapes, ones)
         return self._cache[key]
 
-    def _build(self, traced: list, leaves: dict, state_shapes: list) -> FusedStep:
-        linear = self.linear
-        modes = [_fusable(instr, traced, traced[i]) for i, instr in enumerate(linear.instrs)]
+    def _build(self, traced: list, leaves: dict, state_shapes: list, ones: frozenset) -> FusedStep:
+        modes = [_fusable(instr, traced, traced[i]) for i, instr in enumerate(self.linear.instrs)]
 
         def signature(operand):
             if isinstance(operand, int):
@@ -560,6 +614,7 @@ class Fuser:
                 return leaves[_leaf_key(operand)]
             return None
 
+        linear, identities = _identities(self.linear, modes, signature, ones)
         step, specs = _variant("step", linear, signature, modes, state_shapes, with_saved=False)
         step_save, save_specs = _variant(
             "step_save", linear, signature, modes, state_shapes, with_saved=True
@@ -574,6 +629,7 @@ class Fuser:
             fused=sum(m is not None for m in modes),
             total=len(modes),
             source=module,
+            identities=identities,
         )
 
 
