@@ -249,7 +249,7 @@ class FusedStep:
     source : ast.Module
         The rewritten code, for inspection.
     identities : int
-        Fused operations left out because they multiply or divide by 1.0
+        Operations left out because their result is one of their operands
         (:func:`_identities`).
     """
 
@@ -329,19 +329,23 @@ def _needed(linear: _Linear, roots: Sequence) -> list[bool]:
 
 
 def _identities(
-    linear: _Linear, modes: list, signature: Callable, ones: frozenset
+    linear: _Linear, modes: list, signature: Callable, ones: frozenset, truths: dict
 ) -> tuple[_Linear, int]:
-    """``linear`` with every fused ``x * 1.0``, ``1.0 * x`` and ``x / 1.0`` replaced by ``x``.
+    """``linear`` without the operations whose result is one of their operands.
 
     ``ones`` holds the leaves (``("C", 7)``) whose value in this chunk is the
     number 1.0 exactly (a parameter left at 1 in a study, say). Multiplying or
     dividing by one returns its operand exactly (NaN, infinities and signed
-    zeros included), so the operation is dropped when its result has the
-    operand's shape, dtype and memory order: every use reads the operand
-    instead. ``x + 0.0`` is not an identity (it turns -0.0 into 0.0) and stays.
-    Returns the rewritten operations and how many were dropped.
+    zeros included), so a fused ``x * 1.0``, ``1.0 * x`` or ``x / 1.0`` is
+    dropped when its result has the operand's shape, dtype and memory order:
+    every use reads the operand instead. ``x + 0.0`` is not an identity (it
+    turns -0.0 into 0.0) and stays. Likewise ``IF THEN ELSE`` on a condition
+    that is one number for the whole chunk (``truths``: leaf -> its truth)
+    is the branch it chooses, when that branch has the result's shape,
+    dtype and order. Returns the rewritten operations and how many were
+    dropped.
     """
-    if not ones:
+    if not ones and not truths:
         return linear, 0
     alias: dict[int, object] = {}
 
@@ -355,15 +359,18 @@ def _identities(
     for i, instr in enumerate(linear.instrs):
         args = [resolved(a) for a in instr.args]
         instrs.append(_Instr(instr.kind, instr.op, args))
-        if modes[i] != "ufunc" or instr.kind != "bin" or len(args) != 2:
-            continue
-        left, right = args
         kept = None
-        if isinstance(instr.op, ast.Mult | ast.Div) and is_one(right):
-            kept = left
-        elif isinstance(instr.op, ast.Mult) and is_one(left):
-            kept = right
-        if kept is not None and signature(kept) == signature(i):
+        if instr.kind == "call" and instr.op == "if_then_else" and len(args) == 3:
+            condition = args[0]
+            if isinstance(condition, ast.Subscript) and _leaf_key(condition) in truths:
+                kept = args[1] if truths[_leaf_key(condition)] else args[2]
+        elif modes[i] == "ufunc" and instr.kind == "bin":
+            left, right = args
+            if isinstance(instr.op, ast.Mult | ast.Div) and is_one(right):
+                kept = left
+            elif isinstance(instr.op, ast.Mult) and is_one(left):
+                kept = right
+        if kept is not None and signature(kept) is not None and signature(kept) == signature(i):
             alias[i] = kept
     rewritten = _Linear(
         instrs, [resolved(a) for a in linear.updates], [resolved(a) for a in linear.saved]
@@ -583,6 +590,16 @@ class Fuser:
                 if isinstance(a, ast.Subscript)
             }
         )
+        # leaves that are the condition of an IF THEN ELSE
+        self._conditions = sorted(
+            {
+                _leaf_key(instr.args[0])
+                for instr in self.linear.instrs
+                if instr.kind == "call"
+                and instr.op == "if_then_else"
+                and isinstance(instr.args[0], ast.Subscript)
+            }
+        )
         self._cache: dict[tuple, FusedStep] = {}
 
     def fused(self, t, S: Sequence[np.ndarray], K, C, dt) -> FusedStep:
@@ -597,14 +614,17 @@ class Fuser:
         values = {key: containers[key[0]][key[1]] for key in self._leaves}
         leaves = {key: _signature(value) for key, value in values.items()}
         ones = frozenset(key for key, value in values.items() if _is_one(value))
+        truths = {key: bool(values[key]) for key in self._conditions if leaves[key] is None}
         state_shapes = [_signature(np.asarray(s, dtype=float)) for s in S]
-        key = (tuple(leaves.values()), tuple(state_shapes), ones)
+        key = (tuple(leaves.values()), tuple(state_shapes), ones, tuple(truths.items()))
         if key not in self._cache:
             traced = [_signature(v) for v in self.trace(t, S, K, C, dt)]
-            self._cache[key] = self._build(traced, leaves, state_shapes, ones)
+            self._cache[key] = self._build(traced, leaves, state_shapes, ones, truths)
         return self._cache[key]
 
-    def _build(self, traced: list, leaves: dict, state_shapes: list, ones: frozenset) -> FusedStep:
+    def _build(
+        self, traced: list, leaves: dict, state_shapes: list, ones: frozenset, truths: dict
+    ) -> FusedStep:
         modes = [_fusable(instr, traced, traced[i]) for i, instr in enumerate(self.linear.instrs)]
 
         def signature(operand):
@@ -614,7 +634,7 @@ class Fuser:
                 return leaves[_leaf_key(operand)]
             return None
 
-        linear, identities = _identities(self.linear, modes, signature, ones)
+        linear, identities = _identities(self.linear, modes, signature, ones, truths)
         step, specs = _variant("step", linear, signature, modes, state_shapes, with_saved=False)
         step_save, save_specs = _variant(
             "step_save", linear, signature, modes, state_shapes, with_saved=True
