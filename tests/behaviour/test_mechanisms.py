@@ -238,3 +238,36 @@ def test_wages_are_sticky_in_local_currency(model: Model) -> None:
     ratio = at(depreciated, "Minimum wage", 2010.0) / at(base, "Minimum wage", 2010.0)
     assert ratio == pytest.approx(0.5, rel=0.02)
     assert at(depreciated, "Supplier margin", 2011.0) > at(base, "Supplier margin", 2011.0) + 0.02
+
+
+# --- the wage-board calendar ----------------------------------------------------------------
+CALENDAR_REVIEWS = pd.Series(
+    [0.0, 0.0, 1.0, 1.0, 2.0, 2.0], index=[1995.0, 2004.99, 2005.0, 2009.99, 2010.0, 2035.0]
+)
+
+
+def test_wage_board_calendar_revises_only_at_decisions(model: Model) -> None:
+    """Under a calendar the minimum wage stays put between decisions and, at each one, moves
+    to the indicated level within one time step (closed form: the stock after the decision
+    step equals the indicated wage at the decision time)."""
+    run = model.run({"Wage review calendar": 1.0, "Wage reviews in effect": CALENDAR_REVIEWS})
+    local = run["Minimum wage local"]
+    assert float(local.sel(time=2004.0)) == float(local.sel(time=1995.0))
+    assert float(local.sel(time=2009.0)) == float(local.sel(time=2006.0))
+    indicated = float(run["Indicated minimum wage local"].sel(time=2005.0))
+    assert indicated > float(local.sel(time=2004.0))
+    assert float(local.sel(time=2006.0)) == pytest.approx(indicated, rel=1e-12)
+    assert float(local.sel(time=2011.0)) > float(local.sel(time=2009.0))
+    continuous = model.run()["Minimum wage local"]
+    assert float(continuous.sel(time=2004.0)) > float(continuous.sel(time=1995.0))
+
+
+def test_calendar_without_its_decision_gate_revises_continuously(
+    knock_out: Callable[..., Model],
+) -> None:
+    """Knock-out: with the decision gate replaced by the continuous delay the wage moves
+    between decisions, so the calendar test's first check fails."""
+    edited = knock_out(("Wage review due/TIME STEP", "1/Minimum wage adjustment time"))
+    run = edited.run({"Wage review calendar": 1.0, "Wage reviews in effect": CALENDAR_REVIEWS})
+    local = run["Minimum wage local"]
+    assert float(local.sel(time=2009.0)) > float(local.sel(time=2006.0))
