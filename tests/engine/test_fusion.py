@@ -60,8 +60,16 @@ def _identical(a, b) -> bool:
     return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
 
 
-def _walk(path: Path, runs: int = 3, seed: int = 20261203) -> int:
-    """Compare the fused and plain steps along the plain trajectory; return steps compared."""
+def _walk(
+    path: Path, runs: int = 3, seed: int = 20261203, direct: bool = False, written=None
+) -> int:
+    """Compare the fused and plain steps along the plain trajectory; return steps compared.
+
+    With ``direct`` the saving step writes its values of one number per run
+    into result rows it is given, as the integrator asks it to (their
+    indices are appended to ``written``).
+    """
+    written = [] if written is None else written
     batch = compile_model(path)
     with np.errstate(all="ignore"):
         program, K, timeline, state, C = _chunk(batch, runs, seed)
@@ -69,15 +77,24 @@ def _walk(path: Path, runs: int = 3, seed: int = 20261203) -> int:
         if fuser is None:
             return 0
         dt = timeline.time_step
-        fused = fuser.fused(np.float64(timeline.initial_time), state, K, C, dt)
+        fused = fuser.fused(
+            np.float64(timeline.initial_time), state, K, C, dt, runs=runs if direct else None
+        )
+        assert direct or not fused.written
+        written.extend(fused.written)
         buffers, save_buffers = fused.buffers(save=False), fused.buffers(save=True)
         following = [np.empty_like(s) for s in state]
         compared = 0
         for time in timeline.step_times[:STEPS]:
             t = np.float64(time)
             expected_state, expected_saved = program.euler_save(t, state, K, C, dt)
-            saved = fused.step_save(t, state, K, C, dt, following, save_buffers)
+            rows = [None] * len(expected_saved)
+            for j in fused.written:
+                rows[j] = np.full((2, runs), np.nan)[0]  # a row of a larger block
+            saved = fused.step_save(t, state, K, C, dt, following, save_buffers, rows)
             assert len(saved) == len(expected_saved)
+            for j in fused.written:
+                assert saved[j] is rows[j]
             for got, want in zip(saved, expected_saved, strict=True):
                 assert _identical(np.broadcast_to(got, np.shape(want)), want)
             for got, want in zip(following, expected_state, strict=True):
@@ -102,6 +119,20 @@ def test_fused_step_equals_the_plain_step(path):
 
 def test_fused_step_equals_the_plain_step_on_the_shipped_model():
     assert _walk(SHIPPED, runs=5) == STEPS
+
+
+@pytest.mark.parametrize(
+    "path",
+    [SHIPPED, *[p for p in CONSTRUCTS if "delay_fixed" not in p.stem][:8]],
+    ids=lambda p: p.stem,
+)
+def test_saved_values_written_into_result_rows_equal_the_plain_step(path):
+    written: list[int] = []
+    assert _walk(path, runs=5, direct=True, written=written) > 0
+    if path == SHIPPED:  # most of its saved values are one number per run
+        batch = compile_model(path)
+        _, program = batch._program(frozenset(), batch._requested("all"))
+        assert len(written) > len(program.saved_nodes) / 2
 
 
 def test_most_construct_models_are_fused():
