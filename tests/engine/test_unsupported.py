@@ -25,7 +25,11 @@ CASES = [
         "matrix",
         "A: a1, a2 ~~|\nmatrix[A, A] = 1, 2; 3, 4; ~ dmnl ~ |",
     ),
-    ("non-constant control variable", "FINAL TIME", None),
+    (
+        "INITIAL TIME that depends on a stock",
+        "INITIAL TIME",
+        "Stock = INTEG(1, 0) ~ dmnl ~ |\nINITIAL TIME = MIN(Stock, Time) ~ Year ~ |",
+    ),
     (
         "subscript mapping with an element list",
         "A",
@@ -41,15 +45,31 @@ CASES = [
 
 @pytest.mark.parametrize(("construct", "variable", "equations"), CASES, ids=[c[0] for c in CASES])
 def test_unsupported_construct_is_named(tmp_path, construct, variable, equations):
-    if equations is None:  # FINAL TIME that depends on a parameter
-        path = write_model(tmp_path, "horizon = 5 ~ Year ~ |", final="MAX(horizon, Time)")
-    else:
-        path = write_model(tmp_path, equations)
+    path = write_model(tmp_path, equations)
+    if "INITIAL TIME" in equations:  # replace the default INITIAL TIME line
+        text = path.read_text(encoding="utf-8").replace("INITIAL TIME = 0 ~ Year ~ |\n", "")
+        path.write_text(text, encoding="utf-8")
     with pytest.raises(UnsupportedConstructError) as caught:
         compile_model(path)
     assert caught.value.construct == construct
     assert caught.value.variable == variable
     assert construct in str(caught.value) and variable in str(caught.value)
+
+
+def test_changing_control_variables_need_euler_and_no_random_draws(tmp_path):
+    """RK4 and solve_ivp need a grid fixed before the run; RANDOM draws a clock shared by runs."""
+    path = write_model(tmp_path, "x = Time ~ dmnl ~ |", final="IF THEN ELSE(x > 5, Time, 10)")
+    compile_model(path)  # fine with Euler
+    for integration in ("rk4", "solve_ivp"):
+        with pytest.raises(UnsupportedConstructError, match="changes during the run") as caught:
+            compile_model(path, integration=integration)
+        assert caught.value.variable == "FINAL TIME"
+    path = write_model(
+        tmp_path, "u = RANDOM UNIFORM(0, 1, 0) ~ dmnl ~ |", step="IF THEN ELSE(Time < 2, 0.5, 1)"
+    )
+    with pytest.raises(UnsupportedConstructError, match="RANDOM functions with a control") as c:
+        compile_model(path)
+    assert c.value.variable == "u" and "TIME STEP" in str(c.value)
 
 
 def test_variable_order_of_smooth_n_is_refused(tmp_path):

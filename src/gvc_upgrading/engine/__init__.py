@@ -51,9 +51,9 @@ coordinates on ``run``.
 
 Supported Vensim
 ----------------
-Every construct pysd 3.14 supports except control variables that depend on
-Time (pysd re-evaluates them at every step; the engine's time grid is fixed
-before the run) and GET TIME VALUE of the computer's clock; the full table,
+Every construct pysd 3.14 supports except GET TIME VALUE of the computer's
+clock and an INITIAL TIME that depends on a stock (its start in pysd depends
+on what the model object did before the run); the full table,
 with the model that proves each one equal to pysd, is
 ``docs/engine-constructs.md``. That includes arithmetic,
 logic and every built-in function; INTEG, INITIAL, ACTIVE INITIAL, the
@@ -72,7 +72,10 @@ pysd's distributions but from the engine's own streams: ``run(seed=...)``
 is required, reproduces a run bit for bit, and gives run ``i`` the same
 numbers however the runs are batched (:mod:`.randoms`). Control variables
 computed from constants that differ between runs give each group of runs
-its own time grid. Beyond pysd, elements of a variable defined from each
+its own time grid; control variables that change during the run (FINAL
+TIME, TIME STEP or SAVEPER on Time or a stock) give each run its own clock,
+following pysd's run loop with Euler steps (:mod:`.dynamic`), and the result
+holds the union of the saved times. Beyond pysd, elements of a variable defined from each
 other (``x[a2] = x[a1] + 1``, on which pysd recurses without end) run too.
 
 ``run(on_nonfinite=...)``: ``"raise"`` (default) stops at the first NaN or

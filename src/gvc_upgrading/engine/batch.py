@@ -36,9 +36,10 @@ from ..parameters import parameter_table
 from ..run_checks import check_seed, random_functions
 from ..translation import file_sha256, parse_abstract_model
 from .codegen import Program, generate
+from .dynamic import integrate_dynamic, on_union_grid
 from .integrate import NONFINITE, ChunkInputs, integrate_chunk
 from .ir import Graph
-from .lowering import control_values, lower_model
+from .lowering import control_values, lower_model, run_start
 from .output import Layout, NetCDFWriter, allocate, assemble
 from .randoms import RandomSource
 from .samples import ResolvedInputs, resolve_samples
@@ -126,6 +127,8 @@ class BatchModel:
                         "DELAY FIXED, DELAY N, SAMPLE IF TRUE and non-negative stocks need "
                         "Euler integration",
                     )
+        if graph.dynamic_controls:
+            _refuse_with_dynamic_controls(graph, integration)
         if integration != "euler" and graph.random_sites:
             raise UnsupportedConstructError(
                 f"RANDOM functions with integration={integration!r}",
@@ -159,11 +162,20 @@ class BatchModel:
 
     # -- compilation -------------------------------------------------------
     def _program(
-        self, series: frozenset[str], requested: tuple[str, ...]
+        self,
+        series: frozenset[str],
+        requested: tuple[str, ...],
+        static: frozenset[str] = frozenset(),
     ) -> tuple[Graph, Program]:
-        key = (series, requested)
+        """The graph and program for these series inputs, variables and overridden controls."""
+        static = static & frozenset(self._graph.dynamic_controls)
+        key = (series, requested, static)
         if key not in self._programs:
-            graph = lower_model(self._abstract_model, series) if series else self._graph
+            graph = (
+                lower_model(self._abstract_model, series, static)
+                if series or static
+                else self._graph
+            )
             ids = [graph.by_name[name] for name in requested]
             self._programs[key] = (graph, generate(graph, ids))
         return self._programs[key]
@@ -299,11 +311,35 @@ class BatchModel:
             check_bounds=check_bounds,
         )
         requested = self._requested(return_columns)
+        static = _overridden(final_time, time_step, return_timestamps)
+        if set(self._graph.dynamic_controls) - static:
+            if out is not None:
+                raise SpecError(
+                    "out= streams runs whose time grid is known before the run; this model's "
+                    "control variables change during the run, so run it in memory"
+                )
+            return self._run_dynamic(
+                resolved,
+                requested,
+                static,
+                _run_final_time(final_time, return_timestamps),
+                time_step,
+                return_timestamps,
+                scenario_name=scenario_name,
+                chunk_size=chunk_size,
+                scheduler=scheduler,
+                progress=progress,
+                on_nonfinite=on_nonfinite,
+                seed=seed,
+            )
+        if "final_time" in self._graph.dynamic_controls and final_time is None:
+            final_time = _run_final_time(final_time, return_timestamps)
         controls = self._controls(final_time, time_step, return_timestamps, resolved)
         # FINAL TIME alone may differ within a group: its runs share the longest grid
         own_final = final_time is None and return_timestamps is None
         groups = _control_groups(controls, resolved.n_runs, own_final)
         options = {
+            "static": static,
             "scenario_name": scenario_name,
             "return_timestamps": return_timestamps,
             "final_time": final_time,
@@ -392,6 +428,7 @@ class BatchModel:
         out=None,
         run_ids: np.ndarray | None = None,
         final_times: np.ndarray | None = None,
+        static: frozenset[str] = frozenset(),
         **_: Any,
     ) -> xr.Dataset:
         """Integrate ``resolved`` runs on one ``timeline`` (see :meth:`run`).
@@ -407,7 +444,7 @@ class BatchModel:
             for name in resolved.sampled
         }
         chunks = list(_chunk_bounds(resolved.n_runs, size))
-        graph = self._program(series_constants, requested)[0]
+        graph = self._program(series_constants, requested, static)[0]
         layout = Layout(
             names=requested,
             dims=tuple(graph.nodes[graph.by_name[name]].dims for name in requested),
@@ -416,6 +453,7 @@ class BatchModel:
         job = _Job(
             self, series_constants, requested, resolved, timeline, on_nonfinite, seed, run_ids
         )
+        job.static = static
         job.final_times = final_times
         keep = None if final_times is None else _saved_until(timeline, final_times)
         if keep is not None:
@@ -460,6 +498,90 @@ class BatchModel:
         if writer is not None:
             return writer.close()
         return assemble(_present(values), layout, timeline.saved_times, coordinates, attrs)
+
+    def _run_dynamic(
+        self,
+        resolved: ResolvedInputs,
+        requested: tuple[str, ...],
+        static: frozenset[str],
+        final_time: float | None,
+        time_step: float | None,
+        return_timestamps,
+        *,
+        scenario_name: str,
+        chunk_size,
+        scheduler,
+        progress,
+        on_nonfinite: str,
+        seed: int | None,
+    ) -> xr.Dataset:
+        """Runs whose control variables change during the run (see :mod:`.dynamic`).
+
+        Every run follows its own time; the result's ``time`` is the union of
+        the saved times, NaN where a run saves nothing.
+        """
+        given = {k: v for k, v in resolved.values.items() if k in self._constants}
+        controls = control_values(
+            self._abstract_model,
+            {"final_time": final_time, "time_step": time_step},
+            given,
+            dynamic=True,
+        )
+        graph, _ = self._program(frozenset(), requested, static)
+        if "initial_time" in graph.dynamic_controls:  # pysd's start, from the run's constants
+            controls["initial_time"] = run_start(graph, given)
+        for key, label in CONTROL_LABELS.items():
+            value = controls[key]
+            if value is None or (key in graph.dynamic_controls and key != "initial_time"):
+                continue
+            value = np.asarray(value, dtype=float)
+            if not np.isfinite(value).all():
+                raise SpecError(f"{label} must be a finite number, got {value!r}")
+            if key in ("time_step", "saveper") and not (value > 0).all():
+                raise SpecError(f"{label} must be a positive number, got {value!r}")
+        series_constants = frozenset(k for k in resolved.series if k in self._constants)
+        size = _chunk_size(chunk_size, resolved.n_runs)
+        chunks = list(_chunk_bounds(resolved.n_runs, size))
+        graph = self._program(series_constants, requested, static)[0]
+        job = _Job(self, series_constants, requested, resolved, None, on_nonfinite, seed)
+        job.static = static
+        job.controls = controls
+        job.return_timestamps = return_timestamps
+        bar = _progress(progress, len(chunks))
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        try:
+            for _, block in _execute(job, chunks, scheduler, None):
+                parts.append(block)  # type: ignore[arg-type]  # (labels, values) here
+                bar.update(1)
+        finally:
+            bar.close()
+        times, values = on_union_grid(parts, resolved.n_runs)
+        layout = Layout(
+            names=requested,
+            dims=tuple(graph.nodes[graph.by_name[name]].dims for name in requested),
+            ranges=graph.ranges,
+        )
+        coordinates = {
+            name: np.broadcast_to(resolved.values[name], (resolved.n_runs,))
+            for name in resolved.sampled
+        }
+        attrs = self._attrs(scenario_name, resolved, None)
+        for key, label in CONTROL_LABELS.items():
+            value = controls[key]
+            if key in graph.dynamic_controls and key != "initial_time":
+                value = None  # a variable of the result
+            if value is not None and np.ndim(value) == 0:
+                attrs[key] = float(value)
+            elif value is not None:
+                coordinates[label] = np.asarray(value, dtype=float)
+        changing = [CONTROL_LABELS[k] for k in graph.dynamic_controls]
+        attrs["controls"] = (
+            f"change during the run ({', '.join(changing)}): see those variables; "
+            "time is the union of the runs' saved times"
+        )
+        if seed is not None:
+            attrs["seed"] = seed
+        return assemble(values, layout, times, coordinates, attrs)
 
     def _random_uses(self) -> list[str]:
         """``"variable: function"`` for each RANDOM call of the model."""
@@ -506,9 +628,21 @@ class BatchModel:
             return_timestamps,
         )
 
-    def _attrs(self, scenario_name: str, resolved: ResolvedInputs, timeline: Timeline) -> dict:
+    def _attrs(
+        self, scenario_name: str, resolved: ResolvedInputs, timeline: Timeline | None
+    ) -> dict:
         from .. import __version__
 
+        grid = (
+            {}
+            if timeline is None
+            else {
+                "initial_time": timeline.initial_time,
+                "final_time": timeline.final_time,
+                "time_step": timeline.time_step,
+                "saveper": timeline.saveper,
+            }
+        )
         return {
             "model_sha256": self.sha256,
             "model_file": str(self.path) if self.path is not None else "",
@@ -517,10 +651,7 @@ class BatchModel:
             "engine": "gvc_upgrading.engine.BatchModel",
             "integration": self.integration,
             "scenario": scenario_name,
-            "initial_time": timeline.initial_time,
-            "final_time": timeline.final_time,
-            "time_step": timeline.time_step,
-            "saveper": timeline.saveper,
+            **grid,
             "sampled": json.dumps(resolved.sampled),
             "series_inputs": json.dumps(sorted(resolved.series)),
             "fixed_inputs": json.dumps(
@@ -543,7 +674,7 @@ class _Job:
         series: frozenset[str],
         requested: tuple[str, ...],
         resolved: ResolvedInputs,
-        timeline: Timeline,
+        timeline: Timeline | None,
         on_nonfinite: str = "raise",
         seed: int | None = None,
         run_ids: np.ndarray | None = None,
@@ -557,6 +688,12 @@ class _Job:
         self.requested = requested
         self.resolved = resolved
         self.timeline = timeline
+        #: controls given a value for the run (``final_time=`` ...)
+        self.static: frozenset[str] = frozenset()
+        #: without a timeline (controls that change during the run): each
+        #: control's value before the run (None when computed at every step)
+        self.controls: dict = {}
+        self.return_timestamps = None
 
     def inputs(self, graph: Graph, start: int, stop: int) -> ChunkInputs:
         values: list[Any] = []
@@ -569,7 +706,11 @@ class _Job:
                     "TIME STEP": "time_step",
                     "SAVEPER": "saveper",
                 }[spec.name]
-                if key == "final_time" and self.final_times is not None:
+                if self.timeline is None:
+                    given = self.controls.get(key)
+                    own = np.asarray(spec.default if given is None else given, dtype=float)
+                    values.append(own[start:stop] if own.ndim else np.float64(own))
+                elif key == "final_time" and self.final_times is not None:
                     values.append(np.asarray(self.final_times[start:stop], dtype=float))
                 else:
                     values.append(np.float64(getattr(self.timeline, key)))
@@ -602,9 +743,18 @@ class _Job:
                 raise AssertionError(spec.role)
         return ChunkInputs(values=values, n_runs=stop - start, first_run=start)
 
-    def __call__(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
-        graph, program = self.model._program(self.series, self.requested)
+    def __call__(self, start: int, stop: int, out: np.ndarray | None = None):
+        graph, program = self.model._program(self.series, self.requested, self.static)
         ids = [graph.by_name[name] for name in self.requested]
+        if self.timeline is None:  # controls that change during the run
+            return integrate_dynamic(
+                program,
+                graph,
+                self.inputs(graph, start, stop),
+                ids,
+                self.on_nonfinite,
+                self.return_timestamps,
+            )
         return integrate_chunk(
             program,
             graph,
@@ -728,6 +878,44 @@ def _saved_until(timeline: Timeline, final_times: np.ndarray) -> np.ndarray:
     last = np.searchsorted(grid + prec, np.asarray(final_times, dtype=float), side="left")
     ends = grid[np.minimum(last, len(grid) - 1)]
     return saved[:, np.newaxis] <= ends[np.newaxis, :]
+
+
+def _overridden(final_time, time_step, return_timestamps) -> frozenset[str]:
+    """The controls a run sets itself (pysd ends at the last return timestamp)."""
+    keys = set()
+    if final_time is not None or return_timestamps is not None:
+        keys.add("final_time")
+    if time_step is not None:
+        keys.add("time_step")
+    return frozenset(keys)
+
+
+def _run_final_time(final_time, return_timestamps) -> float | None:
+    """FINAL TIME of the run: given, else the last return timestamp (as pysd), else None."""
+    if final_time is not None or return_timestamps is None:
+        return final_time
+    stamps = np.atleast_1d(np.asarray(return_timestamps, dtype=float))
+    return float(stamps.max()) if stamps.size else None
+
+
+def _refuse_with_dynamic_controls(graph: Graph, integration: str) -> None:
+    """Refuse what cannot follow control variables that change during the run."""
+    node = next(iter(graph.dynamic_controls.values()))
+    name = graph.nodes[node].name
+    if integration != "euler":
+        raise UnsupportedConstructError(
+            f"control variable that changes during the run with integration={integration!r}",
+            name,
+            "pysd advances such runs by Euler steps of the TIME STEP in force at each "
+            "step; RK4 and solve_ivp need a grid fixed before the run",
+        )
+    if graph.random_sites:
+        raise UnsupportedConstructError(
+            "RANDOM functions with a control variable that changes during the run",
+            graph.random_sites[0],
+            f"the draws are keyed by the time the runs of a chunk share, and {name} lets "
+            "each run follow its own times",
+        )
 
 
 def _varying(controls: dict) -> list[str]:

@@ -25,6 +25,10 @@ These functions are generated per model:
     requested values), when no DELAY FIXED needs its pipeline.
 ``diagnose(t, S, K, C)``
     Every time-varying node, to locate the first non-finite value.
+``dynamic(t, S, K, C)``
+    Only for models whose control variables change during the run: the
+    rates, the requested values and the control variables computed at
+    every step (:attr:`Program.control_keys`), in one evaluation.
 """
 
 from __future__ import annotations
@@ -276,6 +280,11 @@ class Program:
     euler, euler_save : callable or None
         ``euler(t, S, K, C, dt)``: the next state; ``euler_save`` also returns
         the requested values. None when a DELAY FIXED needs its pipeline.
+    dynamic : callable or None
+        ``dynamic(t, S, K, C)``: ``(rates, saved values, control values)``,
+        when control variables change during the run (else None).
+    control_keys : tuple of str
+        The controls ``dynamic`` returns (``"final_time"``, ...), in order.
     """
 
     initial: Callable
@@ -290,6 +299,8 @@ class Program:
     source: ast.Module
     euler: Callable | None = None
     euler_save: Callable | None = None
+    dynamic: Callable | None = None
+    control_keys: tuple[str, ...] = ()
     _fuser: object = field(default=None, init=False, repr=False)
 
     def fuser(self):
@@ -460,6 +471,22 @@ def _generate(graph: Graph, requested: Sequence[int]) -> Program:
                 result = _tuple([updated, _tuple([body.node(i) for i in saved_nodes])])
             functions.append(_function(name, ["t", "S", "K", "C", "dt"], body, result))
 
+    # dynamic(t, S, K, C): rates, saved values and the changing control variables
+    control_keys = tuple(graph.dynamic_controls)
+    if control_keys:
+        body = _new_body(graph, "run", known, **dynamic_options)
+        rates = [body.expression(slot.rate) for slot in graph.slots]
+        saved = [body.node(i) for i in saved_nodes]
+        controls = [body.node(graph.dynamic_controls[k]) for k in control_keys]
+        functions.append(
+            _function(
+                "dynamic",
+                ["t", "S", "K", "C"],
+                body,
+                _tuple([_tuple(rates), _tuple(saved), _tuple(controls)]),
+            )
+        )
+
     # every dynamic node, for diagnosing non-finite values
     body = _new_body(graph, "run", known, **dynamic_options)
     for node in graph.nodes:
@@ -489,6 +516,8 @@ def _generate(graph: Graph, requested: Sequence[int]) -> Program:
         diagnose=compiled["diagnose"],
         euler=compiled.get("euler"),
         euler_save=compiled.get("euler_save"),
+        dynamic=compiled.get("dynamic"),
+        control_keys=control_keys,
         constant_nodes=constant_nodes,
         saved_nodes=saved_nodes,
         dynamic_nodes=dynamic_nodes,

@@ -114,12 +114,15 @@ def series(time, xp, fp):
 def data_table(time, xp, fp, method):
     """A data variable read from a file, at ``time``, as pysd's ``Data`` computes it.
 
-    ``fp`` has shape ``(time point, *sizes)``; the result ``(1, *sizes)``.
+    ``fp`` has shape ``(time point, *sizes)``; the result ``(1, *sizes)``,
+    or ``(run, *sizes)`` when ``time`` holds one time per run.
     At a data time its row; outside the times the first or last row; in
     between linear (``"interpolate"``), NaN (``"raw"``), the next row
     (``"look_forward"``) or the previous row (``"hold_backward"``).
     """
     fp = np.asarray(fp, dtype=float)
+    if np.ndim(time):  # runs on their own clocks (changing TIME STEP): row by row
+        return np.concatenate([data_table(t, xp, fp, method) for t in np.ravel(time)])
     t = float(time)
     exact = np.flatnonzero(xp == t)
     if exact.size:

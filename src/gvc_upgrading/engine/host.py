@@ -43,6 +43,9 @@ class LoweringHost:
         def shape(self, dims: tuple[str, ...]) -> tuple[int, ...]:
             """The array shape of ``dims`` (subscripts)."""
 
+        def control_expr(self, key: str) -> Any:
+            """The expression of control ``key``: an input, or a node computed each step."""
+
         def new_input(self, name: str, role: str, default: object, dims: tuple = ()) -> Input:
             """A new run input (lowering)."""
 

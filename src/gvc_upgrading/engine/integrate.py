@@ -21,7 +21,7 @@ from .codegen import Program
 from .ir import Graph
 from .timeline import Timeline
 
-__all__ = ["NONFINITE", "ChunkInputs", "integrate_chunk"]
+__all__ = ["NONFINITE", "ChunkInputs", "integrate_chunk", "make_pipes"]
 
 #: What to do with a value that becomes NaN or infinite: stop with
 #: SimulationError, warn (RuntimeWarning) and carry on, or carry on silently.
@@ -73,11 +73,25 @@ def _raise_non_finite(what: str, run: int, time: float) -> None:
 
 
 def _initialise(
-    program: Program, graph: Graph, chunk: ChunkInputs, timeline: Timeline, strict: bool = True
+    program: Program,
+    graph: Graph,
+    chunk: ChunkInputs,
+    timeline: Timeline | None,
+    strict: bool = True,
+    start=None,
 ):
+    """Initial state, per-chunk constants and DELAY FIXED pipes (None without ``timeline``).
+
+    ``start`` (a float or one value per run) replaces ``timeline.initial_time``.
+    """
     n = chunk.n_runs
     K = chunk.values
-    t0 = np.float64(timeline.initial_time)
+    if start is not None:
+        t0 = start
+    elif timeline is not None:
+        t0 = np.float64(timeline.initial_time)
+    else:  # pragma: no cover - callers give one or the other
+        raise AssertionError("a start or a timeline is needed")
     slots, initial_values, checks, lengths = program.initial(t0, K)
     for ok, (_, message) in zip(checks, graph.checks, strict=True):
         bad = ~np.asarray(ok, dtype=bool)
@@ -93,7 +107,7 @@ def _initialise(
         run = _first_bad(value, n) if strict else None
         if run is not None:
             _raise_non_finite(
-                repr(_node_label(graph, node_id)), chunk.first_run + run, timeline.initial_time
+                repr(_node_label(graph, node_id)), chunk.first_run + run, _at(t0, run)
             )
     state = []
     for slot, value in zip(graph.slots, slots, strict=True):
@@ -101,26 +115,38 @@ def _initialise(
         run = _first_bad(array, n) if strict else None
         if run is not None:
             _raise_non_finite(
-                f"the initial value of {slot.owner!r}",
-                chunk.first_run + run,
-                timeline.initial_time,
+                f"the initial value of {slot.owner!r}", chunk.first_run + run, _at(t0, run)
             )
         state.append(array)
+    if timeline is None:
+        return state, constants, lengths
+    return state, constants, make_pipes(program, state, lengths, timeline.time_step, n)
+
+
+def _at(time, run: int) -> float:
+    """The time of ``run`` (times are one value, or one per run)."""
+    return float(time if np.ndim(time) == 0 else np.ravel(time)[run])
+
+
+def make_pipes(program: Program, state: list, lengths, time_step, n: int) -> dict:
+    """One DELAY FIXED pipe per run and slot, with pysd's length (``time_step`` per run or not)."""
     pipes = {}
     for slot_id, delay_time in zip(program.fixed_delay_slots, lengths, strict=True):
         # pysd: order = max(delay time / TIME STEP, 1), rounded; one pipe per run.
-        order = np.maximum(np.asarray(delay_time, dtype=float) / timeline.time_step, 1)
+        order = np.maximum(np.asarray(delay_time, dtype=float) / time_step, 1)
         length = np.broadcast_to(np.round(order + 1e-6).astype(np.int64), (n,))
         pipe = np.repeat(state[slot_id][np.newaxis, :], int(length.max()), axis=0)
         pipes[slot_id] = (pipe, length.copy())
-    return state, constants, pipes
+    return pipes
 
 
-def _advance(
-    graph: Graph, state: list, rates: Sequence, dt: float, pipes: dict, pointers: dict
-) -> list:
+def _advance(graph: Graph, state: list, rates: Sequence, dt, pipes: dict, pointers: dict) -> list:
+    """The state after one step of ``dt`` (a float, or one per run)."""
     new = []
+    per_run = np.ndim(dt) > 0
     for slot, value, rate in zip(graph.slots, state, rates, strict=True):
+        if per_run:
+            dt = dt.reshape(dt.shape[:1] + (1,) * len(slot.shape))
         if slot.update == "euler":
             new.append(value + rate * dt)
         elif slot.update == "nonnegative":

@@ -202,6 +202,10 @@ class Graph:
     data: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: control name ("initial_time", ...) -> input slot.
     controls: dict[str, int] = field(default_factory=dict)
+    #: control name -> node id of each control computed at every step (one that
+    #: depends on Time or on a changing variable); its input holds the start
+    #: value for INITIAL TIME and nothing for the others.
+    dynamic_controls: dict[str, int] = field(default_factory=dict)
     #: Model-order names of the stocks (INTEG variables).
     stocks: list[str] = field(default_factory=list)
     #: Subscript range name -> its elements, in order.

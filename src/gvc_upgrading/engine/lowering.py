@@ -44,7 +44,14 @@ from .statefuls import StatefulLowering
 from .subscripts import SubscriptLowering
 from .tables import read_constants, read_data, read_lookup
 
-__all__ = ["CONTROL_KEYS", "FUNCTIONS", "control_values", "lower_model", "reference_key"]
+__all__ = [
+    "CONTROL_KEYS",
+    "FUNCTIONS",
+    "control_values",
+    "lower_model",
+    "reference_key",
+    "run_start",
+]
 
 #: Vensim control variables, by the key pysd gives them in equations.
 CONTROL_KEYS: dict[str, str] = {
@@ -112,9 +119,16 @@ def reference_key(name: str) -> str:
 class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
     """One pass over an AbstractModel; see :func:`lower_model`."""
 
-    def __init__(self, model: AbstractModel, series_overrides: Iterable[str]) -> None:
+    def __init__(
+        self,
+        model: AbstractModel,
+        series_overrides: Iterable[str],
+        static_controls: Iterable[str] = (),
+    ) -> None:
         self.model = model
         self.series_overrides = frozenset(series_overrides)
+        #: control keys given a value for the run (``final_time=`` ...): never dynamic
+        self.static_controls = frozenset(static_controls)
         self.graph = Graph()
         self.keys: dict[str, tuple[str, int]] = {}  # key -> (kind, node id / element index)
         self.dim_cache: dict = {}  # expression -> its subscript dims
@@ -154,9 +168,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         elements = [e for e in main.elements if e.components]
         controls = [e for e in elements if isinstance(e, AbstractControlElement)]
         variables = [e for e in elements if not isinstance(e, AbstractControlElement)]
-        self._declare_controls(controls, variables)
         # Reserve one node per variable so that references resolve in any order.
-        pending = []
+        pending = self._declare_controls(controls, variables)
         for element in variables:
             key = reference_key(element.name)
             if key in self.keys:
@@ -180,22 +193,73 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             self.keys[key] = ("node", node)
             self.graph.by_name[element.name] = node
             pending.append((element, component, node))
-        # Constants first, so that orders of SMOOTH N / DELAY N can read them.
-        pending.sort(key=lambda item: not is_number(item[1].ast))
+        # Constants first, so that orders of SMOOTH N / DELAY N can read them;
+        # then a changing INITIAL TIME, as its start value is read by others.
+        start = self.graph.dynamic_controls.get("initial_time")
+        pending.sort(key=lambda item: (not is_number(item[1].ast), item[2] != start))
         for element, _component, node in pending:
             self._define_element(element, node)
+            if node == start:
+                self._fix_initial_time(element.name, node)
         for slot in self.graph.slots:
             if slot.dims:
                 slot.init = self.conform(slot.init, slot.dims, slot.owner)
                 slot.rate = self.conform(slot.rate, slot.dims, slot.owner)
         return self.graph
 
-    def _declare_controls(self, controls, variables) -> None:
-        values = self.control_values(controls, variables, {})
+    def _declare_controls(self, controls, variables) -> list:
+        """Declare the control variables; return the changing ones to define like variables.
+
+        A control computed from numbers and constants is an input of the run
+        (its value per run is known before the run). One that depends on
+        Time or on a variable that changes during the run is a node computed
+        at every step, as pysd re-evaluates it (see :mod:`.dynamic`).
+        """
+        values = self.control_values(controls, variables, {}, dynamic=True)
+        by_key = {reference_key(e.name): e for e in controls}
+        pending = []
         for key, name in CONTROL_KEYS.items():
-            slot = self.new_input(name, "control", values[key])
+            value = values[key]
+            if value is None and key not in self.static_controls:
+                element = by_key[key]
+                node = self.new_node(name, None, "auxiliary", True)
+                self.keys[key] = ("dcontrol", node)
+                self.graph.by_name[name] = node
+                self.graph.dynamic_controls[key] = node
+                pending.append((element, element.components[0], node))
+            slot = self.new_input(name, "control", np.nan if value is None else value)
             self.graph.controls[key] = slot.slot
-            self.keys[key] = ("control", slot.slot)
+            if key not in self.graph.dynamic_controls:
+                self.keys[key] = ("control", slot.slot)
+            if value is None and key in self.static_controls:
+                # given for the run: still a variable, as in the model's own graph
+                self.graph.by_name[name] = self.new_node(name, slot, "auxiliary", True)
+        return pending
+
+    def control_expr(self, key: str):
+        """The expression giving control ``key`` (an input, or the node of a changing one)."""
+        if key in self.graph.dynamic_controls:
+            return Ref(self.graph.dynamic_controls[key])
+        return Input(self.graph.controls[key])
+
+    def _fix_initial_time(self, name: str, node_id: int) -> None:
+        """Refuse an INITIAL TIME whose start pysd fixes from its history; keep the default start.
+
+        See :func:`run_start`. The start is computed from Time, numbers and
+        constants; a stock would make pysd's start depend on what its model
+        object did before the run.
+        """
+        start = run_start(self.graph)
+        if start is None or not np.isfinite(start).all():
+            raise unsupported(
+                "INITIAL TIME that depends on a stock",
+                name,
+                "pysd fixes the start of a run by evaluating INITIAL TIME when the model is "
+                "loaded and again when the run starts, so with a stock (or a variable computed "
+                "from one) in its equation the start depends on what the pysd model object did "
+                "before; INITIAL TIME may depend on Time, numbers and constants",
+            )
+        self.graph.inputs[self.graph.controls["initial_time"]].default = float(start)
 
     def control_values(
         self,
@@ -203,12 +267,14 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
         variables,
         overrides: Mapping[str, float | None],
         given: dict | None = None,
+        dynamic: bool = False,
     ) -> dict:
         """Values of the control variables, with ``overrides`` (by key) applied first.
 
         ``given`` maps constants (by Vensim name) to the values of the runs
         (a float, or an array over runs): the controls computed from them
-        are then arrays over runs too.
+        are then arrays over runs too. A control that depends on Time or on
+        a changing variable is ``None`` with ``dynamic``, else refused.
         """
         by_key = {reference_key(e.name): e for e in controls}
         constants: dict[str, float | np.ndarray] = {
@@ -220,11 +286,11 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             if reference_key(name) in constants:
                 array = np.asarray(value, dtype=float)
                 constants[reference_key(name)] = float(array) if array.ndim == 0 else array
-        values: dict[str, float | np.ndarray] = {
+        values: dict[str, float | np.ndarray | None] = {
             k: float(v) for k, v in overrides.items() if v is not None
         }
 
-        def value_of(key: str, seen: tuple[str, ...] = ()) -> float | np.ndarray:
+        def value_of(key: str, seen: tuple[str, ...] = ()) -> float | np.ndarray | None:
             if key in values:
                 return values[key]
             if key in seen:
@@ -232,13 +298,26 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             if key in constants:
                 return constants[key]
             if key not in by_key:
-                label = CONTROL_KEYS.get(key, key)
-                raise ModelFileError(f"the model does not define the control {label!r}")
-            result = self._static_control(
-                by_key[key].components[0].ast,
-                by_key[key].name,
-                lambda k: value_of(k, (*seen, key)),
-            )
+                if key in CONTROL_KEYS:
+                    label = CONTROL_KEYS[key]
+                    raise ModelFileError(f"the model does not define the control {label!r}")
+                return None  # a variable that is not a constant
+
+            def lookup(k: str) -> float | np.ndarray:
+                value = value_of(k, (*seen, key))
+                if value is None:
+                    raise _Dynamic
+                return value
+
+            result: float | np.ndarray | None
+            try:
+                result = self._static_control(
+                    by_key[key].components[0].ast, by_key[key].name, lookup
+                )
+            except _Dynamic:
+                if not dynamic:
+                    raise _refuse_dynamic(by_key[key].name) from None
+                result = None
             values[key] = result
             return result
 
@@ -267,14 +346,7 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
                     break
             else:
                 return result
-        raise unsupported(
-            "non-constant control variable",
-            name,
-            "the engine integrates on a time grid fixed before the run, so a control "
-            "variable must be computed from numbers and constants (+ - * /); one that "
-            "depends on Time or on a variable changing during the run (pysd re-evaluates it "
-            "at every step) is refused",
-        )
+        raise _Dynamic
 
     def _declare_lookup(self, name: str, ast) -> None:
         if not isinstance(ast, ae.LookupsStructure):
@@ -714,6 +786,8 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             return index
         if kind == "control":
             return Input(index)
+        if kind == "dcontrol":
+            return Ref(index)
         if kind == "lookup":
             raise unsupported("lookup used without an argument", var)
         return Ref(index)
@@ -770,8 +844,66 @@ class _Lowering(SubscriptLowering, StatefulLowering, MacroLowering):
             self.dim_cache[call] = tuple(d for d in dims if not d.endswith("!"))
             return call
         if op in ("step", "pulse", "pulse_train", "ramp"):
-            args = (Time(), Input(self.graph.controls["time_step"]), *args)
+            args = (Time(), self.control_expr("time_step"), *args)
         return self.op(op, args)
+
+
+class _Dynamic(Exception):  # an internal signal, never escapes
+    """A control variable depends on Time or on a variable that changes during the run."""
+
+
+def _refuse_dynamic(name: str) -> Exception:
+    return unsupported(
+        "control variable that changes during the run",
+        name,
+        "it has no value before the run; the batch engine computes it at every step",
+    )
+
+
+def run_start(graph: Graph, given: Mapping[str, object] | None = None):
+    """The start of the runs when INITIAL TIME changes with Time, as pysd fixes it.
+
+    pysd evaluates INITIAL TIME once when it loads the model (Time is then 0,
+    the constants have the model's values) and again when the run starts
+    (Time is then that first value, the constants have the run's values,
+    ``given`` by name); the run starts at the second value and its grid is
+    counted from there, while the variable INITIAL TIME keeps being
+    re-evaluated as time goes on. Returns a float, one value per run, or None
+    when the equation holds something else than Time, numbers and constants.
+    """
+    expr = graph.nodes[graph.dynamic_controls["initial_time"]].expr
+    first = _value_at(expr, 0.0, graph, {})
+    if first is None or np.ndim(first):
+        return None
+    return _value_at(expr, float(first), graph, given or {})
+
+
+def _value_at(expr, time: float, graph: Graph, given: Mapping[str, object]):
+    """``expr`` at ``time`` from Time, numbers and constants (``given`` or defaults), or None."""
+    from .functions import HELPERS, OPERATORS
+
+    if isinstance(expr, Num):
+        return float(expr.value)
+    if isinstance(expr, Time):
+        return float(time)
+    if isinstance(expr, Input) and graph.inputs[expr.slot].role == "constant":
+        spec = graph.inputs[expr.slot]
+        value = np.asarray(given.get(spec.name, spec.default), dtype=float)
+        return float(value) if value.ndim == 0 else value
+    if isinstance(expr, Ref) and graph.nodes[expr.node].expr is not None:
+        return _value_at(graph.nodes[expr.node].expr, time, graph, given)
+    if isinstance(expr, Call) and not any(isinstance(a, Static) for a in expr.args):
+        found = [_value_at(a, time, graph, given) for a in expr.args]
+        values = [v for v in found if v is not None]
+        function = OPERATORS.get(expr.op) or HELPERS.get(expr.op)
+        if len(values) != len(found) or function is None:
+            return None
+        with np.errstate(all="ignore"):
+            result = np.asarray(
+                function(*(np.float64(v) if np.ndim(v) == 0 else v for v in values)), dtype=float
+            )
+        return float(result) if result.ndim == 0 else result
+    return None
 
 
 def _table(lookup: ae.LookupsStructure) -> tuple[np.ndarray, np.ndarray]:
@@ -788,23 +920,30 @@ def _construct_name(ast: object) -> str:
 
 
 def control_values(
-    model: AbstractModel, overrides: dict[str, float | None], given: dict | None = None
+    model: AbstractModel,
+    overrides: dict[str, float | None],
+    given: dict | None = None,
+    dynamic: bool = False,
 ) -> dict:
     """Return INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER (by key) with ``overrides``.
 
     A control defined from another (``SAVEPER = TIME STEP``) follows an
     override of the other, as in pysd. ``given`` holds the runs' values of
     constants by name (floats or arrays over runs); controls computed from
-    them follow them (arrays over runs where they differ).
+    them follow them (arrays over runs where they differ). A control that
+    depends on Time or on a changing variable is ``None`` with ``dynamic``
+    (else refused with UnsupportedConstructError).
     """
     (main,) = [s for s in model.sections if s.type == "main"]
     elements = [e for e in main.elements if e.components]
     controls = [e for e in elements if isinstance(e, AbstractControlElement)]
     variables = [e for e in elements if not isinstance(e, AbstractControlElement)]
-    return _Lowering(model, ()).control_values(controls, variables, overrides, given)
+    return _Lowering(model, ()).control_values(controls, variables, overrides, given, dynamic)
 
 
-def lower_model(model: AbstractModel, series_overrides: Iterable[str] = ()) -> Graph:
+def lower_model(
+    model: AbstractModel, series_overrides: Iterable[str] = (), static_controls: Iterable[str] = ()
+) -> Graph:
     """Lower ``model`` into a :class:`~.ir.Graph`.
 
     Parameters
@@ -813,6 +952,9 @@ def lower_model(model: AbstractModel, series_overrides: Iterable[str] = ()) -> G
         pysd's parsed model.
     series_overrides : iterable of str
         Constants to be driven by a time series instead of their value.
+    static_controls : iterable of str
+        Control keys (``"final_time"``, ``"time_step"``) given a value for
+        the run: inputs even when the model computes them during the run.
 
     Raises
     ------
@@ -821,4 +963,4 @@ def lower_model(model: AbstractModel, series_overrides: Iterable[str] = ()) -> G
     ModelFileError
         For an inconsistent model (unknown reference, duplicate definition).
     """
-    return _Lowering(model, series_overrides).run()
+    return _Lowering(model, series_overrides, static_controls).run()

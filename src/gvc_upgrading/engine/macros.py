@@ -55,7 +55,7 @@ class MacroLowering:
         self.macro_calls += 1
         label = f"{section.name} call {self.macro_calls} in {var}"
         saved_keys, saved_dims = self.keys, self.context_dims
-        scope = {k: v for k, v in saved_keys.items() if v[0] == "control"}
+        scope = {k: v for k, v in saved_keys.items() if v[0] in ("control", "dcontrol")}
         for name, argument in zip(section.params, arguments, strict=True):
             scope[reference_key(name)] = ("expr", argument)
         self.keys = scope

@@ -118,7 +118,7 @@ class StatefulLowering(LoweringHost):
         It is fixed per run at initialisation (from the smallest delay time of
         the run's elements); a delay time shorter than TIME STEP is refused.
         """
-        dt = Input(self.graph.controls["time_step"])
+        dt = self.control_expr("time_step")
         node = self.new_node(
             f"order of {construct} in {var}",
             Call("delay_order", (delay_time, Num(float(order)), dt)),
