@@ -122,7 +122,7 @@ def _decode(node: Any) -> Any:
         names = {f.name for f in dataclasses.fields(cls)}
         if set(value) != names:
             raise ValueError(f"a stored {cls.__qualname__} has other fields than the class")
-        instance = object.__new__(cls)
+        instance: Any = object.__new__(cls)
         for name, item in value.items():
             object.__setattr__(instance, name, _decode(item))
         return instance
