@@ -15,8 +15,9 @@ Usage::
 
 ``--markdown`` prints, instead of the speed, the tables ``models/README.md``
 stores under "Robustness of the behaviours": each behaviour's share, the
-share of each condition of the behaviours below the bar, and the PRIM box of
-their failing draws (``gvc_upgrading.behaviour_discovery``).
+share of each condition of the behaviours below the bar, the PRIM box of
+their failing draws, and the shares by headroom of the outcome behaviours 2, 3
+and 6 move (``gvc_upgrading.behaviour_discovery``).
 """
 
 from __future__ import annotations
@@ -43,13 +44,22 @@ def print_markdown(draws: int, seed: int) -> None:
     from gvc_upgrading.behaviour_discovery import (
         condition_table,
         failure_boxes,
+        headroom_markdown,
+        headroom_table,
         robustness_markdown,
     )
 
     model = load_model()
     sample = latin_hypercube(uncertain_parameters(model), draws, seed)
-    conditions = condition_table(run_cases(model, sample))
-    print(robustness_markdown(conditions, failure_boxes(sample, conditions)), end="")
+    runs = run_cases(model, sample)
+    conditions = condition_table(runs)
+    print(robustness_markdown(conditions, failure_boxes(sample, conditions)))
+    print(
+        "Share of draws in which the behaviour holds, by how high the outcome it moves "
+        "already is where it starts (fixed bins of the 0-1 scale; draws in brackets):"
+    )
+    print()
+    print(headroom_markdown(headroom_table(runs, conditions)), end="")
 
 
 def main() -> None:

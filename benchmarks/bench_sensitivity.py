@@ -28,6 +28,8 @@ Usage::
                                            [--ensemble-runs 1000000]
     # peak memory of a 1.15-million-run study (N = 16384: 851,968 + 294,912 runs)
     python benchmarks/bench_sensitivity.py --skip-stages --cli --n 16384
+    # the study's runs at several engine chunk sizes (targets.STUDY_ENGINE_CHUNK)
+    python benchmarks/bench_sensitivity.py --engine-chunks 4096,8192,16384
 """
 
 from __future__ import annotations
@@ -286,6 +288,42 @@ def ensemble(args) -> None:
     )
 
 
+def engine_chunks(args) -> None:
+    """The default study's runs at several engine chunk sizes, interleaved, CPU and wall time.
+
+    One evaluation block of the parameter design (the study's ``chunk_size``
+    rows, as the study evaluates them) runs through the study's model target
+    once per engine chunk size in each round; the best and median of the
+    rounds are printed, as ratios to the first size too.
+    """
+    from gvc_upgrading.sensitivity import targets
+
+    study = load_study(STUDY)
+    design = prepare_sobol(study, load_model(), n=args.n)
+    rows = design.sample(design.study.n)[: design.study.chunk_size]
+    sizes = [int(size) for size in args.engine_chunks.split(",")]
+    cpu: dict[int, list[float]] = {size: [] for size in sizes}
+    wall: dict[int, list[float]] = {size: [] for size in sizes}
+    for round_ in range(args.rounds + 1):
+        for size in sizes:
+            targets.STUDY_ENGINE_CHUNK = size
+            started, started_cpu = time.perf_counter(), time.process_time()
+            design.target.evaluate(rows)
+            if round_:  # the first round compiles and traces
+                cpu[size].append(time.process_time() - started_cpu)
+                wall[size].append(time.perf_counter() - started)
+    first = sizes[0]
+    print(f"{len(rows):,} runs of the default study per evaluation, {args.rounds} rounds")
+    for size in sizes:
+        best, median = min(cpu[size]), float(np.median(cpu[size]))
+        print(
+            f"  engine chunk {size:6d}: CPU best {best / len(rows) * 1e6:6.1f} us/run,"
+            f" median {median / len(rows) * 1e6:6.1f} us/run"
+            f" ({median / np.median(cpu[first]):.2f}x chunk {first});"
+            f" wall median {np.median(wall[size]):.2f} s"
+        )
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -298,7 +336,16 @@ def main() -> None:
     parser.add_argument(
         "--ensemble-runs", type=int, default=0, help="also stream an ensemble of this many runs"
     )
+    parser.add_argument(
+        "--engine-chunks",
+        default="",
+        help="time the study's runs at these engine chunk sizes instead, e.g. 4096,8192,16384",
+    )
+    parser.add_argument("--rounds", type=int, default=6, help="rounds of --engine-chunks")
     args = parser.parse_args()
+    if args.engine_chunks:
+        engine_chunks(args)
+        return
     if not args.skip_stages:
         in_process(args)
     if args.cli:

@@ -13,7 +13,13 @@ module says *why* a behaviour fails where it does:
   parameter limits whose quasi-p-value is below a significance level, and
   scores the reduced box again on the draws (coverage: share of the failures
   inside it; density: share of the draws inside it that fail);
-- :func:`robustness_markdown` writes the three tables as the Markdown that
+- :func:`headroom_table` splits the draws by how close the baseline already
+  is to the ceiling of the outcome a behaviour moves (:data:`HEADROOM`), in
+  fixed bins of the 0-1 scale, and gives the share of draws in which the
+  behaviour holds in each bin: a behaviour that fails only near the ceiling
+  fails because there is little left to improve, not because its mechanism
+  is missing;
+- :func:`robustness_markdown` writes the tables as the Markdown that
   ``models/README.md`` stores under "Robustness of the behaviours"
   (``python benchmarks/bench_behaviours.py --markdown`` prints it).
 
@@ -24,18 +30,42 @@ model declares them.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
 from .exploration.discovery import prim_box
-from .robustness import BEHAVIOURS, behaviours_held, condition_table
+from .robustness import BASELINE, BEHAVIOURS, END, Runs, behaviours_held, condition_table
 
 __all__ = [
     "BAR",
+    "HEADROOM",
+    "HEADROOM_BINS",
     "condition_table",
     "failure_boxes",
+    "headroom_markdown",
+    "headroom_table",
     "robustness_markdown",
 ]
+
+#: Behaviour number -> (words, case, variable, year): the 0-1 outcome whose
+#: ceiling limits the behaviour, read where the behaviour's intervention starts
+#: from. Behaviours 2 and 3 raise visible firms' compliance over the baseline;
+#: behaviour 6 adds a scandal to the civil-society pressure that follow-through
+#: already holds (the year before the scandal of ``robustness``).
+HEADROOM: dict[int, tuple[str, str, str, float]] = {
+    2: ("baseline visible compliance, 2035", BASELINE, "True compliance visible", END),
+    3: ("baseline visible compliance, 2035", BASELINE, "True compliance visible", END),
+    6: (
+        "civil-society pressure with follow-through, 2013",
+        "follow_through",
+        "Civil society pressure",
+        2013.0,
+    ),
+}
+#: Fixed bins of the 0-1 scale (not chosen from the results).
+HEADROOM_BINS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 #: Share of draws in which a behaviour must hold (issue 9).
 BAR = 0.9
@@ -209,4 +239,91 @@ def robustness_markdown(
             f"| {number} | {condition} | {first['failing']:.3f} | {box} | "
             f"{first['coverage']:.2f} | {first['density']:.2f} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def headroom_table(
+    runs: Runs,
+    conditions: pd.DataFrame,
+    *,
+    headroom: dict[int, tuple[str, str, str, float]] | None = None,
+    bins: tuple[float, ...] = HEADROOM_BINS,
+) -> pd.DataFrame:
+    """Share of draws in which each behaviour holds, by bin of its ceiling outcome.
+
+    Parameters
+    ----------
+    runs : mapping of case name to xarray.Dataset
+        The runs :func:`condition_table` evaluated (one run per draw).
+    conditions : pandas.DataFrame
+        From :func:`condition_table` on ``runs``.
+    headroom : dict, optional
+        Behaviour number -> (words, case, variable, year) (default :data:`HEADROOM`).
+    bins : tuple of float
+        Increasing bin edges; the last bin includes its upper edge.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per behaviour and bin: ``behaviour``, ``outcome`` (words),
+        ``lower``, ``upper``, ``draws`` (number in the bin) and ``share``
+        (NaN for an empty bin).
+
+    Raises
+    ------
+    SpecError
+        On bins that are not increasing, a behaviour missing from
+        ``conditions``, or a case or variable missing from ``runs``.
+    """
+    from .errors import SpecError
+
+    edges = np.asarray(bins, dtype=float)
+    if edges.ndim != 1 or len(edges) < 2 or not np.all(np.diff(edges) > 0):
+        raise SpecError(f"bins must be at least two increasing edges, got {bins!r}")
+    held = behaviours_held(conditions)
+    rows = []
+    for number, (words, case, variable, year) in (headroom or HEADROOM).items():
+        if number not in held.columns:
+            raise SpecError(f"behaviour {number} is not among the conditions")
+        if case not in runs or variable not in runs[case]:
+            raise SpecError(f"behaviour {number}: the runs lack {variable!r} in case {case!r}")
+        values = np.atleast_1d(runs[case][variable].sel(time=year).to_numpy())
+        if len(values) != len(held):
+            raise SpecError(
+                f"behaviour {number}: {len(values)} runs against {len(held)} evaluated draws"
+            )
+        ok = held[number].to_numpy()
+        for k, (low, high) in enumerate(itertools.pairwise(edges)):
+            last = k == len(edges) - 2
+            inside = (values >= low) & ((values <= high) if last else (values < high))
+            count = int(inside.sum())
+            rows.append(
+                {
+                    "behaviour": number,
+                    "outcome": words,
+                    "lower": float(low),
+                    "upper": float(high),
+                    "draws": count,
+                    "share": float(ok[inside].mean()) if count else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def headroom_markdown(table: pd.DataFrame) -> str:
+    """The headroom table as Markdown: one row per behaviour, one column per bin.
+
+    Each cell reads "share (draws)"; an empty bin reads "–".
+    """
+    edges = table.drop_duplicates(["lower", "upper"])[["lower", "upper"]].to_numpy()
+    header = "| # | outcome near its ceiling | " + " | ".join(
+        f"{low:g}–{high:g}" for low, high in edges
+    )
+    lines = [header + " |", "|---|---|" + "---|" * len(edges)]
+    for (number, words), rows in table.groupby(["behaviour", "outcome"], sort=False):
+        cells = [
+            "–" if row["draws"] == 0 else f"{row['share']:.2f} ({row['draws']})"
+            for _, row in rows.iterrows()
+        ]
+        lines.append(f"| {number} | {words} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -63,4 +63,5 @@ STOCKS: tuple[str, ...] = (
     "Average wage local",
     "Minimum wage local",
     "Compliance cost",
+    "Wage reviews applied",
 )

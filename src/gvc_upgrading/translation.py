@@ -3,7 +3,10 @@
 pysd writes its Python translation next to the ``.mdl`` file. An installed
 package must never write into its own folder, and a second load of the same
 file should be fast, so the file is copied into a cache directory keyed on its
-sha256 and the pysd version and translated there.
+sha256 and the pysd version and translated there. pysd's parse of the file
+(its ``AbstractModel``, which the engine and the model's tables are built
+from) is kept there too, as JSON (:mod:`.abstract_json`), so that a model is
+parsed once, not at every command.
 
 External data (``GET XLS``/``GET DIRECT`` constants, data, lookups and
 subscript ranges) are read from files named relative to the model. Before the
@@ -28,6 +31,7 @@ from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures.abstract_model import AbstractModel
 from pysd.translators.vensim.vensim_file import VensimFile
 
+from . import abstract_json
 from .errors import ModelFileError
 from .model_text import check_model_text
 
@@ -125,16 +129,8 @@ def absolute_data_paths(model: AbstractModel, folder: Path) -> AbstractModel:
     return model
 
 
-def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
-    """Parse a Vensim file into pysd's ``AbstractModel``.
-
-    Raises
-    ------
-    ModelFileError
-        If the file is missing or pysd cannot parse it.
-    """
-    path = Path(path)
-    _check_model_file(path)
+def _parse_file(path: Path):
+    """pysd's parse of ``path`` (external data names as written in the file)."""
     try:
         with warnings.catch_warnings():
             # pysd announces what it does anyway: read a file without {UTF-8}
@@ -145,9 +141,71 @@ def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
             warnings.filterwarnings("ignore", message="\nSubscript mapping detected")
             vensim_file = VensimFile(path)
             vensim_file.parse()
-            model = vensim_file.get_abstract_model()
+            return vensim_file.get_abstract_model()
     except Exception as exc:  # pysd raises bare exceptions of many kinds
         raise ModelFileError(f"cannot parse Vensim model {path}: {exc}") from exc
+
+
+def _parsed_path(path: Path) -> Path:
+    """Where the parse of ``path`` is kept (see :mod:`.abstract_json`).
+
+    pysd records the file's path, as given, in the parse: the entry is keyed
+    on the file's bytes, that path and where it resolves to, and on the pysd
+    version.
+    """
+    digest = file_sha256(path)
+    place = hashlib.sha256(f"{path}\n{path.resolve()}".encode()).hexdigest()
+    return cache_root() / "parsed" / f"{digest[:32]}-{place[:16]}-pysd{pysd.__version__}.json"
+
+
+def _read_parsed(stored: Path) -> AbstractModel | None:
+    try:
+        return abstract_json.decode(stored.read_text(encoding="utf-8"), pysd.__version__)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, ImportError):
+        return None  # missing, damaged or of another version: parse again
+
+
+def _write_parsed(stored: Path, model: AbstractModel) -> None:
+    """Keep the parse (written whole or not at all); a model JSON cannot hold is not kept."""
+    try:
+        text = abstract_json.encode(model, pysd.__version__)
+    except abstract_json.NotEncodable:
+        return
+    try:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".parsed-", dir=stored.parent)
+    except OSError:
+        return  # a cache that cannot be written is only slower
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, stored)
+    except OSError:
+        pass
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def parse_abstract_model(path: str | os.PathLike[str]) -> AbstractModel:
+    """Parse a Vensim file into pysd's ``AbstractModel``.
+
+    The parse is kept in the translation cache, keyed on the file's sha256,
+    its path and the pysd version (as JSON, :mod:`.abstract_json`); a file
+    parsed before is read from there. Each call returns new objects.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing or pysd cannot parse it.
+    """
+    path = Path(path)
+    _check_model_file(path)
+    stored = _parsed_path(path)
+    model = _read_parsed(stored)
+    if model is None:
+        model = _parse_file(path)
+        _write_parsed(stored, model)
     return absolute_data_paths(model, path.resolve().parent)
 
 

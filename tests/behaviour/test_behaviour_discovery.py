@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from gvc_upgrading import Model
-from gvc_upgrading.behaviour_discovery import condition_table, failure_boxes, robustness_markdown
+from gvc_upgrading.behaviour_discovery import (
+    condition_table,
+    failure_boxes,
+    headroom_markdown,
+    headroom_table,
+    robustness_markdown,
+)
+from gvc_upgrading.errors import SpecError
 from gvc_upgrading.resources import shipped_path
 from gvc_upgrading.robustness import (
     BEHAVIOURS,
@@ -92,6 +99,60 @@ def test_markdown_reports_shares_conditions_and_boxes() -> None:
 def test_readme_tables_are_current(model: Model) -> None:
     """models/README.md stores the tables of the 500-draw study (bench_behaviours --markdown)."""
     draws = latin_hypercube(uncertain_parameters(model), 500, 20160125)
-    conditions = condition_table(run_cases(model, draws))
-    text = robustness_markdown(conditions, failure_boxes(draws, conditions))
-    assert text in shipped_path("models", "README.md").read_text("utf-8")
+    runs = run_cases(model, draws)
+    conditions = condition_table(runs)
+    readme = shipped_path("models", "README.md").read_text("utf-8")
+    assert robustness_markdown(conditions, failure_boxes(draws, conditions)) in readme
+    assert headroom_markdown(headroom_table(runs, conditions)) in readme
+
+
+def _headroom_case(values: list[float], held: list[bool]) -> tuple[dict, pd.DataFrame]:
+    """Runs with one 0-1 outcome per draw and a behaviour 1 that holds where ``held``."""
+    import xarray as xr
+
+    n = len(values)
+    data = np.tile(np.asarray(values, float)[:, None], (1, 2))
+    runs = {"base": xr.Dataset({"y": (("run", "time"), data)}, coords={"time": [2000.0, 2001.0]})}
+    conditions = pd.DataFrame({(1, "c"): np.asarray(held, bool)})
+    conditions.columns = pd.MultiIndex.from_tuples(
+        conditions.columns, names=["behaviour", "condition"]
+    )
+    assert len(conditions) == n
+    return runs, conditions
+
+
+def test_headroom_table_shares_by_fixed_bins() -> None:
+    """Shares per bin of the outcome, the top edge in the last bin, empty bins NaN."""
+    runs, conditions = _headroom_case(
+        [0.05, 0.1, 0.3, 0.9, 1.0, 0.95], [True, False, True, False, False, True]
+    )
+    table = headroom_table(
+        runs, conditions, headroom={1: ("y", "base", "y", 2001.0)}, bins=(0.0, 0.2, 0.5, 1.0)
+    )
+    assert table["draws"].tolist() == [2, 1, 3]
+    assert table["share"].tolist() == pytest.approx([0.5, 1.0, 1 / 3])
+    empty = headroom_table(
+        runs, conditions, headroom={1: ("y", "base", "y", 2001.0)}, bins=(0.0, 0.5, 0.6, 1.0)
+    )
+    assert np.isnan(empty["share"].iloc[1])
+    text = headroom_markdown(empty)
+    assert "| 1 | y | 0.67 (3) | – | 0.33 (3) |" in text
+
+
+def test_headroom_table_refuses_bad_input() -> None:
+    runs, conditions = _headroom_case([0.1, 0.2], [True, False])
+    spec = {1: ("y", "base", "y", 2001.0)}
+    with pytest.raises(SpecError, match="increasing"):
+        headroom_table(runs, conditions, headroom=spec, bins=(0.5, 0.2))
+    with pytest.raises(SpecError, match="lack"):
+        headroom_table(runs, conditions, headroom={1: ("y", "base", "z", 2001.0)})
+    with pytest.raises(SpecError, match="not among"):
+        headroom_table(runs, conditions, headroom={2: ("y", "base", "y", 2001.0)})
+
+
+def test_headroom_of_the_model_partitions_the_draws(small_study) -> None:
+    """On the model's runs every draw falls in exactly one bin of each behaviour."""
+    draws, conditions, runs = small_study
+    table = headroom_table(runs, conditions)
+    assert set(table["behaviour"]) == {2, 3, 6}
+    assert (table.groupby("behaviour")["draws"].sum() == len(draws)).all()

@@ -13,9 +13,12 @@ allocation. This module rewrites that function, once per set of input shapes, in
     and a buffer is reused as soon as the value it holds is no longer needed
     (liveness over the straight-line code), so a step touches a few dozen
     arrays instead of hundreds;
-``step_save(t, S, K, C, dt, N, B)``
+``step_save(t, S, K, C, dt, N, B, O)``
     the same, also returning the requested values (kept in their own buffers
-    until the step returns; the caller copies them out before the next step).
+    until the step returns; the caller copies them out before the next step),
+    except that a value of one number per run is computed straight into the
+    caller's result row ``O[j]`` when the caller asks for that (the rows of
+    :attr:`FusedStep.written`), so it is not copied at all.
 
 How it works. The function's expressions are flattened into single
 operations (registers). One plain evaluation at the first time of a chunk
@@ -241,13 +244,22 @@ class FusedStep:
     Attributes
     ----------
     step, step_save : callable
-        ``(t, S, K, C, dt, N, B)``; ``step_save`` returns the requested values.
+        ``(t, S, K, C, dt, N, B)``; ``step_save`` takes ``O`` too (see
+        :attr:`written`) and returns the requested values.
     buffer_specs, save_buffer_specs : list of (shape, dtype, order)
         The buffers ``B`` each function needs (see :meth:`buffers`).
     fused, total : int
         Operations written as ufunc calls into buffers, and all operations.
     source : ast.Module
         The rewritten code, for inspection.
+    identities : int
+        Operations left out because their result is one of their operands
+        (:func:`_identities`).
+    written : tuple of int
+        Saved values that :attr:`step_save` writes into the result rows it is
+        given (``O[j]``, one value per run) rather than returning a buffer:
+        the caller passes ``O`` with those rows (other entries may be None) and
+        need not copy them; the tuple it returns holds those rows too.
     """
 
     step: Callable
@@ -257,6 +269,8 @@ class FusedStep:
     fused: int
     total: int
     source: ast.Module = field(repr=False)
+    identities: int = 0
+    written: tuple[int, ...] = ()
 
     def buffers(self, save: bool) -> list[np.ndarray]:
         """Fresh buffers for :attr:`step_save` (``save``) or :attr:`step`."""
@@ -324,6 +338,56 @@ def _needed(linear: _Linear, roots: Sequence) -> list[bool]:
     return needed
 
 
+def _identities(
+    linear: _Linear, modes: list, signature: Callable, ones: frozenset, truths: dict
+) -> tuple[_Linear, int]:
+    """``linear`` without the operations whose result is one of their operands.
+
+    ``ones`` holds the leaves (``("C", 7)``) whose value in this chunk is the
+    number 1.0 exactly (a parameter left at 1 in a study, say). Multiplying or
+    dividing by one returns its operand exactly (NaN, infinities and signed
+    zeros included), so a fused ``x * 1.0``, ``1.0 * x`` or ``x / 1.0`` is
+    dropped when its result has the operand's shape, dtype and memory order:
+    every use reads the operand instead. ``x + 0.0`` is not an identity (it
+    turns -0.0 into 0.0) and stays. Likewise ``IF THEN ELSE`` on a condition
+    that is one number for the whole chunk (``truths``: leaf -> its truth)
+    is the branch it chooses, when that branch has the result's shape,
+    dtype and order. Returns the rewritten operations and how many were
+    dropped.
+    """
+    if not ones and not truths:
+        return linear, 0
+    alias: dict[int, object] = {}
+
+    def resolved(a):
+        return alias.get(a, a) if isinstance(a, int) else a
+
+    def is_one(a) -> bool:
+        return isinstance(a, ast.Subscript) and _leaf_key(a) in ones
+
+    instrs = []
+    for i, instr in enumerate(linear.instrs):
+        args = [resolved(a) for a in instr.args]
+        instrs.append(_Instr(instr.kind, instr.op, args))
+        kept = None
+        if instr.kind == "call" and instr.op == "if_then_else" and len(args) == 3:
+            condition = args[0]
+            if isinstance(condition, ast.Subscript) and _leaf_key(condition) in truths:
+                kept = args[1] if truths[_leaf_key(condition)] else args[2]
+        elif modes[i] == "ufunc" and instr.kind == "bin":
+            left, right = args
+            if isinstance(instr.op, ast.Mult | ast.Div) and is_one(right):
+                kept = left
+            elif isinstance(instr.op, ast.Mult) and is_one(left):
+                kept = right
+        if kept is not None and signature(kept) is not None and signature(kept) == signature(i):
+            alias[i] = kept
+    rewritten = _Linear(
+        instrs, [resolved(a) for a in linear.updates], [resolved(a) for a in linear.saved]
+    )
+    return rewritten, len(alias)
+
+
 def _variant(
     name: str,
     linear: _Linear,
@@ -331,11 +395,16 @@ def _variant(
     modes: list,
     state_shapes: Sequence[tuple],
     with_saved: bool,
-) -> tuple[ast.FunctionDef, list]:
-    """Generate one step function and the buffers it needs.
+    row: tuple | None = None,
+) -> tuple[ast.FunctionDef, list, tuple[int, ...]]:
+    """Generate one step function, the buffers it needs and the saved values it writes out.
 
     ``signature(operand)`` is the traced (shape, dtype, order) of a register or
-    leaf, None for numbers.
+    leaf, None for numbers. ``row`` is the signature of one row of the
+    caller's result block (one value per run): a saved value computed by a
+    fused operation with that signature, saved once, is written straight
+    into the row the caller passes in ``O`` (``O[j]`` for saved value ``j``)
+    instead of a buffer. Returns (function, buffer specs, those ``j``).
     """
     instrs = linear.instrs
     traced = [signature(i) for i in range(len(instrs))]
@@ -364,6 +433,19 @@ def _variant(
             and r not in into_state
         ):
             into_state[r] = slot
+    # Saved values written straight into the caller's result rows.
+    direct: dict[int, int] = {}
+    if with_saved and row is not None:
+        for j, r in enumerate(linear.saved):
+            if (
+                isinstance(r, int)
+                and modes[r] is not None
+                and r not in into_state
+                and r not in direct
+                and linear.saved.count(r) == 1
+                and traced[r] == row
+            ):
+                direct[r] = j
 
     # Last use of each register; a plain result may be a view of its array
     # arguments, which then live as long as it does.
@@ -389,7 +471,7 @@ def _variant(
     free: dict[tuple, list[int]] = {}
     for i in order:
         dying = [r for r in expiring.get(i, []) if r in buffer_of and owner[buffer_of[r]] == r]
-        if modes[i] is not None and i not in into_state:
+        if modes[i] is not None and i not in into_state and i not in direct:
             spec = traced[i]
             chosen = None
             if modes[i] == "ufunc":
@@ -417,6 +499,10 @@ def _variant(
         if isinstance(a, int):
             if a in into_state:
                 raise AssertionError("a state update is not an argument")
+            if a in direct:
+                return ast.Subscript(
+                    value=_name("O"), slice=ast.Constant(direct[a]), ctx=ast.Load()
+                )
             if a in buffer_of:
                 return _name(f"b{buffer_of[a]}")
             return _name(_reg(a))
@@ -436,6 +522,8 @@ def _variant(
             target: ast.expr = ast.Subscript(
                 value=_name("N"), slice=ast.Constant(into_state[i]), ctx=ast.Load()
             )
+        elif i in direct:
+            target = load(i)
         else:
             target = _name(f"b{buffer_of[i]}")
         if modes[i] == "into":
@@ -463,7 +551,9 @@ def _variant(
             elts=[_name(f"b{k}", True) for k in range(len(specs))], ctx=ast.Store()
         )
         code.append(ast.Assign(targets=[targets], value=_name("B")))
-    return _function(name, ["t", "S", "K", "C", "dt", "N", "B"], [*code, *body]), specs
+    params = ["t", "S", "K", "C", "dt", "N", "B", *(["O"] if with_saved else [])]
+    written = tuple(sorted(direct.values()))
+    return _function(name, params, [*code, *body]), specs, written
 
 
 def _into(instr: _Instr, args: list, target: ast.expr, denominator, scratch: dict, specs: list):
@@ -496,6 +586,11 @@ def _into(instr: _Instr, args: list, target: ast.expr, denominator, scratch: dic
         call(f"_u_{np.true_divide.__name__}", [numerator, den, target]),
         call("_u_copyto", [target, fallback], [ast.keyword("where", small)]),
     ]
+
+
+def _is_one(value) -> bool:
+    """Whether ``value`` is the floating-point number 1.0 (not an array, not ``True``)."""
+    return isinstance(value, float | np.floating) and not isinstance(value, bool) and value == 1.0
 
 
 def _leaf_key(leaf: ast.Subscript) -> tuple[str, int]:
@@ -531,27 +626,49 @@ class Fuser:
                 if isinstance(a, ast.Subscript)
             }
         )
+        # leaves that are the condition of an IF THEN ELSE
+        self._conditions = sorted(
+            {
+                _leaf_key(instr.args[0])
+                for instr in self.linear.instrs
+                if instr.kind == "call"
+                and instr.op == "if_then_else"
+                and isinstance(instr.args[0], ast.Subscript)
+            }
+        )
         self._cache: dict[tuple, FusedStep] = {}
 
-    def fused(self, t, S: Sequence[np.ndarray], K, C, dt) -> FusedStep:
+    def fused(self, t, S: Sequence[np.ndarray], K, C, dt, runs: int | None = None) -> FusedStep:
         """The fused step for the shapes these values have.
 
         Every operation's result shape follows from the shapes of its
         operands, so the step is traced (evaluated once) only for input
-        shapes not seen before.
+        shapes not seen before, or when other leaves hold the number 1.0
+        (see :func:`_identities`).
         """
         containers = {"S": S, "K": K, "C": C}
-        leaves = {key: _signature(containers[key[0]][key[1]]) for key in self._leaves}
+        values = {key: containers[key[0]][key[1]] for key in self._leaves}
+        leaves = {key: _signature(value) for key, value in values.items()}
+        ones = frozenset(key for key, value in values.items() if _is_one(value))
+        truths = {key: bool(values[key]) for key in self._conditions if leaves[key] is None}
         state_shapes = [_signature(np.asarray(s, dtype=float)) for s in S]
-        key = (tuple(leaves.values()), tuple(state_shapes))
+        row = None if runs is None else ((runs,), np.dtype(np.float64), "C")
+        key = (tuple(leaves.values()), tuple(state_shapes), ones, tuple(truths.items()), row)
         if key not in self._cache:
             traced = [_signature(v) for v in self.trace(t, S, K, C, dt)]
-            self._cache[key] = self._build(traced, leaves, state_shapes)
+            self._cache[key] = self._build(traced, leaves, state_shapes, ones, truths, row)
         return self._cache[key]
 
-    def _build(self, traced: list, leaves: dict, state_shapes: list) -> FusedStep:
-        linear = self.linear
-        modes = [_fusable(instr, traced, traced[i]) for i, instr in enumerate(linear.instrs)]
+    def _build(
+        self,
+        traced: list,
+        leaves: dict,
+        state_shapes: list,
+        ones: frozenset,
+        truths: dict,
+        row: tuple | None,
+    ) -> FusedStep:
+        modes = [_fusable(instr, traced, traced[i]) for i, instr in enumerate(self.linear.instrs)]
 
         def signature(operand):
             if isinstance(operand, int):
@@ -560,9 +677,10 @@ class Fuser:
                 return leaves[_leaf_key(operand)]
             return None
 
-        step, specs = _variant("step", linear, signature, modes, state_shapes, with_saved=False)
-        step_save, save_specs = _variant(
-            "step_save", linear, signature, modes, state_shapes, with_saved=True
+        linear, identities = _identities(self.linear, modes, signature, ones, truths)
+        step, specs, _ = _variant("step", linear, signature, modes, state_shapes, with_saved=False)
+        step_save, save_specs, written = _variant(
+            "step_save", linear, signature, modes, state_shapes, with_saved=True, row=row
         )
         compiled = _compile([step, step_save], _NAMESPACE)
         module = ast.Module(body=[step, step_save], type_ignores=[])
@@ -574,6 +692,8 @@ class Fuser:
             fused=sum(m is not None for m in modes),
             total=len(modes),
             source=module,
+            identities=identities,
+            written=written,
         )
 
 

@@ -177,8 +177,16 @@ def _store(
     n: int,
     positions: list[tuple[int, int, bool, int]],
     strict: bool = True,
+    written: frozenset = frozenset(),
 ) -> None:
+    """Copy the saved values into block ``k`` of ``out``; check the block when ``strict``.
+
+    Dynamic values whose index is in ``written`` are in ``out`` already (the
+    fused step computed them there).
+    """
     for row, size, is_dynamic, index in positions:
+        if is_dynamic and index in written:
+            continue
         value = saved[index] if is_dynamic else constants[index]
         if size == 1:
             out[k, row] = value
@@ -362,18 +370,30 @@ def _fused_euler(fuser, program, chunk, timeline, state, constants, positions, o
     n = chunk.n_runs
     K = chunk.values
     dt = timeline.time_step
-    fused = fuser.fused(np.float64(timeline.initial_time), state, K, constants, dt)
+    fused = fuser.fused(np.float64(timeline.initial_time), state, K, constants, dt, runs=n)
     buffers = fused.buffers(save=False)
     save_buffers = fused.buffers(save=True)
     following = [np.empty_like(s) for s in state]
     step, step_save = fused.step, fused.step_save
+    # saved values the fused step computes straight into their result rows
+    rows = {index: row for row, size, dynamic, index in positions if dynamic and size == 1}
+    direct = [(j, rows[j]) for j in fused.written if j in rows]
+    written = frozenset(j for j, _ in direct)
+    rows_out = [None] * len(program.saved_nodes)
+    for j in fused.written:
+        if j not in rows:  # not requested after all: a scratch row
+            rows_out[j] = np.empty(n)
     k = 0
     for time, save in zip(
         timeline.step_times.tolist(), timeline.save_at_step.tolist(), strict=True
     ):
         if save:
-            saved = step_save(np.float64(time), state, K, constants, dt, following, save_buffers)
-            _store(out, k, program, constants, saved, n, positions, strict)
+            for j, row in direct:
+                rows_out[j] = out[k, row]
+            saved = step_save(
+                np.float64(time), state, K, constants, dt, following, save_buffers, rows_out
+            )
+            _store(out, k, program, constants, saved, n, positions, strict, written)
             k += 1
         else:
             step(np.float64(time), state, K, constants, dt, following, buffers)

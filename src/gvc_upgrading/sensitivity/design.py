@@ -18,6 +18,7 @@ __all__ = [
     "CONSTANT_RTOL",
     "analysis_seed",
     "common_attrs",
+    "constant_columns",
     "empty_dataset",
     "factor_names",
     "is_constant",
@@ -65,6 +66,17 @@ def is_constant(values: np.ndarray) -> bool:
     spread = float(np.ptp(values))
     scale = float(np.max(np.abs(values)))
     return spread <= CONSTANT_RTOL * scale
+
+
+def constant_columns(block: np.ndarray) -> np.ndarray:
+    """:func:`is_constant` of every column of ``block`` ``(rows, columns)``, in one pass.
+
+    The same numbers: the spread is the column's maximum less its minimum
+    (``np.ptp``), and the largest magnitude is that of the maximum or the minimum.
+    """
+    largest, smallest = block.max(axis=0), block.min(axis=0)
+    scale = np.maximum(np.abs(largest), np.abs(smallest))
+    return (largest - smallest) <= CONSTANT_RTOL * scale
 
 
 def salib_version() -> str:

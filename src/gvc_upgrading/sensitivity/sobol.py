@@ -30,9 +30,9 @@ from .checkpoint import (
 from .design import (
     analysis_seed,
     common_attrs,
+    constant_columns,
     empty_dataset,
     factor_names,
-    is_constant,
     resolve_groups,
     result_coords,
 )
@@ -300,8 +300,7 @@ def _column_summaries(values: np.ndarray | StoredValues) -> tuple[np.ndarray, np
     constant, variance = np.empty(columns, dtype=bool), np.empty(columns)
     for start in range(0, columns, width):
         block = column_block(values, slice(start, start + width))
-        for j in range(block.shape[1]):
-            constant[start + j] = is_constant(block[:, j])
+        constant[start : start + block.shape[1]] = constant_columns(block)
         variance[start : start + block.shape[1]] = block.var(axis=0)
     return constant, variance
 
