@@ -9,7 +9,8 @@ own. Modules: :mod:`.stored` (stored fits and Sobol' studies),
 with ``run --case``), :mod:`.tables`, :mod:`.fans`, :mod:`.diagram` (the
 sector views of the ``.mdl`` sketch, laid out by
 :mod:`gvc_upgrading.sector_layout`), :mod:`.findings`, :mod:`.provenance`,
-:mod:`.html` and :mod:`.build`.
+:mod:`.html`, :mod:`.prerender` (the figure worker process, started early by
+:mod:`.pool`) and :mod:`.build`.
 """
 
 from __future__ import annotations
