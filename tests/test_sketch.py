@@ -30,9 +30,13 @@ def test_every_variable_is_drawn_once_in_its_sector() -> None:
                 drawn[variable.name] = view.name
     assert set(drawn) == names
     assert all(drawn[name] == sectors[name] for name in names)
-    assert {"Economic upgrading", "Wages", "Compliance", "Governance"} <= {
-        view.name for view in diagram.views
-    }
+    assert {
+        "Economic upgrading",
+        "Wages",
+        "Compliance",
+        "Governance by buyers and civil society",
+        "Governance by labour, state and cluster",
+    } <= {view.name for view in diagram.views}
 
 
 def test_stocks_are_boxes_with_flow_pipes() -> None:
