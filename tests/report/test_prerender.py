@@ -67,9 +67,15 @@ def test_jobs_the_worker_has_not_started_are_drawn_by_the_report(tmp_path: Path)
 
     for key in keys:
         worker.submit(key, here, draw_view_job, str(model), "Supply")
-    worker.finish()  # at once: the worker process has not even started
+    pending = worker.pending
+    assert pending == len(keys)
+    ticks = []
+    worker.finish(on_done=lambda: ticks.append(1))  # at once: the worker has not even started
     assert 1 <= len(drawn_here) < len(keys)  # the last ones here, the first by the worker
     assert worker.drawn_here == len(drawn_here)
+    # the progress callback counts every job drawn here, and the worker's still running
+    assert len(drawn_here) <= len(ticks) <= pending
+    assert worker.pending == 0
     expected = figure_bytes(drawer(), svg=False)["png"]
     on_disk = FigureCache(tmp_path / "cache")  # a fresh reader: what the files hold
     assert [on_disk.get(key, "png") == expected for key in keys] == [True] * len(keys)

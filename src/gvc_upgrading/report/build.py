@@ -658,8 +658,11 @@ def _write_everything(
     )
     writer.on_figure = lambda name: bar.update(1)
     case = str(ensemble.attrs.get("case_label", fit.case))
-    if worker is not None:
-        worker.finish()  # the worker's pictures are in the cache now (or drawn below)
+    if worker is not None:  # the worker's pictures are in the cache after this (or drawn below)
+        with tqdm(
+            total=worker.pending, desc="figure worker", unit="figure", disable=not progress
+        ) as waiting:
+            worker.finish(on_done=lambda: waiting.update(1))
     fans = [
         writer.figure(
             partial(fan_chart, ensemble, bands, outcome),

@@ -301,13 +301,23 @@ class FigureWorker:
             self._handed.append(job)
         job.future.add_done_callback(self._hand_over)
 
-    def finish(self) -> None:
+    @property
+    def pending(self) -> int:
+        """Jobs not finished yet: waiting, or handed to the worker and not done."""
+        with self._lock:
+            handed = sum(1 for job in self._handed if job.future is None or not job.future.done())
+            return len(self._waiting) + handed
+
+    def finish(self, on_done: Callable[[], None] | None = None) -> None:
         """Make every submitted picture available: draw here what the worker has not begun.
 
         Waiting jobs are taken from the last one back while the worker takes
         them from the first on; then the worker's are awaited. A failed job is
         ignored: the report draws that picture when it finds it missing.
+        ``on_done`` is called once for every job that was still pending when
+        this was called, as it completes (a progress bar's update).
         """
+        tick = on_done or (lambda: None)
         try:
             while True:
                 with self._lock:
@@ -318,11 +328,15 @@ class FigureWorker:
                 for suffix, content in data.items():
                     self.cache.put(job.key, suffix, content)
                 self.drawn_here += 1
+                tick()
             for job in list(self._handed):
                 # any failure: the report draws that picture itself
                 if job.future is not None:
+                    already = job.future.done()
                     with contextlib.suppress(Exception):
                         job.future.result()
+                    if not already:
+                        tick()
         finally:
             self.close()
 
