@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import SpecError
+from .errors import ModelFileError, SpecError
+from .limits import check_time_settings
 from .scenario_spec import Scenario
 from .validation import ParameterValue
 
@@ -33,9 +34,29 @@ __all__ = [
 
 
 def model_time_grid(model: Any) -> np.ndarray:
-    """Return the integration times of ``model`` (INITIAL TIME to FINAL TIME by TIME STEP)."""
-    steps = round((model.final_time - model.initial_time) / model.time_step)
-    return model.initial_time + model.time_step * np.arange(steps + 1)
+    """Return the integration times of ``model`` (INITIAL TIME to FINAL TIME by TIME STEP).
+
+    Raises
+    ------
+    ModelFileError
+        When the model's controls cannot be evaluated (e.g. ``FINAL TIME = inf``).
+    ResourceLimitError
+        When they are not finite, not positive, out of order or too many steps
+        (:func:`gvc_upgrading.limits.check_time_settings`).
+    """
+    name = getattr(getattr(model, "path", None), "name", "the model")
+    try:
+        initial = float(model.initial_time)
+        final = float(model.final_time)
+        step = float(model.time_step)
+    except Exception as exc:  # pysd evaluates the controls as generated Python
+        raise ModelFileError(
+            f"{name}: cannot evaluate INITIAL TIME, FINAL TIME and TIME STEP"
+            f" ({type(exc).__name__}: {exc})"
+        ) from exc
+    check_time_settings(initial, final, step, source=name)
+    steps = round((final - initial) / step)
+    return initial + step * np.arange(steps + 1)
 
 
 def _value_on(value: ParameterValue, times: np.ndarray) -> np.ndarray:

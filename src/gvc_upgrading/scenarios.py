@@ -165,21 +165,22 @@ def _run_batch(
     starts: list[dict] | None = None,
 ) -> list[xr.Dataset]:
     compiled = model.compile()
-    times = model_time_grid(model)
-    if seed is not None and compiled._graph.random_sites:
-        # every scenario sees the same draws (common random numbers), as with pysd,
-        # where each scenario's run starts from the same seed: one run per scenario
-        return [
-            (
-                compiled.run(columnwise([starts[i]], times), seed=seed)
-                if starts is not None
-                else compiled.run(n=1, scenario=scenario, seed=seed)
-            ).isel(run=0, drop=True)
-            for i, scenario in enumerate(scenarios)
-        ]
     if starts is not None:
+        times = model_time_grid(model)
+        if seed is not None and compiled._graph.random_sites:
+            # every scenario sees the same draws (common random numbers), as with pysd,
+            # where each scenario's run starts from the same seed: one run per scenario
+            return [
+                compiled.run(columnwise([start], times), seed=seed).isel(run=0, drop=True)
+                for start in starts
+            ]
         batch = compiled.run(columnwise(starts, times), progress=progress)
         return [batch.isel(run=i, drop=True) for i in range(len(scenarios))]
+    if seed is not None and compiled._graph.random_sites:
+        return [
+            compiled.run(n=1, scenario=scenario, seed=seed).isel(run=0, drop=True)
+            for scenario in scenarios
+        ]
     overrides = [scenario.overrides() for scenario in scenarios]
     # One record per run, each naming the same parameters: defaults where a scenario is silent.
     names = list(dict.fromkeys(name for values in overrides for name in values))
