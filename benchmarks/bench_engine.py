@@ -110,26 +110,10 @@ def fused_step(batch, samples, columns, chunk: int):
 
     Returns (FusedStep, state, K, C): what the engine runs at every step.
     """
-    from gvc_upgrading.engine.batch import _Job
-    from gvc_upgrading.engine.integrate import _initialise
-    from gvc_upgrading.engine.samples import resolve_samples
-
-    requested = batch._requested(columns)
-    graph, program = batch._program(frozenset(), requested)
-    timeline = batch._timeline(None, None, None)
-    resolved = resolve_samples(
-        {name: values[:chunk] for name, values in samples.items()},
-        None,
-        base={},
-        constants=batch._constants,
-        tables=[*batch.lookups, *batch.data],
-        bounds=batch.parameters,
-        variables=batch.variables,
-        check_bounds=True,
-    )
-    inputs = _Job(batch, frozenset(), requested, resolved, timeline).inputs(graph, 0, chunk)
     with np.errstate(all="ignore"):
-        state, constants, _ = _initialise(program, graph, inputs, timeline)
+        program, _, inputs, timeline, state, constants = batch._chunk_start(
+            {name: values[:chunk] for name, values in samples.items()}, chunk, columns
+        )
         fuser = program.fuser()
         if fuser is None:
             return None, state, inputs.values, constants

@@ -17,11 +17,8 @@ import numpy as np
 import pytest
 
 from gvc_upgrading.engine import compile_model
-from gvc_upgrading.engine.batch import _Job
 from gvc_upgrading.engine.functions import xidz, zidz
 from gvc_upgrading.engine.fusion import xidz_into
-from gvc_upgrading.engine.integrate import _initialise
-from gvc_upgrading.engine.samples import resolve_samples
 from gvc_upgrading.resources import shipped_path
 
 from .reference import MODELS
@@ -37,21 +34,9 @@ def _chunk(batch, runs: int, seed: int):
     table = table[[p in batch._constants for p in table.index]]
     rng = np.random.default_rng(seed)
     samples = {p: rng.uniform(row.lower, row.upper, runs) for p, row in table.iterrows()}
-    requested = batch._requested("all")
-    graph, program = batch._program(frozenset(), requested)
-    timeline = batch._timeline(None, None, None)
-    resolved = resolve_samples(
-        samples or None,
-        None if samples else runs,
-        base={},
-        constants=batch._constants,
-        tables=[*batch.lookups, *batch.data],
-        bounds=batch.parameters,
-        variables=batch.variables,
-        check_bounds=True,
+    program, _, inputs, timeline, state, constants = batch._chunk_start(
+        samples, runs, "all", strict=False
     )
-    inputs = _Job(batch, frozenset(), requested, resolved, timeline).inputs(graph, 0, runs)
-    state, constants, _ = _initialise(program, graph, inputs, timeline, strict=False)
     return program, inputs.values, timeline, state, constants
 
 

@@ -608,6 +608,39 @@ class BatchModel:
                 raise UnknownVariableError(f"unknown variable {name!r}{hint}")
         return tuple(names)
 
+    def _chunk_start(
+        self,
+        samples: Mapping[str, Any] | None,
+        n: int,
+        return_columns: Sequence[str] | str | None,
+        *,
+        strict: bool = True,
+    ) -> tuple[Program, Graph, ChunkInputs, Timeline, dict, dict]:
+        """One chunk of ``n`` runs at the initial time, as the integrator starts it.
+
+        Returns the program, graph, chunk inputs, timeline, initial state and
+        constants (:func:`.integrate._initialise`); for the benchmarks and tests
+        of the generated step code, which run steps by hand.
+        """
+        from .integrate import _initialise
+
+        requested = self._requested(return_columns)
+        graph, program = self._program(frozenset(), requested)
+        timeline = self._timeline(None, None, None)
+        resolved = resolve_samples(
+            samples or None,
+            None if samples else n,
+            base={},
+            constants=self._constants,
+            tables=[*self.lookups, *self.data],
+            bounds=self.parameters,
+            variables=self.variables,
+            check_bounds=True,
+        )
+        inputs = _Job(self, frozenset(), requested, resolved, timeline).inputs(graph, 0, n)
+        state, constants, _ = _initialise(program, graph, inputs, timeline, strict=strict)
+        return program, graph, inputs, timeline, state, constants
+
     def _timeline(
         self, final_time, time_step, return_timestamps, controls: dict | None = None
     ) -> Timeline:
