@@ -1,0 +1,673 @@
+"""An optional compiled backend: one numba kernel per model for the Euler run loop.
+
+The NumPy engine (:mod:`.fusion`) evaluates every operation of a step over a
+whole chunk of runs, one ufunc call at a time; each call reads its operands
+from memory and writes its result back, so a step streams a few hundred
+chunk-long arrays through the caches. This module writes the same step as
+ONE loop nest compiled by numba: for each run, every intermediate value is a
+local number (a register), the parameters are read once per run, and the
+saved values go straight into the result array. Nothing else changes: the
+initialisation, the per-chunk constants, the time grid and the non-finite
+checks are the NumPy engine's own.
+
+What it compiles. The operations of the generated ``euler_save`` function,
+flattened into single operations by :func:`.fusion._linearize` (the same
+code the NumPy engine runs), each written as its scalar counterpart with the
+same floating-point operations in the same order: ``+ - * / **``,
+comparisons, MIN/MAX (NaN propagating, as ``np.minimum``), XIDZ/ZIDZ,
+IF THEN ELSE, the elementary functions, INTEGER/MODULO/QUANTUM and the
+time functions STEP, RAMP, PULSE and PULSE TRAIN. Every state slot and input
+must be one number per run or one number for the chunk. Anything else (a
+lookup, a subscripted variable, DELAY FIXED, a RANDOM draw, integration other
+than Euler) raises :class:`KernelUnsupported` with the reason, and the caller
+runs the NumPy engine instead (:mod:`.batch` logs the reason). The results
+agree with the NumPy engine to round-off: the elementary functions come from
+the C library rather than NumPy's SIMD loops (exp may differ in the last
+bit), and ``x ** 2`` is ``pow`` rather than NumPy's ``x * x``.
+
+The kernel is generated as :mod:`ast` nodes (identifiers made here, numbers
+as constants, never model text), written as a Python module named by the
+digest of its code into the cache folder (``$GVC_UPGRADING_CACHE/kernels``),
+imported, and compiled by numba with ``cache=True``: the compilation (a few
+seconds) is paid once per model and machine. numba is an optional extra
+(``pip install 'gvc-upgrading[fast]'``): it is the one widely packaged
+compiler of Python numerical loops that needs no C toolchain.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .fusion import Unfusable, _Linear, _linearize
+
+__all__ = ["BACKENDS", "KernelUnsupported", "Kernel", "numba_available", "plan_kernel"]
+
+#: Backends of :class:`~.batch.BatchModel`: the NumPy engine, and the numba kernel.
+BACKENDS = ("numpy", "numba")
+
+
+class KernelUnsupported(Exception):
+    """The model (or this chunk's inputs) holds something the kernel does not compile."""
+
+
+def numba_available() -> bool:
+    """Whether numba can be imported (the ``fast`` extra is installed)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+#: Scalar helpers of the kernels: each mirrors the vectorized function of
+#: :mod:`.functions` (same thresholds, same operations in the same order).
+#: This is the module's own code, written into every kernel file so that a
+#: kernel's digest covers the helpers it was compiled with.
+_HELPERS_SOURCE = '''
+import math
+import numba
+import numpy as np
+
+_SMALL = 1e-6
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _min(a, b):
+    if a != a:
+        return a
+    return a if a < b else b
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _max(a, b):
+    if a != a:
+        return a
+    return a if a > b else b
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _xidz(numerator, denominator, value_if_zero):
+    if abs(denominator) < _SMALL:
+        return value_if_zero
+    return numerator / denominator
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _zidz(numerator, denominator):
+    if abs(denominator) < _SMALL:
+        return 0.0
+    return numerator / denominator
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _if_then_else(condition, if_true, if_false):
+    return if_true if condition else if_false
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _step(time, time_step, height, step_time):
+    return height * (1.0 if time + time_step / 2 > step_time else 0.0)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _ramp(time, time_step, slope, start, finish):
+    return (1.0 if time + _SMALL > start else 0.0) * slope * (_min(finish, time) - start)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _pulse(time, time_step, start, width):
+    return 1.0 if (start - _SMALL <= time) and (time < start + width) else 0.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _pulse_train(time, time_step, start, repeat_time, width, end):
+    if repeat_time == 0:
+        return _pulse(time, time_step, start, width)
+    inside = (start <= time) and (time < end)
+    return 1.0 if inside and (np.mod(time - start + _SMALL, repeat_time) < width) else 0.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _integer(value):
+    return np.trunc(value)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _quantum(value, quantum_size):
+    if quantum_size < _SMALL:
+        return value
+    return quantum_size * np.trunc(value / quantum_size)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _modulo(value, modulus):
+    return value - _quantum(value, modulus)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _log(value, base):
+    return np.log(value) / np.log(base)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _replace(value, previous):
+    return float(value)
+'''
+
+#: Helpers written as one NumPy (scalar) function of the kernel module.
+_NUMPY_SCALAR = {
+    "abs": "abs",
+    "exp": "exp",
+    "sqrt": "sqrt",
+    "ln": "log",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "arcsin": "arcsin",
+    "arccos": "arccos",
+    "arctan": "arctan",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "tanh": "tanh",
+    "power": "power",
+}
+#: Helpers of :data:`_HELPERS_SOURCE`, by the engine's operation name.
+_OWN = frozenset(
+    {
+        "min",
+        "max",
+        "xidz",
+        "zidz",
+        "if_then_else",
+        "step",
+        "ramp",
+        "pulse",
+        "pulse_train",
+        "integer",
+        "quantum",
+        "modulo",
+        "log",
+        "replace",
+    }
+)
+_LOGICAL = {"and": ast.And, "or": ast.Or}
+_LEAVES = frozenset({"S", "K", "C"})
+
+
+def _name(identifier: str, store: bool = False) -> ast.Name:
+    return ast.Name(id=identifier, ctx=ast.Store() if store else ast.Load())
+
+
+def _assign(target: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[_name(target, True)], value=value)
+
+
+def _subscript(container: str, *indices: ast.expr) -> ast.Subscript:
+    index: ast.expr = indices[0] if len(indices) == 1 else ast.Tuple(list(indices), ast.Load())
+    return ast.Subscript(value=_name(container), slice=index, ctx=ast.Load())
+
+
+def _leaf_key(node: ast.expr) -> tuple[str, int] | None:
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, int)
+    ):
+        return node.value.id, node.slice.value
+    return None
+
+
+def _check_operation(instr) -> None:
+    """Raise :class:`KernelUnsupported` for an operation the kernel has no scalar form of."""
+    for arg in instr.args:
+        if isinstance(arg, ast.Tuple) or (
+            isinstance(arg, ast.Constant) and not isinstance(arg.value, int | float)
+        ):
+            raise KernelUnsupported(f"operation {instr.op!r} with a static argument")
+    if instr.kind != "call":
+        return
+    op = str(instr.op)
+    if op not in _NUMPY_SCALAR and op not in _OWN and op not in ("and", "or", "not", "pi"):
+        raise KernelUnsupported(f"operation {op!r} (a lookup, subscript or vector function)")
+
+
+@dataclass
+class KernelPlan:
+    """The flattened step of one program and the leaves it reads.
+
+    Attributes
+    ----------
+    linear : fusion._Linear
+        The operations of ``euler_save`` (see :func:`.fusion._linearize`).
+    leaves : list of (str, int)
+        Every ``("K", i)`` and ``("C", i)`` input the operations read.
+    slots : int
+        State slots.
+    """
+
+    linear: _Linear
+    leaves: list[tuple[str, int]]
+    slots: int
+
+
+def plan_kernel(program: Any) -> KernelPlan:
+    """The kernel plan of a :class:`~.codegen.Program`, or :class:`KernelUnsupported`.
+
+    Checks everything that does not depend on the inputs of a chunk: an
+    Euler step function exists (no DELAY FIXED pipeline), it flattens, and
+    every operation has a scalar form.
+    """
+    function = next((f for f in program.source.body if getattr(f, "name", "") == "euler_save"), None)
+    if program.euler_save is None or function is None:
+        raise KernelUnsupported("a DELAY FIXED pipeline (no single Euler step function)")
+    try:
+        linear = _linearize(function)
+    except Unfusable as exc:
+        raise KernelUnsupported(f"a statement the step flattening does not take ({exc})") from exc
+    leaves: set[tuple[str, int]] = set()
+    for instr in linear.instrs:
+        _check_operation(instr)
+    operands = [a for i in linear.instrs for a in i.args] + linear.updates + linear.saved
+    for operand in operands:
+        key = _leaf_key(operand) if isinstance(operand, ast.expr) else None
+        if key is not None and key[0] in ("K", "C"):
+            leaves.add(key)
+        elif key is not None and key[0] != "S":
+            raise KernelUnsupported(f"a value read from {key[0]}[{key[1]}]")
+    return KernelPlan(linear, sorted(leaves), len(linear.updates))
+
+
+#: Runs in one block of the kernel (see :func:`kernel_module`). Every
+#: operation is a loop over the block's runs that the compiler turns into
+#: SIMD instructions; 64 runs keep the live values of a block in the
+#: processor's first-level cache (measured: benchmarks/README.md).
+BLOCK = 64
+
+
+def _truth(value: ast.expr) -> ast.expr:
+    """A value as a truth value (a number is true when not zero, as in NumPy)."""
+    return ast.Call(func=_name("bool"), args=[value], keywords=[])
+
+
+def _call(function: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=_name(function), args=list(args), keywords=[])
+
+
+def _store(container: str, indices: Sequence[ast.expr], value: ast.expr) -> ast.Assign:
+    target = ast.Subscript(
+        value=_name(container), slice=ast.Tuple(list(indices), ast.Load()), ctx=ast.Store()
+    )
+    return ast.Assign(targets=[target], value=value)
+
+
+def _for(target: str, iterator: ast.expr, body: list[ast.stmt]) -> ast.For:
+    return ast.For(target=_name(target, True), iter=iterator, body=body, orelse=[])
+
+
+def _lanes(body: list[ast.stmt], count: ast.expr | None = None) -> ast.For:
+    """``for l in range(count or BLOCK): j = r0 + l; body``."""
+    lane = _assign("j", ast.BinOp(left=_name("r0"), op=ast.Add(), right=_name("l")))
+    return _for("l", _call("range", count or ast.Constant(BLOCK)), [lane, *body])
+
+
+def _needed(linear: _Linear, roots: Sequence) -> list[int]:
+    """The registers ``roots`` depend on, in order."""
+    needed = [False] * len(linear.instrs)
+    stack = [r for r in roots if isinstance(r, int)]
+    while stack:
+        i = stack.pop()
+        if not needed[i]:
+            needed[i] = True
+            stack.extend(a for a in linear.instrs[i].args if isinstance(a, int))
+    return [i for i, used in enumerate(needed) if used]
+
+
+#: Operations per loop over a block (see :func:`_groups`).
+GROUP = 12
+#: Operations that call into the C library: each gets a loop of its own, so
+#: that the loops around it are vectorized whole.
+_CALLS = frozenset({"exp", "ln", "log", "sqrt", "sin", "cos", "tan", "arcsin", "arccos",
+                    "arctan", "sinh", "cosh", "tanh", "power", "pulse_train", "modulo"})
+
+
+def _groups(linear: _Linear, order: list[int], roots: Sequence):
+    """Split ``order`` into loops of a few operations; give a scratch row to each value read later.
+
+    Returns the groups (lists of registers) and a row per register that is
+    read outside its own group or is a root. Values used only within their
+    group stay local numbers. A row is reused once its value has been read
+    for the last time, from the next group on.
+    """
+    groups: list[list[int]] = []
+    for i in order:
+        instr = linear.instrs[i]
+        call = instr.kind == "call" and (str(instr.op) in _CALLS) or (
+            instr.kind == "bin" and isinstance(instr.op, ast.Pow)
+        )
+        if call or not groups or len(groups[-1]) >= GROUP or groups[-1][-1] < 0:
+            groups.append([])
+        groups[-1].append(i)
+        if call:
+            groups[-1].append(-1)  # closed: nothing else in the same loop
+    groups = [[i for i in g if i >= 0] for g in groups]
+    group_of = {i: g for g, members in enumerate(groups) for i in members}
+    end = len(groups)
+    last = {i: group_of[i] for i in order}
+    escapes: set[int] = set()
+    for i in order:
+        for a in linear.instrs[i].args:
+            if isinstance(a, int):
+                last[a] = max(last[a], group_of[i])
+                if group_of[a] != group_of[i]:
+                    escapes.add(a)
+    for r in roots:
+        if isinstance(r, int):
+            last[r] = end
+            escapes.add(r)
+    rows: dict[int, int] = {}
+    free: list[int] = []
+    count = 0
+    for g, members in enumerate(groups):
+        for i in members:
+            if i in escapes:
+                if free:
+                    rows[i] = free.pop()
+                else:
+                    rows[i] = count
+                    count += 1
+        free.extend(rows[i] for i in rows if last[i] == g and group_of[i] <= g)
+    return groups, rows
+
+
+class _Writer:
+    """Writes one kernel body: each operation a loop over the runs of a block."""
+
+    def __init__(
+        self, plan: KernelPlan, columns: dict, chunk: dict, rows: dict[int, int]
+    ) -> None:
+        self.plan = plan
+        self.columns = columns  # per-run leaf -> column of P
+        self.chunk = chunk  # leaf of one value per chunk -> local name
+        self.rows = rows  # register -> row of R
+        self.group: set[int] = set()  # registers of the loop being written
+
+    def operand(self, a) -> ast.expr:
+        """The value of operand ``a`` at lane ``l`` (run ``j = r0 + l``)."""
+        if isinstance(a, int):
+            if a in self.group:
+                return _name(f"x{a}")
+            offset = ast.Constant(self.rows[a] * BLOCK)
+            return _subscript("R", ast.BinOp(left=offset, op=ast.Add(), right=_name("l")))
+        if isinstance(a, ast.Name) and a.id in ("t", "dt"):
+            return _name(a.id)
+        if isinstance(a, ast.Constant):
+            return ast.Constant(float(a.value) if isinstance(a.value, int) else a.value)
+        if isinstance(a, ast.UnaryOp) and isinstance(a.operand, ast.Constant):
+            return ast.Constant(-float(a.operand.value))  # a negative literal
+        key = _leaf_key(a)
+        if key is not None and key[0] == "S" and key[1] < self.plan.slots:
+            return _subscript("S", ast.Constant(key[1]), _name("j"))
+        if key in self.columns:
+            return _subscript("P", ast.Constant(self.columns[key]), _name("j"))
+        if key in self.chunk:
+            return _name(self.chunk[key])
+        raise KernelUnsupported(f"an operand {ast.unparse(a)}")
+
+    def value(self, instr) -> ast.expr:
+        args = [self.operand(a) for a in instr.args]
+        if instr.kind == "bin":
+            return ast.BinOp(left=args[0], op=instr.op, right=args[1])
+        if instr.kind == "neg":
+            return ast.UnaryOp(op=ast.USub(), operand=args[0])
+        if instr.kind == "cmp":
+            return ast.Compare(left=args[0], ops=[instr.op], comparators=[args[1]])
+        op = str(instr.op)
+        if op in _LOGICAL:
+            return ast.BoolOp(op=_LOGICAL[op](), values=[_truth(args[0]), _truth(args[1])])
+        if op == "not":
+            return ast.UnaryOp(op=ast.Not(), operand=_truth(args[0]))
+        if op == "pi":
+            return ast.Constant(float(np.pi))
+        if op == "abs":
+            return _call("abs", *args)
+        if op in _NUMPY_SCALAR:
+            function = ast.Attribute(value=_name("np"), attr=_NUMPY_SCALAR[op], ctx=ast.Load())
+            return ast.Call(func=function, args=args, keywords=[])
+        return _call(f"_{op}", *args)
+
+    def body(self, groups: list[list[int]]) -> list[ast.stmt]:
+        """One loop over the block per group of operations, in order."""
+        loops = []
+        for members in groups:
+            self.group = set()
+            statements: list[ast.stmt] = []
+            for i in members:
+                statements.append(_assign(f"x{i}", self.value(self.plan.linear.instrs[i])))
+                self.group.add(i)
+                if i in self.rows:
+                    index = ast.BinOp(
+                        left=ast.Constant(self.rows[i] * BLOCK), op=ast.Add(), right=_name("l")
+                    )
+                    target = ast.Subscript(value=_name("R"), slice=index, ctx=ast.Store())
+                    statements.append(ast.Assign(targets=[target], value=_name(f"x{i}")))
+            loops.append(_lanes(statements))
+        self.group = set()
+        return loops
+
+
+def kernel_module(plan: KernelPlan, per_run: Sequence[bool]) -> tuple[ast.Module, int]:
+    """The kernel function for leaves that are one value per run (``per_run``) or per chunk.
+
+    ``kernel(times, saves, dt, P, Q, S, out, rows, R)``: ``times`` the
+    evaluation times (the Euler steps, then the end time when it is saved),
+    ``saves`` whether each is saved; ``P`` ``(per-run leaf, run)`` and ``S``
+    ``(slot, run)`` (the initial state, overwritten) with the runs padded to
+    a whole number of blocks; ``Q`` ``(chunk leaf,)``; ``out`` ``(saved
+    time, row, run)`` gets saved value ``j`` in row ``rows[j]``; ``R`` a
+    scratch array ``(row, BLOCK)``. Blocks of :data:`BLOCK` runs are the
+    outer loop, the steps the next; within a step each operation is a loop
+    over the block's runs, whose values stay in the first-level cache.
+    """
+    linear = plan.linear
+    columns: dict = {}
+    chunk: dict = {}
+    loads: list[ast.stmt] = []
+    for key, per in zip(plan.leaves, per_run, strict=True):
+        if per:
+            columns[key] = len(columns)
+        else:
+            chunk[key] = f"{key[0].lower()}{key[1]}"
+            loads.append(_assign(chunk[key], _subscript("Q", ast.Constant(len(chunk) - 1))))
+    loads += [
+        _assign(f"row{j}", _subscript("rows", ast.Constant(j))) for j in range(len(linear.saved))
+    ]
+    variants = []
+    for roots in ([*linear.updates, *linear.saved], list(linear.updates)):
+        order = _needed(linear, roots)
+        groups, rows = _groups(linear, order, roots)
+        writer = _Writer(plan, columns, chunk, rows)
+        body = writer.body(groups)
+        # the next state, once every operation has read the current one
+        advance = [
+            _lanes(
+                [
+                    _store("S", [ast.Constant(slot), _name("j")], writer.operand(value))
+                    for slot, value in enumerate(linear.updates)
+                ]
+            )
+        ]
+        variants.append((writer, body, advance))
+    (saver, saving, save_advance), (_, stepping, step_advance) = variants
+    stores = [
+        _lanes(
+            [
+                _store("out", [_name("k"), _name(f"row{j}"), _name("j")], saver.operand(value))
+                for j, value in enumerate(linear.saved)
+            ],
+            _name("m"),
+        )
+    ]
+    increment = ast.AugAssign(target=_name("k", True), op=ast.Add(), value=ast.Constant(1))
+    step_loop = _for(
+        "i",
+        _call("range", ast.Attribute(value=_name("times"), attr="size", ctx=ast.Load())),
+        [
+            _assign("t", _subscript("times", _name("i"))),
+            ast.If(
+                test=_subscript("saves", _name("i")),
+                body=[*saving, *stores, increment, *save_advance],
+                orelse=[*stepping, *step_advance] or [ast.Pass()],
+            ),
+        ],
+    )
+    n = ast.Subscript(
+        value=ast.Attribute(value=_name("out"), attr="shape", ctx=ast.Load()),
+        slice=ast.Constant(2),
+        ctx=ast.Load(),
+    )
+    count = _call(
+        "min", ast.Constant(BLOCK), ast.BinOp(left=_name("n"), op=ast.Sub(), right=_name("r0"))
+    )
+    block_loop = _for(
+        "r0",
+        _call("range", ast.Constant(0), _name("n"), ast.Constant(BLOCK)),
+        [_assign("k", ast.Constant(0)), _assign("m", count), step_loop],
+    )
+    from .codegen import function_def
+
+    kernel = function_def(
+        "kernel",
+        ["times", "saves", "dt", "P", "Q", "S", "out", "rows", "R"],
+        [_assign("n", n), *loads, block_loop],
+    )
+    kernel.decorator_list = [
+        ast.Call(
+            func=ast.Attribute(value=_name("numba"), attr="njit", ctx=ast.Load()),
+            args=[],
+            keywords=[
+                ast.keyword("cache", ast.Constant(True)),
+                ast.keyword("error_model", ast.Constant("numpy")),
+                ast.keyword("nogil", ast.Constant(True)),
+            ],
+        )
+    ]
+    module = ast.Module(body=[kernel], type_ignores=[])
+    ast.fix_missing_locations(module)
+    return module, max(max(w.rows.values(), default=-1) + 1 for w, _, _ in variants)
+
+
+_LOADED: dict[str, Callable] = {}
+
+
+def kernels_folder() -> Path:
+    """Where kernel modules and numba's compiled code are cached."""
+    from ..translation import cache_root
+
+    return cache_root() / "kernels"
+
+
+def load_kernel(module: ast.Module) -> Callable:
+    """Write ``module`` (with the helpers) into the cache folder, import it, return ``kernel``.
+
+    The file is named by the digest of its text, so a kernel is written once
+    and numba's on-disk cache next to it stays valid.
+    """
+    text = _HELPERS_SOURCE + "\n\n" + ast.unparse(module) + "\n"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:24]
+    if digest in _LOADED:
+        return _LOADED[digest]
+    folder = kernels_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"gvc_kernel_{digest}.py"
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        partial = path.with_suffix(".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    name = f"_gvc_upgrading_kernel_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[name] = loaded
+    spec.loader.exec_module(loaded)
+    _LOADED[digest] = loaded.kernel
+    return loaded.kernel
+
+
+@dataclass
+class Kernel:
+    """A compiled kernel for one chunk's leaf layout (see :func:`kernel_module`)."""
+
+    function: Callable
+    plan: KernelPlan
+    per_run: tuple[bool, ...]
+    scratch_rows: int
+
+    def run(
+        self,
+        times: np.ndarray,
+        saves: np.ndarray,
+        dt: float,
+        K: Sequence,
+        C: Sequence,
+        state: Sequence[np.ndarray],
+        out: np.ndarray,
+        rows: np.ndarray,
+    ) -> None:
+        """Integrate a chunk from ``state``, writing the saved values into ``out``.
+
+        ``out`` is ``(saved time, row, run)``; saved value ``j`` goes to row
+        ``rows[j]``. The inputs and state are copied into arrays padded to a
+        whole number of blocks (the spare runs repeat the last run and are
+        not stored).
+        """
+        n = out.shape[2]
+        padded = -(-n // BLOCK) * BLOCK
+        containers = {"K": K, "C": C}
+        values = [containers[c][i] for c, i in self.plan.leaves]
+        per_run = [v for v, varying in zip(values, self.per_run, strict=True) if varying]
+        scalar = [v for v, varying in zip(values, self.per_run, strict=True) if not varying]
+        P = np.empty((len(per_run), padded))
+        for j, value in enumerate(per_run):
+            P[j, :n] = value
+        S = np.empty((len(state), padded))
+        for slot, value in enumerate(state):
+            S[slot, :n] = value
+        P[:, n:] = P[:, n - 1 : n]
+        S[:, n:] = S[:, n - 1 : n]
+        Q = np.array([float(np.ravel(v)[0]) for v in scalar], dtype=float)
+        R = np.empty(max(self.scratch_rows, 1) * BLOCK)
+        self.function(times, saves, float(dt), P, Q, S, out, rows, R)
+
+
+def leaf_layout(plan: KernelPlan, K: Sequence, C: Sequence, state: Sequence, n: int):
+    """Per leaf, whether it holds one value per run; :class:`KernelUnsupported` otherwise."""
+    containers = {"K": K, "C": C}
+    per_run = []
+    for c, i in plan.leaves:
+        value = containers[c][i]
+        shape = np.shape(value)
+        dtype = np.asarray(value).dtype
+        if dtype.kind not in "fb":
+            raise KernelUnsupported(f"{c}[{i}] of dtype {dtype}")
+        if shape in ((), (1,)):
+            per_run.append(False)
+        elif shape == (n,):
+            per_run.append(True)
+        else:
+            raise KernelUnsupported(f"an input of shape {shape} (subscripts or tables)")
+    for slot, value in enumerate(state):
+        if np.shape(value) != (n,):
+            raise KernelUnsupported(f"state slot {slot} of shape {np.shape(value)} (subscripts)")
+    return tuple(per_run)
+
+
+def kernel_for(plan: KernelPlan, per_run: tuple[bool, ...]) -> Kernel:
+    """The compiled kernel of ``plan`` for this leaf layout."""
+    module, scratch_rows = kernel_module(plan, per_run)
+    return Kernel(load_kernel(module), plan, per_run, scratch_rows)
