@@ -269,7 +269,7 @@ def side_by_side(
     pysd runs, so that a load that comes and goes weighs on both alike.
 
     Returns (engine seconds, pysd seconds, worst relative difference, batch,
-    columns, timings, previous engine timings).
+    columns, timings, previous engine timings, pysd frames).
     """
     batch = compile_model(path)
     samples = random_samples(batch, runs, seed)
@@ -302,6 +302,12 @@ def side_by_side(
                 frames.append((run, model.run(params=params)))
             pysd_seconds += time.perf_counter() - start
     frames = [frame for _, frame in sorted(frames, key=lambda item: item[0])]
+    worst = worst_difference(result, frames)
+    return min(timings), pysd_seconds, worst, batch, columns, timings, previous_timings, frames
+
+
+def worst_difference(result, frames) -> float:
+    """Worst relative difference (scale at least 1e-3) of ``result`` from pysd's ``frames``."""
     worst = 0.0
     for run, frame in enumerate(frames):
         for name in result.data_vars:
@@ -312,7 +318,7 @@ def side_by_side(
                     expected = frame[label].to_numpy(float)
                     scale = np.maximum(np.abs(expected), 1e-12 / 1e-9)
                     worst = max(worst, float(np.max(np.abs(column - expected) / scale)))
-    return min(timings), pysd_seconds, worst, batch, columns, timings, previous_timings
+    return worst
 
 
 def _columns(name, values, extra):
@@ -336,6 +342,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscripted-runs", type=int, default=100)
     parser.add_argument("--subscripted-pysd-runs", type=int, default=1)
     parser.add_argument(
+        "--backend",
+        choices=("numpy", "numba"),
+        default="numpy",
+        help="numba: also time the experimental numba kernels (benchmarks/compiled_kernel.py)",
+    )
+    parser.add_argument(
         "--previous",
         action="store_true",
         help="also time the engine as before the fused step, interleaved (shipped model)",
@@ -345,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.elements > 0:
         with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
             path = subscripted_model(Path(folder), args.elements)
-            engine_s, pysd_s, worst, _, columns, timings, _ = side_by_side(
+            engine_s, pysd_s, worst, _, columns, timings, _, _ = side_by_side(
                 path, args.subscripted_runs, args.subscripted_pysd_runs, args.seed, args.repeat
             )
         engine_rate = args.subscripted_runs / engine_s
@@ -369,7 +381,7 @@ def shipped(args) -> None:
     """The side-by-side comparison on the shipped model (or ``--model``)."""
 
     path = args.model or shipped_path("models", "gvc_upgrading.mdl")
-    engine_seconds, pysd_seconds, worst, batch, columns, timings, previous = side_by_side(
+    engine_seconds, pysd_seconds, worst, batch, columns, timings, previous, frames = side_by_side(
         path, args.runs, args.pysd_runs, args.seed, args.repeat, args.chunk_size, args.previous
     )
     engine_rate = args.runs / engine_seconds
@@ -410,6 +422,8 @@ def shipped(args) -> None:
             + f" s); fused / previous: {engine_rate / previous_rate:.2f}x"
         )
     print(f"agreement with pysd on the sample: worst relative difference {worst:.2e}")
+    if args.backend == "numba":
+        compiled_side_by_side(args, batch, columns, frames, pysd_rate)
     if fused is None:
         print("the model has no fused step (a DELAY FIXED pipeline): no arithmetic bound")
         return
@@ -438,6 +452,153 @@ def shipped(args) -> None:
         f"allocating operation time): {old_bound:.2f} s; the engine takes "
         f"{engine_seconds / old_bound:.2f}x it"
     )
+
+
+def compiled_side_by_side(args, batch, columns, frames, pysd_rate: float) -> None:
+    """The NumPy engine's integration against the numba kernels, on the same chunks.
+
+    Both sides integrate the same chunks into a result array of the same
+    layout (the engine through its own chunk job, the kernels after the
+    engine's own initialisation), timed in interleaved rounds, best of
+    ``--repeat``; ``runs`` is also timed on two threads (``prange``). Cold
+    compile times are measured in a fresh folder. Prints per-run times, the
+    ratios, and the worst relative difference of each kernel from the engine
+    (every saved value) and from pysd (the pysd sample).
+    """
+    try:
+        import numba
+    except ImportError:
+        print("--backend numba: numba is not installed (pip install 'numba>=0.59'); skipped")
+        return
+    import compiled_kernel as ck
+
+    from gvc_upgrading.engine.batch import _chunk_bounds, _Job
+    from gvc_upgrading.engine.integrate import _initialise, _positions
+    from gvc_upgrading.engine.output import Layout, assemble
+    from gvc_upgrading.engine.samples import resolve_samples
+
+    samples = random_samples(batch, args.runs, args.seed)
+    requested = batch._requested(columns)
+    graph, program = batch._program(frozenset(), requested)
+    timeline = batch._timeline(None, None, None)
+    resolved = resolve_samples(
+        samples,
+        None,
+        base={},
+        constants=batch._constants,
+        tables=[*batch.lookups, *batch.data],
+        bounds=batch.parameters,
+        variables=batch.variables,
+        check_bounds=True,
+    )
+    job = _Job(batch, frozenset(), requested, resolved, timeline)
+    chunks = list(_chunk_bounds(args.runs, _chunk_size(args.chunk_size, args.runs)))
+    ids = [graph.by_name[name] for name in requested]
+    positions = _positions(program, graph, ids)
+    rows = np.zeros(len(program.saved_nodes), dtype=np.int64)
+    constant_rows = []
+    for row, size, dynamic, index in positions:
+        if size != 1:
+            print("--backend numba: subscripted variables are not compiled; skipped")
+            return
+        if dynamic:
+            rows[index] = row
+        else:
+            constant_rows.append((row, index))
+    times = np.append(timeline.step_times, timeline.end_time)
+    saves = np.append(timeline.save_at_step, timeline.save_at_end)
+    if not timeline.save_at_end:
+        times, saves = times[:-1], saves[:-1]
+    shape = (timeline.n_saved, sum(row_sizes(graph, ids)), args.runs)
+    try:
+        plan = ck.plan_kernel(program)
+        with np.errstate(all="ignore"):
+            first = job.inputs(graph, *chunks[0])
+            state, constants, _ = _initialise(program, graph, first, timeline)
+        layout = ck.leaf_layout(plan, first.values, constants, state, first.n_runs)
+    except ck.KernelUnsupported as exc:
+        print(f"--backend numba: the model holds {exc}; skipped")
+        return
+
+    def numpy_engine(values):
+        for start, stop in chunks:
+            job(start, stop, values[:, :, start:stop])
+
+    def compiled(kernel, values):
+        with np.errstate(all="ignore"):
+            for start, stop in chunks:
+                inputs = job.inputs(graph, start, stop)
+                state, constants, _ = _initialise(program, graph, inputs, timeline)
+                block = values[:, :, start:stop]
+                kernel.run(
+                    times, saves, timeline.time_step, inputs.values, constants, state, block, rows
+                )
+                for row, index in constant_rows:
+                    block[:, row] = constants[index]
+
+    designs = {"runs, 1 thread": ("runs", False), "blocks, 1 thread": ("blocks", False)}
+    designs["runs, prange"] = ("runs", True)
+    kernels, compile_seconds = {}, {}
+    small = np.empty((shape[0], shape[1], 1))
+    with tempfile.TemporaryDirectory(prefix="bench-kernels-") as folder:
+        for label, (design, parallel) in designs.items():
+            start = time.perf_counter()
+            kernel = ck.kernel_for(plan, layout, design, parallel, Path(folder))
+            with np.errstate(all="ignore"):  # the first call compiles
+                one = job.inputs(graph, 0, 1)
+                state, constants, _ = _initialise(program, graph, one, timeline)
+                kernel.run(
+                    times, saves, timeline.time_step, one.values, constants, state, small, rows
+                )
+            compile_seconds[label] = time.perf_counter() - start
+            kernels[label] = kernel
+    expected = allocate(shape)
+    values = allocate(shape)
+    best: dict[str, float] = {}
+    differences: dict[str, tuple[float, float]] = {}
+    threads = numba.get_num_threads()
+    for round_ in range(max(args.repeat, 1)):
+        start = time.perf_counter()
+        numpy_engine(expected)
+        best["numpy"] = min(best.get("numpy", np.inf), time.perf_counter() - start)
+        for label, kernel in kernels.items():
+            numba.set_num_threads(min(2, threads) if "prange" in label else 1)
+            values.fill(np.nan)
+            start = time.perf_counter()
+            compiled(kernel, values)
+            best[label] = min(best.get(label, np.inf), time.perf_counter() - start)
+            if round_ == 0:
+                scale = np.maximum(np.abs(expected), 1e-3)
+                engine = float(np.nanmax(np.abs(values - expected) / scale))
+                if np.isnan(values).sum() != np.isnan(expected).sum():
+                    engine = np.inf
+                layout_ = Layout(
+                    names=requested,
+                    dims=tuple(() for _ in requested),
+                    ranges=graph.ranges,
+                )
+                result = assemble(
+                    values[:, :, : len(frames)], layout_, timeline.saved_times, {}, {}
+                )
+                differences[label] = (engine, worst_difference(result, frames))
+    numba.set_num_threads(threads)
+    per_run = {label: seconds / args.runs * 1e6 for label, seconds in best.items()}
+    print()
+    print(
+        f"compiled kernels (numba {numba.__version__}), integration only, same chunks, "
+        f"best of {max(args.repeat, 1)} interleaved rounds:"
+    )
+    print(f"  pysd:                {1e6 / pysd_rate:12,.1f} us per run")
+    print(f"  NumPy engine:        {per_run['numpy']:12,.1f} us per run")
+    for label in kernels:
+        engine, reference = differences[label]
+        print(
+            f"  numba {label + ':':17s}{per_run[label]:9,.1f} us per run = "
+            f"{per_run['numpy'] / per_run[label]:.2f}x the NumPy engine, "
+            f"{1e6 / pysd_rate / per_run[label]:,.0f}x pysd; cold compile "
+            f"{compile_seconds[label]:.1f} s; worst relative difference "
+            f"{engine:.1e} from the engine, {reference:.1e} from pysd"
+        )
 
 
 if __name__ == "__main__":

@@ -1,37 +1,40 @@
-"""An optional compiled backend: one numba kernel per model for the Euler run loop.
+"""An experimental compiled step for the batch engine: numba kernels (benchmark only).
 
-The NumPy engine (:mod:`.fusion`) evaluates every operation of a step over a
-whole chunk of runs, one ufunc call at a time; each call reads its operands
-from memory and writes its result back, so a step streams a few hundred
-chunk-long arrays through the caches. This module writes the same step as
-ONE loop nest compiled by numba: for each run, every intermediate value is a
-local number (a register), the parameters are read once per run, and the
-saved values go straight into the result array. Nothing else changes: the
-initialisation, the per-chunk constants, the time grid and the non-finite
-checks are the NumPy engine's own.
+Written for issue 15 (an optional compiled backend behind an extra, if it
+buys at least 3x over the NumPy engine on one core). It did not: see
+``benchmarks/README.md`` for the measurements. It is kept here, outside the
+package, so that ``bench_engine.py --backend numba`` can repeat them; the
+engine never imports it.
 
-What it compiles. The operations of the generated ``euler_save`` function,
-flattened into single operations by :func:`.fusion._linearize` (the same
-code the NumPy engine runs), each written as its scalar counterpart with the
-same floating-point operations in the same order: ``+ - * / **``,
+What it compiles. The operations of the engine's generated ``euler_save``
+function, flattened into single operations by :func:`.fusion._linearize` (the
+same code the NumPy engine runs), each written as its scalar counterpart with
+the same floating-point operations in the same order: ``+ - * / **``,
 comparisons, MIN/MAX (NaN propagating, as ``np.minimum``), XIDZ/ZIDZ,
-IF THEN ELSE, the elementary functions, INTEGER/MODULO/QUANTUM and the
-time functions STEP, RAMP, PULSE and PULSE TRAIN. Every state slot and input
-must be one number per run or one number for the chunk. Anything else (a
-lookup, a subscripted variable, DELAY FIXED, a RANDOM draw, integration other
-than Euler) raises :class:`KernelUnsupported` with the reason, and the caller
-runs the NumPy engine instead (:mod:`.batch` logs the reason). The results
-agree with the NumPy engine to round-off: the elementary functions come from
-the C library rather than NumPy's SIMD loops (exp may differ in the last
-bit), and ``x ** 2`` is ``pow`` rather than NumPy's ``x * x``.
+IF THEN ELSE, the elementary functions, INTEGER/MODULO/QUANTUM and the time
+functions STEP, RAMP, PULSE and PULSE TRAIN. Every state slot and input must
+be one number per run or one number per chunk; anything else (a lookup, a
+subscripted variable, DELAY FIXED, RANDOM) raises :class:`KernelUnsupported`.
+The initialisation, the per-chunk constants and the time grid are the NumPy
+engine's own.
+
+Two designs, one kernel per model and leaf layout:
+
+``runs``
+    Runs outer, steps inner: every value of a run is a local number (a
+    register or a stack slot) for its whole trajectory; no temporaries, no
+    dispatch; ``prange`` over the runs with ``parallel=True`` (each run
+    independent, bit-identical to the serial kernel).
+``blocks``
+    Blocks of :data:`BLOCK` runs outer, steps next; within a step the
+    operations run in loops of a few operations over the block's runs,
+    which LLVM turns into AVX-512 instructions; the values that cross loops
+    live in a small scratch array that stays in cache.
 
 The kernel is generated as :mod:`ast` nodes (identifiers made here, numbers
 as constants, never model text), written as a Python module named by the
-digest of its code into the cache folder (``$GVC_UPGRADING_CACHE/kernels``),
-imported, and compiled by numba with ``cache=True``: the compilation (a few
-seconds) is paid once per model and machine. numba is an optional extra
-(``pip install 'gvc-upgrading[fast]'``): it is the one widely packaged
-compiler of Python numerical loops that needs no C toolchain.
+digest of its code into ``$GVC_UPGRADING_CACHE/kernels``, imported, and
+compiled by numba with ``cache=True`` (``error_model="numpy"``, no fastmath).
 """
 
 from __future__ import annotations
@@ -47,28 +50,24 @@ from typing import Any
 
 import numpy as np
 
-from .fusion import Unfusable, _Linear, _linearize
+from gvc_upgrading.engine.codegen import function_def
+from gvc_upgrading.engine.fusion import Unfusable, _Linear, _linearize
 
-__all__ = ["BACKENDS", "KernelUnsupported", "Kernel", "numba_available", "plan_kernel"]
+__all__ = ["DESIGNS", "Kernel", "KernelUnsupported", "kernel_for", "leaf_layout", "plan_kernel"]
 
-#: Backends of :class:`~.batch.BatchModel`: the NumPy engine, and the numba kernel.
-BACKENDS = ("numpy", "numba")
+#: The kernel designs (see the module docstring).
+DESIGNS = ("runs", "blocks")
 
 
 class KernelUnsupported(Exception):
     """The model (or this chunk's inputs) holds something the kernel does not compile."""
 
 
-def numba_available() -> bool:
-    """Whether numba can be imported (the ``fast`` extra is installed)."""
-    return importlib.util.find_spec("numba") is not None
-
-
 #: Scalar helpers of the kernels: each mirrors the vectorized function of
 #: :mod:`.functions` (same thresholds, same operations in the same order).
 #: This is the module's own code, written into every kernel file so that a
 #: kernel's digest covers the helpers it was compiled with.
-_HELPERS_SOURCE = '''
+_HELPERS_SOURCE = """
 import math
 import numba
 import numpy as np
@@ -157,7 +156,7 @@ def _log(value, base):
 @numba.njit(cache=True, error_model="numpy")
 def _replace(value, previous):
     return float(value)
-'''
+"""
 
 #: Helpers written as one NumPy (scalar) function of the kernel module.
 _NUMPY_SCALAR = {
@@ -196,7 +195,6 @@ _OWN = frozenset(
     }
 )
 _LOGICAL = {"and": ast.And, "or": ast.Or}
-_LEAVES = frozenset({"S", "K", "C"})
 
 
 def _name(identifier: str, store: bool = False) -> ast.Name:
@@ -263,7 +261,9 @@ def plan_kernel(program: Any) -> KernelPlan:
     Euler step function exists (no DELAY FIXED pipeline), it flattens, and
     every operation has a scalar form.
     """
-    function = next((f for f in program.source.body if getattr(f, "name", "") == "euler_save"), None)
+    function = next(
+        (f for f in program.source.body if getattr(f, "name", "") == "euler_save"), None
+    )
     if program.euler_save is None or function is None:
         raise KernelUnsupported("a DELAY FIXED pipeline (no single Euler step function)")
     try:
@@ -332,8 +332,26 @@ def _needed(linear: _Linear, roots: Sequence) -> list[int]:
 GROUP = 12
 #: Operations that call into the C library: each gets a loop of its own, so
 #: that the loops around it are vectorized whole.
-_CALLS = frozenset({"exp", "ln", "log", "sqrt", "sin", "cos", "tan", "arcsin", "arccos",
-                    "arctan", "sinh", "cosh", "tanh", "power", "pulse_train", "modulo"})
+_CALLS = frozenset(
+    {
+        "exp",
+        "ln",
+        "log",
+        "sqrt",
+        "sin",
+        "cos",
+        "tan",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "power",
+        "pulse_train",
+        "modulo",
+    }
+)
 
 
 def _groups(linear: _Linear, order: list[int], roots: Sequence):
@@ -347,7 +365,7 @@ def _groups(linear: _Linear, order: list[int], roots: Sequence):
     groups: list[list[int]] = []
     for i in order:
         instr = linear.instrs[i]
-        call = instr.kind == "call" and (str(instr.op) in _CALLS) or (
+        call = (instr.kind == "call" and (str(instr.op) in _CALLS)) or (
             instr.kind == "bin" and isinstance(instr.op, ast.Pow)
         )
         if call or not groups or len(groups[-1]) >= GROUP or groups[-1][-1] < 0:
@@ -388,19 +406,18 @@ def _groups(linear: _Linear, order: list[int], roots: Sequence):
 class _Writer:
     """Writes one kernel body: each operation a loop over the runs of a block."""
 
-    def __init__(
-        self, plan: KernelPlan, columns: dict, chunk: dict, rows: dict[int, int]
-    ) -> None:
+    def __init__(self, plan: KernelPlan, columns: dict, chunk: dict, rows: dict[int, int]) -> None:
         self.plan = plan
         self.columns = columns  # per-run leaf -> column of P
         self.chunk = chunk  # leaf of one value per chunk -> local name
         self.rows = rows  # register -> row of R
         self.group: set[int] = set()  # registers of the loop being written
+        self.scalar = False  # the runs design: every value is a local number
 
     def operand(self, a) -> ast.expr:
         """The value of operand ``a`` at lane ``l`` (run ``j = r0 + l``)."""
         if isinstance(a, int):
-            if a in self.group:
+            if self.scalar or a in self.group:
                 return _name(f"x{a}")
             offset = ast.Constant(self.rows[a] * BLOCK)
             return _subscript("R", ast.BinOp(left=offset, op=ast.Add(), right=_name("l")))
@@ -412,8 +429,12 @@ class _Writer:
             return ast.Constant(-float(a.operand.value))  # a negative literal
         key = _leaf_key(a)
         if key is not None and key[0] == "S" and key[1] < self.plan.slots:
+            if self.scalar:
+                return _name(f"s{key[1]}")
             return _subscript("S", ast.Constant(key[1]), _name("j"))
         if key in self.columns:
+            if self.scalar:
+                return _name(f"p{self.columns[key]}")
             return _subscript("P", ast.Constant(self.columns[key]), _name("j"))
         if key in self.chunk:
             return _name(self.chunk[key])
@@ -461,7 +482,109 @@ class _Writer:
         return loops
 
 
-def kernel_module(plan: KernelPlan, per_run: Sequence[bool]) -> tuple[ast.Module, int]:
+def _decorated(kernel: ast.FunctionDef, parallel: bool) -> ast.Module:
+    """``kernel`` under ``@numba.njit(cache=True, error_model="numpy", ...)``, in a module."""
+    keywords = [
+        ast.keyword("cache", ast.Constant(True)),
+        ast.keyword("error_model", ast.Constant("numpy")),
+        ast.keyword("nogil", ast.Constant(True)),
+    ]
+    if parallel:
+        keywords.append(ast.keyword("parallel", ast.Constant(True)))
+    kernel.decorator_list = [
+        ast.Call(
+            func=ast.Attribute(value=_name("numba"), attr="njit", ctx=ast.Load()),
+            args=[],
+            keywords=keywords,
+        )
+    ]
+    module = ast.Module(body=[kernel], type_ignores=[])
+    ast.fix_missing_locations(module)
+    return module
+
+
+def _layout(plan: KernelPlan, per_run: Sequence[bool]):
+    """Columns of P for per-run leaves, local names and loads of per-chunk leaves."""
+    columns: dict = {}
+    chunk: dict = {}
+    loads: list[ast.stmt] = []
+    for key, per in zip(plan.leaves, per_run, strict=True):
+        if per:
+            columns[key] = len(columns)
+        else:
+            chunk[key] = f"{key[0].lower()}{key[1]}"
+            loads.append(_assign(chunk[key], _subscript("Q", ast.Constant(len(chunk) - 1))))
+    loads += [
+        _assign(f"row{j}", _subscript("rows", ast.Constant(j)))
+        for j in range(len(plan.linear.saved))
+    ]
+    return columns, chunk, loads
+
+
+def _runs_module(plan: KernelPlan, per_run: Sequence[bool], parallel: bool) -> ast.Module:
+    """The ``runs`` design: runs outer, steps inner, every value a local number.
+
+    Same signature as :func:`kernel_module`'s kernel (``R`` unused).
+    """
+    linear = plan.linear
+    columns, chunk, loads = _layout(plan, per_run)
+    writer = _Writer(plan, columns, chunk, {})
+    writer.scalar = True
+
+    def body(roots):
+        return [_assign(f"x{i}", writer.value(linear.instrs[i])) for i in _needed(linear, roots)]
+
+    advance = [
+        _assign(f"u{slot}", writer.operand(value)) for slot, value in enumerate(linear.updates)
+    ] + [_assign(f"s{slot}", _name(f"u{slot}")) for slot in range(plan.slots)]
+    stores = [
+        _store("out", [_name("k"), _name(f"row{j}"), _name("r")], writer.operand(value))
+        for j, value in enumerate(linear.saved)
+    ]
+    increment = ast.AugAssign(target=_name("k", True), op=ast.Add(), value=ast.Constant(1))
+    step_loop = _for(
+        "i",
+        _call("range", ast.Attribute(value=_name("times"), attr="size", ctx=ast.Load())),
+        [
+            _assign("t", _subscript("times", _name("i"))),
+            ast.If(
+                test=_subscript("saves", _name("i")),
+                body=[*body([*linear.updates, *linear.saved]), *stores, increment, *advance],
+                orelse=[*body(linear.updates), *advance] or [ast.Pass()],
+            ),
+        ],
+    )
+    run_in = [
+        _assign(f"p{column}", _subscript("P", ast.Constant(column), _name("r")))
+        for column in range(len(columns))
+    ] + [
+        _assign(f"s{slot}", _subscript("S", ast.Constant(slot), _name("r")))
+        for slot in range(plan.slots)
+    ]
+    runs = ast.Call(
+        func=ast.Attribute(value=_name("numba"), attr="prange", ctx=ast.Load())
+        if parallel
+        else _name("range"),
+        args=[_name("n")],
+        keywords=[],
+    )
+    run_loop = _for("r", runs, [*run_in, _assign("k", ast.Constant(0)), step_loop])
+    n = ast.Subscript(
+        value=ast.Attribute(value=_name("out"), attr="shape", ctx=ast.Load()),
+        slice=ast.Constant(2),
+        ctx=ast.Load(),
+    )
+    kernel = function_def(
+        "kernel",
+        ["times", "saves", "dt", "P", "Q", "S", "out", "rows", "R"],
+        [_assign("n", n), *loads, run_loop],
+    )
+    return _decorated(kernel, parallel)
+
+
+def kernel_module(
+    plan: KernelPlan, per_run: Sequence[bool], design: str = "blocks", parallel: bool = False
+) -> tuple[ast.Module, int]:
     """The kernel function for leaves that are one value per run (``per_run``) or per chunk.
 
     ``kernel(times, saves, dt, P, Q, S, out, rows, R)``: ``times`` the
@@ -473,20 +596,13 @@ def kernel_module(plan: KernelPlan, per_run: Sequence[bool]) -> tuple[ast.Module
     scratch array ``(row, BLOCK)``. Blocks of :data:`BLOCK` runs are the
     outer loop, the steps the next; within a step each operation is a loop
     over the block's runs, whose values stay in the first-level cache.
+    ``design="runs"`` gives :func:`_runs_module`'s kernel instead. Returns the
+    module and the rows of ``R`` it needs.
     """
+    if design == "runs":
+        return _runs_module(plan, per_run, parallel), 0
     linear = plan.linear
-    columns: dict = {}
-    chunk: dict = {}
-    loads: list[ast.stmt] = []
-    for key, per in zip(plan.leaves, per_run, strict=True):
-        if per:
-            columns[key] = len(columns)
-        else:
-            chunk[key] = f"{key[0].lower()}{key[1]}"
-            loads.append(_assign(chunk[key], _subscript("Q", ast.Constant(len(chunk) - 1))))
-    loads += [
-        _assign(f"row{j}", _subscript("rows", ast.Constant(j))) for j in range(len(linear.saved))
-    ]
+    columns, chunk, loads = _layout(plan, per_run)
     variants = []
     for roots in ([*linear.updates, *linear.saved], list(linear.updates)):
         order = _needed(linear, roots)
@@ -539,26 +655,12 @@ def kernel_module(plan: KernelPlan, per_run: Sequence[bool]) -> tuple[ast.Module
         _call("range", ast.Constant(0), _name("n"), ast.Constant(BLOCK)),
         [_assign("k", ast.Constant(0)), _assign("m", count), step_loop],
     )
-    from .codegen import function_def
-
     kernel = function_def(
         "kernel",
         ["times", "saves", "dt", "P", "Q", "S", "out", "rows", "R"],
         [_assign("n", n), *loads, block_loop],
     )
-    kernel.decorator_list = [
-        ast.Call(
-            func=ast.Attribute(value=_name("numba"), attr="njit", ctx=ast.Load()),
-            args=[],
-            keywords=[
-                ast.keyword("cache", ast.Constant(True)),
-                ast.keyword("error_model", ast.Constant("numpy")),
-                ast.keyword("nogil", ast.Constant(True)),
-            ],
-        )
-    ]
-    module = ast.Module(body=[kernel], type_ignores=[])
-    ast.fix_missing_locations(module)
+    module = _decorated(kernel, parallel=False)
     return module, max(max(w.rows.values(), default=-1) + 1 for w, _, _ in variants)
 
 
@@ -567,12 +669,12 @@ _LOADED: dict[str, Callable] = {}
 
 def kernels_folder() -> Path:
     """Where kernel modules and numba's compiled code are cached."""
-    from ..translation import cache_root
+    from gvc_upgrading.translation import cache_root
 
     return cache_root() / "kernels"
 
 
-def load_kernel(module: ast.Module) -> Callable:
+def load_kernel(module: ast.Module, folder: Path | None = None) -> Callable:
     """Write ``module`` (with the helpers) into the cache folder, import it, return ``kernel``.
 
     The file is named by the digest of its text, so a kernel is written once
@@ -580,9 +682,9 @@ def load_kernel(module: ast.Module) -> Callable:
     """
     text = _HELPERS_SOURCE + "\n\n" + ast.unparse(module) + "\n"
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
-    if digest in _LOADED:
+    if digest in _LOADED and folder is None:
         return _LOADED[digest]
-    folder = kernels_folder()
+    folder = folder or kernels_folder()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"gvc_kernel_{digest}.py"
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -667,7 +769,17 @@ def leaf_layout(plan: KernelPlan, K: Sequence, C: Sequence, state: Sequence, n: 
     return tuple(per_run)
 
 
-def kernel_for(plan: KernelPlan, per_run: tuple[bool, ...]) -> Kernel:
-    """The compiled kernel of ``plan`` for this leaf layout."""
-    module, scratch_rows = kernel_module(plan, per_run)
-    return Kernel(load_kernel(module), plan, per_run, scratch_rows)
+def kernel_for(
+    plan: KernelPlan,
+    per_run: tuple[bool, ...],
+    design: str = "blocks",
+    parallel: bool = False,
+    folder: Path | None = None,
+) -> Kernel:
+    """The compiled kernel of ``plan`` for this leaf layout (see :func:`kernel_module`).
+
+    ``folder`` (default: the cache folder) holds the kernel module and
+    numba's cache of it.
+    """
+    module, scratch_rows = kernel_module(plan, per_run, design, parallel)
+    return Kernel(load_kernel(module, folder), plan, per_run, scratch_rows)
