@@ -30,10 +30,18 @@ operation at the equally weighted mean of seven allocating operations, exp
 among them, which is not the model's mix: it was not a bound of any particular
 code, and it moved with the op-count quirks rather than with the work.
 
+With ``--backend numba`` (numba installed: ``pip install 'numba>=0.59'``) the
+experimental numba kernels of ``benchmarks/compiled_kernel.py`` integrate the
+same chunks as the NumPy engine, timed side by side (one thread, and two for
+the ``prange`` kernel), with their cold compile time and their worst
+relative difference from the engine and from pysd. The measurements and what
+they mean are in ``benchmarks/README.md``.
+
 Usage::
 
     python benchmarks/bench_engine.py [--runs 10000] [--pysd-runs 20] [--chunk-size N]
                                       [--elements 1000] [--subscripted-runs 100] [--previous]
+                                      [--backend numba]
 """
 
 from __future__ import annotations
@@ -598,6 +606,7 @@ def compiled_side_by_side(args, batch, columns, frames, pysd_rate: float) -> Non
             f"{1e6 / pysd_rate / per_run[label]:,.0f}x pysd; cold compile "
             f"{compile_seconds[label]:.1f} s; worst relative difference "
             f"{engine:.1e} from the engine, {reference:.1e} from pysd"
+            + ("" if max(engine, reference) <= 1e-9 else "  <-- NOT EQUAL (above 1e-9)")
         )
 
 
