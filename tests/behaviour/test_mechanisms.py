@@ -310,6 +310,29 @@ def test_wage_board_calendar_revises_only_at_decisions(model: Model) -> None:
     assert float(continuous.sel(time=2004.0)) > float(continuous.sel(time=1995.0))
 
 
+def test_each_decision_closes_its_share_of_the_gap(model: Model) -> None:
+    """Partial closure (closed form): a decision moves the minimum wage by exactly the
+    share ``Wage review closure`` of the gap to the indicated level, and the wage then
+    stays put until the next decision; closure 1 is the calendar as designed."""
+    closure = 0.4
+    run = model.run(
+        {
+            "Wage review calendar": 1.0,
+            "Wage reviews in effect": CALENDAR_REVIEWS,
+            "Wage review closure": closure,
+        }
+    )
+    local = run["Minimum wage local"]
+    before = float(local.sel(time=2004.0))
+    indicated = float(run["Indicated minimum wage local"].sel(time=2005.0))
+    assert float(local.sel(time=2006.0)) == pytest.approx(
+        before + closure * (indicated - before), rel=1e-12
+    )
+    assert float(local.sel(time=2009.0)) == float(local.sel(time=2006.0))
+    full = model.run({"Wage review calendar": 1.0, "Wage reviews in effect": CALENDAR_REVIEWS})
+    assert float(full["Minimum wage local"].sel(time=2006.0)) > float(local.sel(time=2006.0))
+
+
 def test_calendar_without_its_decision_gate_revises_continuously(
     knock_out: Callable[..., Model],
 ) -> None:
