@@ -156,6 +156,54 @@ def test_decent_work_raises_productivity(model: Model) -> None:
     assert at(with_channel, "Revenue per worker") > 1.05 * at(without, "Revenue per worker")
 
 
+# --- audits with sanctions breed hiding (Plambeck & Taylor 2016) -----------------------
+SANCTION_LINK = "*(MIN(1, Buyer sanction strength)/Reference sanction strength)"
+
+
+def _hiding(model: Model, sanction: float) -> xr.Dataset:
+    return model.run({"Buyer sanction strength": sanction})
+
+
+def test_stronger_sanctions_raise_hiding_and_the_reporting_gap(model: Model) -> None:
+    """A harsher penalty makes hiding pay: concealment and the reporting gap rise.
+
+    At the default sanction the hiding drive is the one the fits were made
+    with (Reference sanction strength is the default sanction).
+    """
+    mild, harsh = _hiding(model, 0.3), _hiding(model, 0.8)
+    assert at(harsh, "Concealment") > at(mild, "Concealment") + 0.1
+    assert at(harsh, "Reporting gap") > at(mild, "Reporting gap")
+    default = model.run()
+    assert at(default, "Hiding drive", 2010.0) == pytest.approx(at(mild, "Hiding drive", 2010.0))
+
+
+def test_stronger_sanctions_raise_hiding_in_every_draw(model: Model) -> None:
+    """Over draws of the uncertain parameters, a harsher sanction never lowers concealment."""
+    from gvc_upgrading.robustness import latin_hypercube, uncertain_parameters
+
+    draws = latin_hypercube(uncertain_parameters(model), 24, 11).to_dict("records")
+    batch = model.compile()
+    runs = batch.run(
+        [{**d, "Buyer sanction strength": s} for s in (0.3, 0.8) for d in draws],
+        return_columns=["Concealment"],
+        check_bounds=False,
+    )
+    end = runs["Concealment"].sel(time=END).to_numpy()
+    mild, harsh = end[: len(draws)], end[len(draws) :]
+    assert np.all(harsh >= mild - 1e-12)
+    assert np.mean(harsh > mild + 0.01) > 0.9
+
+
+def test_without_the_sanction_link_sanctions_do_not_breed_hiding(
+    knock_out: Callable[..., Model],
+) -> None:
+    """Knock-out: with the sanction taken out of the hiding drive, concealment ignores it."""
+    unlinked = knock_out((SANCTION_LINK, ""))
+    mild, harsh = _hiding(unlinked, 0.3), _hiding(unlinked, 0.8)
+    assert abs(at(harsh, "Concealment") - at(mild, "Concealment")) < 0.01
+    assert at(harsh, "Reporting gap") < at(mild, "Reporting gap")
+
+
 # --- endogenous civil-society pressure ----------------------------------------------------
 def test_visible_grievances_raise_civil_society_pressure(model: Model) -> None:
     """Grievances that become visible build civil-society pressure; the link has its own weight."""
@@ -260,6 +308,29 @@ def test_wage_board_calendar_revises_only_at_decisions(model: Model) -> None:
     assert float(local.sel(time=2011.0)) > float(local.sel(time=2009.0))
     continuous = model.run()["Minimum wage local"]
     assert float(continuous.sel(time=2004.0)) > float(continuous.sel(time=1995.0))
+
+
+def test_each_decision_closes_its_share_of_the_gap(model: Model) -> None:
+    """Partial closure (closed form): a decision moves the minimum wage by exactly the
+    share ``Wage review closure`` of the gap to the indicated level, and the wage then
+    stays put until the next decision; closure 1 is the calendar as designed."""
+    closure = 0.4
+    run = model.run(
+        {
+            "Wage review calendar": 1.0,
+            "Wage reviews in effect": CALENDAR_REVIEWS,
+            "Wage review closure": closure,
+        }
+    )
+    local = run["Minimum wage local"]
+    before = float(local.sel(time=2004.0))
+    indicated = float(run["Indicated minimum wage local"].sel(time=2005.0))
+    assert float(local.sel(time=2006.0)) == pytest.approx(
+        before + closure * (indicated - before), rel=1e-12
+    )
+    assert float(local.sel(time=2009.0)) == float(local.sel(time=2006.0))
+    full = model.run({"Wage review calendar": 1.0, "Wage reviews in effect": CALENDAR_REVIEWS})
+    assert float(full["Minimum wage local"].sel(time=2006.0)) > float(local.sel(time=2006.0))
 
 
 def test_calendar_without_its_decision_gate_revises_continuously(

@@ -86,13 +86,19 @@ def test_many_random_parameter_sets_match_pysd(batch, reference):
     _random_sets_match_pysd(batch, reference, N_RANDOM_SLOW, chunk_size=17)
 
 
-def test_wage_board_calendar_matches_pysd(batch, reference):
-    """With the calendar on, the discrete revisions (TIME STEP idiom) equal pysd's."""
+@pytest.mark.parametrize("closure", [1.0, 0.3])
+def test_wage_board_calendar_matches_pysd(batch, reference, closure):
+    """With the calendar on, the discrete revisions (TIME STEP idiom) equal pysd's, for a
+    board that sets the indicated wage and for one that closes part of the gap."""
     import pandas as pd
 
     reviews = pd.Series(
         [0.0, 0.0, 1.0, 1.0, 2.0, 2.0], index=[1995.0, 2004.99, 2005.0, 2012.49, 2012.5, 2035.0]
     )
-    overrides = {"Wage review calendar": 1.0, "Wage reviews in effect": reviews}
+    overrides = {
+        "Wage review calendar": 1.0,
+        "Wage reviews in effect": reviews,
+        "Wage review closure": closure,
+    }
     result = batch.run(overrides)
     assert_matches_pysd(result, reference(overrides))
