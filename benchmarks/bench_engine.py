@@ -480,26 +480,13 @@ def compiled_side_by_side(args, batch, columns, frames, pysd_rate: float) -> Non
         return
     import compiled_kernel as ck
 
-    from gvc_upgrading.engine.batch import _chunk_bounds, _Job
+    from gvc_upgrading.engine.batch import _chunk_bounds
     from gvc_upgrading.engine.integrate import _initialise, _positions
     from gvc_upgrading.engine.output import Layout, assemble
-    from gvc_upgrading.engine.samples import resolve_samples
 
     samples = random_samples(batch, args.runs, args.seed)
     requested = batch._requested(columns)
-    graph, program = batch._program(frozenset(), requested)
-    timeline = batch._timeline(None, None, None)
-    resolved = resolve_samples(
-        samples,
-        None,
-        base={},
-        constants=batch._constants,
-        tables=[*batch.lookups, *batch.data],
-        bounds=batch.parameters,
-        variables=batch.variables,
-        check_bounds=True,
-    )
-    job = _Job(batch, frozenset(), requested, resolved, timeline)
+    program, graph, job, timeline = batch._bench_job(samples, args.runs, columns)
     chunks = list(_chunk_bounds(args.runs, _chunk_size(args.chunk_size, args.runs)))
     ids = [graph.by_name[name] for name in requested]
     positions = _positions(program, graph, ids)

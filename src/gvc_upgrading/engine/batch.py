@@ -624,6 +624,22 @@ class BatchModel:
         """
         from .integrate import _initialise
 
+        program, graph, job, timeline = self._bench_job(samples, n, return_columns)
+        inputs = job.inputs(graph, 0, n)
+        state, constants, _ = _initialise(program, graph, inputs, timeline, strict=strict)
+        return program, graph, inputs, timeline, state, constants
+
+    def _bench_job(
+        self,
+        samples: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+        n: int,
+        return_columns: Sequence[str] | str | None,
+    ) -> tuple[Program, Graph, _Job, Timeline]:
+        """The program, graph, job and time grid of ``n`` runs on the model's own controls.
+
+        For the benchmarks and tests that drive the generated step code by hand
+        (:meth:`_chunk_start`, ``benchmarks/bench_engine.py --backend numba``).
+        """
         requested = self._requested(return_columns)
         graph, program = self._program(frozenset(), requested)
         timeline = self._timeline(None, None, None)
@@ -637,9 +653,7 @@ class BatchModel:
             variables=self.variables,
             check_bounds=True,
         )
-        inputs = _Job(self, frozenset(), requested, resolved, timeline).inputs(graph, 0, n)
-        state, constants, _ = _initialise(program, graph, inputs, timeline, strict=strict)
-        return program, graph, inputs, timeline, state, constants
+        return program, graph, _Job(self, frozenset(), requested, resolved, timeline), timeline
 
     def _timeline(
         self, final_time, time_step, return_timestamps, controls: dict | None = None
