@@ -521,6 +521,32 @@ def _layout(plan: KernelPlan, per_run: Sequence[bool]):
     return columns, chunk, loads
 
 
+def _step_loop(
+    saving: list[ast.stmt],
+    save_advance: list[ast.stmt],
+    stepping: list[ast.stmt],
+    step_advance: list[ast.stmt],
+) -> ast.For:
+    """The loop over the time grid both designs share.
+
+    At a saving step: ``saving`` (operations and stores), ``k += 1``, then
+    ``save_advance``; at any other step: ``stepping``, then ``step_advance``.
+    """
+    increment = ast.AugAssign(target=_name("k", True), op=ast.Add(), value=ast.Constant(1))
+    return _for(
+        "i",
+        _call("range", ast.Attribute(value=_name("times"), attr="size", ctx=ast.Load())),
+        [
+            _assign("t", _subscript("times", _name("i"))),
+            ast.If(
+                test=_subscript("saves", _name("i")),
+                body=[*saving, increment, *save_advance],
+                orelse=[*stepping, *step_advance] or [ast.Pass()],
+            ),
+        ],
+    )
+
+
 def _runs_module(plan: KernelPlan, per_run: Sequence[bool], parallel: bool) -> ast.Module:
     """The ``runs`` design: runs outer, steps inner, every value a local number.
 
@@ -541,18 +567,8 @@ def _runs_module(plan: KernelPlan, per_run: Sequence[bool], parallel: bool) -> a
         _store("out", [_name("k"), _name(f"row{j}"), _name("r")], writer.operand(value))
         for j, value in enumerate(linear.saved)
     ]
-    increment = ast.AugAssign(target=_name("k", True), op=ast.Add(), value=ast.Constant(1))
-    step_loop = _for(
-        "i",
-        _call("range", ast.Attribute(value=_name("times"), attr="size", ctx=ast.Load())),
-        [
-            _assign("t", _subscript("times", _name("i"))),
-            ast.If(
-                test=_subscript("saves", _name("i")),
-                body=[*body([*linear.updates, *linear.saved]), *stores, increment, *advance],
-                orelse=[*body(linear.updates), *advance] or [ast.Pass()],
-            ),
-        ],
+    step_loop = _step_loop(
+        [*body([*linear.updates, *linear.saved]), *stores], advance, body(linear.updates), advance
     )
     run_in = [
         _assign(f"p{column}", _subscript("P", ast.Constant(column), _name("r")))
@@ -629,19 +645,7 @@ def kernel_module(
             _name("m"),
         )
     ]
-    increment = ast.AugAssign(target=_name("k", True), op=ast.Add(), value=ast.Constant(1))
-    step_loop = _for(
-        "i",
-        _call("range", ast.Attribute(value=_name("times"), attr="size", ctx=ast.Load())),
-        [
-            _assign("t", _subscript("times", _name("i"))),
-            ast.If(
-                test=_subscript("saves", _name("i")),
-                body=[*saving, *stores, increment, *save_advance],
-                orelse=[*stepping, *step_advance] or [ast.Pass()],
-            ),
-        ],
-    )
+    step_loop = _step_loop([*saving, *stores], save_advance, stepping, step_advance)
     n = ast.Subscript(
         value=ast.Attribute(value=_name("out"), attr="shape", ctx=ast.Load()),
         slice=ast.Constant(2),
