@@ -232,9 +232,7 @@ def test_one_step_scandal_builds_its_seized_share_of_institutions(model: Model) 
     coupling = at(run, "Window coupling", 2013.0)
     assert 0.1 < coupling < 1.0
     assert at(run, "Post scandal institutions", 2013.0) == 0.0
-    assert at(run, "Post scandal institutions", 2014.0) == pytest.approx(
-        0.8 * coupling, rel=1e-9
-    )
+    assert at(run, "Post scandal institutions", 2014.0) == pytest.approx(0.8 * coupling, rel=1e-9)
 
 
 def test_scandal_leaves_institutions_only_where_capacity_is_organised(model: Model) -> None:
