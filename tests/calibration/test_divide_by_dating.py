@@ -78,7 +78,7 @@ def test_readings_made_from_the_model_and_the_rate_at_comparison_time_fit_exactl
     times = years + 1.4
     rate = np.interp(times, rate_years, [RATES[y] for y in rate_years])
     local = np.interp(times, grid, wage) * rate
-    case = load_case(write_case(tmp_path / "c", _rows(dict(zip(years, local))), TOML))
+    case = load_case(write_case(tmp_path / "c", _rows(dict(zip(years, local, strict=True))), TOML))
     residuals = Objective(case, simulator).residuals(np.array([[growth]]))[0]
     np.testing.assert_allclose(residuals, 0.0, atol=1e-9)
 
