@@ -53,6 +53,7 @@ STOCKS_0_1: tuple[str, ...] = (
     "State enforcement capacity",
     "Cluster collective action",
     "Temporary worker share",
+    "Post scandal institutions",
 )
 
 #: Every stock of the model; none may go negative.
