@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -151,10 +151,16 @@ class ErrorModel:
 class TargetComponent:
     """One data series feeding a target, with its conversion to model units.
 
-    ``model units = value * scale / divide_by(year)``, observed at model time
-    ``year + year_offset`` (0.5 for a calendar-year flow or average, so that it
-    is compared with the model in mid-year). Only rows with ``first_year <=
-    year <= last_year`` are used (e.g. to leave out readings before the span).
+    A reading of ``year`` is compared with the model at model time ``t = year +
+    year_offset`` (0.5 for a calendar-year flow or average, so that it is
+    compared in mid-year) and converted there: ``model units = value * scale /
+    divide_by(t)``, where ``divide_by(t)`` is the divisor series interpolated
+    linearly at ``t`` as a linear driver of the same series would be (so a taka
+    wage compared at ``t`` is converted at the exchange rate the model uses at
+    ``t``). A ``t`` outside the divisor's readings is a ``DataError``: the
+    divisor is not extrapolated. Only rows with ``first_year <= year <=
+    last_year`` are used (e.g. to leave out readings before the span); the
+    hold-out split uses ``year``.
     """
 
     variable: str
@@ -180,7 +186,11 @@ class Target:
 
 @dataclass(frozen=True)
 class SeriesInput:
-    """An exogenous input series taken from the data (``step`` or ``linear`` in between)."""
+    """An exogenous input series taken from the data (``step`` or ``linear`` in between).
+
+    ``value * scale / divide_by(year)``: each reading is converted at its own
+    year, where it enters the input series.
+    """
 
     parameter: str
     variable: str
@@ -355,27 +365,67 @@ class Case:
 
 
 def interpolate_data(
-    data: pd.DataFrame, variable: str, years: np.ndarray, case: str
+    data: pd.DataFrame,
+    variable: str,
+    times: np.ndarray,
+    case: str,
+    *,
+    readings: Sequence[float] | np.ndarray | pd.Series | None = None,
 ) -> np.ndarray:
-    """Interpolate a data variable linearly at ``years`` (within its observed range).
+    """Interpolate a ``divide_by`` data variable linearly at ``times``, within its readings.
+
+    The interpolation is the one a linear :class:`Driver` uses (``numpy.interp``
+    between the readings' years), so a reading converted at time ``t`` uses the
+    same divisor as a model input driven by that series at ``t``. Unlike a
+    driver, it is never held flat beyond the readings: a time outside them is
+    an error, not an extrapolation.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The case's data (as from :func:`~gvc_upgrading.calibration.data.read_case_data`).
+    variable : str
+        The divisor's data variable.
+    times : numpy.ndarray
+        Times at which to interpolate: for a target, the comparison times
+        ``year + year_offset`` of its readings; for an input series, the
+        readings' years.
+    case : str
+        Case name, for the error message.
+    readings : sequence of float, optional
+        The data years of the readings converted at ``times`` (same length),
+        named in the error message when they differ from ``times``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The divisor at each time.
 
     Raises
     ------
     DataError
-        If the variable has no rows or ``years`` leave its range.
+        If the variable has no rows or a time lies outside its readings.
     """
-    rows = data[data["variable"] == variable]
+    rows = data[data["variable"] == variable].sort_values("year", kind="stable")
     if rows.empty:
         raise DataError(f"case {case!r}: divide_by series {variable!r} has no data")
-    known = rows["year"].to_numpy()
-    years = np.asarray(years, dtype=float)
-    outside = (years < known.min() - 1e-9) | (years > known.max() + 1e-9)
+    known = rows["year"].to_numpy(float)
+    times = np.asarray(times, dtype=float)
+    outside = (times < known.min() - 1e-9) | (times > known.max() + 1e-9)
     if outside.any():
+        first = int(np.flatnonzero(outside)[0])
+        needed = f"{times[first]:g}"
+        if readings is not None:
+            year = float(np.asarray(readings, dtype=float)[first])
+            if abs(year - times[first]) > 1e-9:
+                needed = f"{needed} (the comparison time of the reading of {year:g})"
         raise DataError(
             f"case {case!r}: divide_by series {variable!r} covers {known.min():g}-"
-            f"{known.max():g} but is needed at {years[outside][0]:g}"
+            f"{known.max():g} but is needed at {needed}; a reading is converted where it is "
+            f"compared with the model and is not extrapolated: add readings of {variable!r} "
+            "that cover that time"
         )
-    return np.interp(years, known, rows["value"].to_numpy())
+    return np.interp(times, known, rows["value"].to_numpy(float))
 
 
 # --------------------------------------------------------------------------- loading

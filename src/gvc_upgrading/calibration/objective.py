@@ -102,13 +102,16 @@ def build_observations(case: Case, *, holdout_from: float | None = None) -> Obse
                 & (data["year"] >= component.first_year)
                 & (data["year"] <= component.last_year)
             ].copy()
+            time = part["year"].to_numpy(float) + component.year_offset
             level = part["value"].to_numpy() * component.scale
             if component.divide_by:
+                # converted at the time the reading is compared with the model, where
+                # the model's own conversion (e.g. the exchange-rate driver) applies
                 level = level / interpolate_data(
-                    data, component.divide_by, part["year"].to_numpy(), case.name
+                    data, component.divide_by, time, case.name, readings=part["year"]
                 )
             part["level"] = level
-            part["time"] = part["year"] + component.year_offset
+            part["time"] = time
             rows.append(part)
         frame = pd.concat(rows).sort_values("time", kind="stable")
         weight = frame["weight"].to_numpy() * np.where(
