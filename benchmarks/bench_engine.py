@@ -356,6 +356,12 @@ def main(argv: list[str] | None = None) -> int:
         help="numba: also time the experimental numba kernels (benchmarks/compiled_kernel.py)",
     )
     parser.add_argument(
+        "--designs",
+        default="",
+        help="with --backend numba: only these kernels, ';'-separated "
+        "(runs; blocks; blocks+vector), default all",
+    )
+    parser.add_argument(
         "--previous",
         action="store_true",
         help="also time the engine as before the fused step, interleaved (shipped model)",
@@ -531,14 +537,24 @@ def compiled_side_by_side(args, batch, columns, frames, pysd_rate: float) -> Non
                 for row, index in constant_rows:
                     block[:, row] = constants[index]
 
-    designs = {"runs, 1 thread": ("runs", False), "blocks, 1 thread": ("blocks", False)}
-    designs["runs, prange"] = ("runs", True)
+    designs = {
+        "runs, 1 thread": ("runs", False, "libm"),
+        "blocks, 1 thread": ("blocks", False, "libm"),
+        "blocks+vector, 1 thread": ("blocks", False, "vector"),
+        "runs, prange": ("runs", True, "libm"),
+        "blocks+vector, prange": ("blocks", True, "vector"),
+    }
+    designs = {
+        label: design
+        for label, design in designs.items()
+        if not args.designs or label.split(",")[0] in args.designs.split(";")
+    }
     kernels, compile_seconds = {}, {}
     small = np.empty((shape[0], shape[1], 1))
     with tempfile.TemporaryDirectory(prefix="bench-kernels-") as folder:
-        for label, (design, parallel) in designs.items():
+        for label, (design, parallel, math) in designs.items():
             start = time.perf_counter()
-            kernel = ck.kernel_for(plan, layout, design, parallel, Path(folder))
+            kernel = ck.kernel_for(plan, layout, design, parallel, Path(folder), math)
             with np.errstate(all="ignore"):  # the first call compiles
                 one = job.inputs(graph, 0, 1)
                 state, constants, _ = _initialise(program, graph, one, timeline)
@@ -583,12 +599,12 @@ def compiled_side_by_side(args, batch, columns, frames, pysd_rate: float) -> Non
         f"compiled kernels (numba {numba.__version__}), integration only, same chunks, "
         f"best of {max(args.repeat, 1)} interleaved rounds:"
     )
-    print(f"  pysd:                {1e6 / pysd_rate:12,.1f} us per run")
-    print(f"  NumPy engine:        {per_run['numpy']:12,.1f} us per run")
+    print(f"  pysd:                          {1e6 / pysd_rate:12,.1f} us per run")
+    print(f"  NumPy engine:                  {per_run['numpy']:12,.1f} us per run")
     for label in kernels:
         engine, reference = differences[label]
         print(
-            f"  numba {label + ':':17s}{per_run[label]:9,.1f} us per run = "
+            f"  numba {label + ':':24s}{per_run[label]:12,.1f} us per run = "
             f"{per_run['numpy'] / per_run[label]:.2f}x the NumPy engine, "
             f"{1e6 / pysd_rate / per_run[label]:,.0f}x pysd; cold compile "
             f"{compile_seconds[label]:.1f} s; worst relative difference "

@@ -57,6 +57,14 @@ __all__ = ["DESIGNS", "Kernel", "KernelUnsupported", "kernel_for", "leaf_layout"
 
 #: The kernel designs (see the module docstring).
 DESIGNS = ("runs", "blocks")
+#: How the kernels compute exp, ln and powers: ``libm`` numba's own (a call
+#: of the C library per value), ``vector`` the branch-free functions of
+#: ``vector_math.py`` that LLVM vectorizes (``blocks`` only).
+MATHS = ("libm", "vector")
+#: The text of ``vector_math.py``, written into every kernel module.
+_VECTOR_MATH_SOURCE = (Path(__file__).with_name("vector_math.py")).read_text(encoding="utf-8")
+#: The engine's operations that ``math="vector"`` computes with ``vector_math``.
+_VECTOR = {"exp": "vexp", "ln": "vlog", "power": "vpow"}
 
 
 class KernelUnsupported(Exception):
@@ -354,19 +362,21 @@ _CALLS = frozenset(
 )
 
 
-def _groups(linear: _Linear, order: list[int], roots: Sequence):
+def _groups(linear: _Linear, order: list[int], roots: Sequence, math: str = "libm"):
     """Split ``order`` into loops of a few operations; give a scratch row to each value read later.
 
     Returns the groups (lists of registers) and a row per register that is
     read outside its own group or is a root. Values used only within their
     group stay local numbers. A row is reused once its value has been read
-    for the last time, from the next group on.
+    for the last time, from the next group on. With ``math="vector"``, exp,
+    ln and powers are ordinary operations (no loop of their own).
     """
+    calls = _CALLS - set(_VECTOR) if math == "vector" else _CALLS
     groups: list[list[int]] = []
     for i in order:
         instr = linear.instrs[i]
-        call = (instr.kind == "call" and (str(instr.op) in _CALLS)) or (
-            instr.kind == "bin" and isinstance(instr.op, ast.Pow)
+        call = (instr.kind == "call" and (str(instr.op) in calls)) or (
+            math != "vector" and instr.kind == "bin" and isinstance(instr.op, ast.Pow)
         )
         if call or not groups or len(groups[-1]) >= GROUP or groups[-1][-1] < 0:
             groups.append([])
@@ -406,8 +416,16 @@ def _groups(linear: _Linear, order: list[int], roots: Sequence):
 class _Writer:
     """Writes one kernel body: each operation a loop over the runs of a block."""
 
-    def __init__(self, plan: KernelPlan, columns: dict, chunk: dict, rows: dict[int, int]) -> None:
+    def __init__(
+        self,
+        plan: KernelPlan,
+        columns: dict,
+        chunk: dict,
+        rows: dict[int, int],
+        math: str = "libm",
+    ) -> None:
         self.plan = plan
+        self.math = math  # "vector": exp, ln and powers from vector_math
         self.columns = columns  # per-run leaf -> column of P
         self.chunk = chunk  # leaf of one value per chunk -> local name
         self.rows = rows  # register -> row of R
@@ -442,6 +460,8 @@ class _Writer:
 
     def value(self, instr) -> ast.expr:
         args = [self.operand(a) for a in instr.args]
+        if self.math == "vector" and instr.kind == "bin" and isinstance(instr.op, ast.Pow):
+            return _call("vpow", *args)
         if instr.kind == "bin":
             return ast.BinOp(left=args[0], op=instr.op, right=args[1])
         if instr.kind == "neg":
@@ -457,6 +477,8 @@ class _Writer:
             return ast.Constant(float(np.pi))
         if op == "abs":
             return _call("abs", *args)
+        if self.math == "vector" and op in _VECTOR:
+            return _call(_VECTOR[op], *args)
         if op in _NUMPY_SCALAR:
             function = ast.Attribute(value=_name("np"), attr=_NUMPY_SCALAR[op], ctx=ast.Load())
             return ast.Call(func=function, args=args, keywords=[])
@@ -599,7 +621,11 @@ def _runs_module(plan: KernelPlan, per_run: Sequence[bool], parallel: bool) -> a
 
 
 def kernel_module(
-    plan: KernelPlan, per_run: Sequence[bool], design: str = "blocks", parallel: bool = False
+    plan: KernelPlan,
+    per_run: Sequence[bool],
+    design: str = "blocks",
+    parallel: bool = False,
+    math: str = "libm",
 ) -> tuple[ast.Module, int]:
     """The kernel function for leaves that are one value per run (``per_run``) or per chunk.
 
@@ -612,9 +638,13 @@ def kernel_module(
     scratch array ``(row, BLOCK)``. Blocks of :data:`BLOCK` runs are the
     outer loop, the steps the next; within a step each operation is a loop
     over the block's runs, whose values stay in the first-level cache.
-    ``design="runs"`` gives :func:`_runs_module`'s kernel instead. Returns the
-    module and the rows of ``R`` it needs.
+    ``design="runs"`` gives :func:`_runs_module`'s kernel instead.
+    ``math="vector"`` (``blocks`` only) computes exp, ln and powers with the
+    vectorizable functions of ``vector_math.py``. Returns the module and the
+    rows of ``R`` it needs.
     """
+    if math not in MATHS or (math == "vector" and design != "blocks"):
+        raise ValueError(f"math={math!r} with design={design!r}")
     if design == "runs":
         return _runs_module(plan, per_run, parallel), 0
     linear = plan.linear
@@ -622,8 +652,8 @@ def kernel_module(
     variants = []
     for roots in ([*linear.updates, *linear.saved], list(linear.updates)):
         order = _needed(linear, roots)
-        groups, rows = _groups(linear, order, roots)
-        writer = _Writer(plan, columns, chunk, rows)
+        groups, rows = _groups(linear, order, roots, math)
+        writer = _Writer(plan, columns, chunk, rows, math)
         body = writer.body(groups)
         # the next state, once every operation has read the current one
         advance = [
@@ -654,17 +684,39 @@ def kernel_module(
     count = _call(
         "min", ast.Constant(BLOCK), ast.BinOp(left=_name("n"), op=ast.Sub(), right=_name("r0"))
     )
-    block_loop = _for(
-        "r0",
-        _call("range", ast.Constant(0), _name("n"), ast.Constant(BLOCK)),
-        [_assign("k", ast.Constant(0)), _assign("m", count), step_loop],
-    )
+    start = [_assign("k", ast.Constant(0)), _assign("m", count), step_loop]
+    if parallel:
+        # blocks shared out among threads, each block with a scratch array of its own
+        blocks = ast.BinOp(
+            left=ast.BinOp(left=_name("n"), op=ast.Add(), right=ast.Constant(BLOCK - 1)),
+            op=ast.FloorDiv(),
+            right=ast.Constant(BLOCK),
+        )
+        scratch = ast.Call(
+            func=ast.Attribute(value=_name("np"), attr="empty", ctx=ast.Load()),
+            args=[ast.Attribute(value=_name("R_shared"), attr="size", ctx=ast.Load())],
+            keywords=[],
+        )
+        first = ast.BinOp(left=_name("b"), op=ast.Mult(), right=ast.Constant(BLOCK))
+        block_loop = _for(
+            "b",
+            ast.Call(
+                func=ast.Attribute(value=_name("numba"), attr="prange", ctx=ast.Load()),
+                args=[blocks],
+                keywords=[],
+            ),
+            [_assign("r0", first), _assign("R", scratch), *start],
+        )
+    else:
+        block_loop = _for(
+            "r0", _call("range", ast.Constant(0), _name("n"), ast.Constant(BLOCK)), start
+        )
     kernel = function_def(
         "kernel",
-        ["times", "saves", "dt", "P", "Q", "S", "out", "rows", "R"],
+        ["times", "saves", "dt", "P", "Q", "S", "out", "rows", "R_shared" if parallel else "R"],
         [_assign("n", n), *loads, block_loop],
     )
-    module = _decorated(kernel, parallel=False)
+    module = _decorated(kernel, parallel=parallel)
     return module, max(max(w.rows.values(), default=-1) + 1 for w, _, _ in variants)
 
 
@@ -684,7 +736,7 @@ def load_kernel(module: ast.Module, folder: Path | None = None) -> Callable:
     The file is named by the digest of its text, so a kernel is written once
     and numba's on-disk cache next to it stays valid.
     """
-    text = _HELPERS_SOURCE + "\n\n" + ast.unparse(module) + "\n"
+    text = _HELPERS_SOURCE + "\n\n" + _VECTOR_MATH_SOURCE + "\n\n" + ast.unparse(module) + "\n"
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
     if digest in _LOADED and folder is None:
         return _LOADED[digest]
@@ -779,11 +831,12 @@ def kernel_for(
     design: str = "blocks",
     parallel: bool = False,
     folder: Path | None = None,
+    math: str = "libm",
 ) -> Kernel:
     """The compiled kernel of ``plan`` for this leaf layout (see :func:`kernel_module`).
 
     ``folder`` (default: the cache folder) holds the kernel module and
     numba's cache of it.
     """
-    module, scratch_rows = kernel_module(plan, per_run, design, parallel)
+    module, scratch_rows = kernel_module(plan, per_run, design, parallel, math)
     return Kernel(load_kernel(module, folder), plan, per_run, scratch_rows)
