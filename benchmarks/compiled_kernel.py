@@ -318,9 +318,21 @@ def _for(target: str, iterator: ast.expr, body: list[ast.stmt]) -> ast.For:
     return ast.For(target=_name(target, True), iter=iterator, body=body, orelse=[])
 
 
+def _uint(value: ast.expr) -> ast.Call:
+    """``numba.uint64(value)``."""
+    function = ast.Attribute(value=_name("numba"), attr="uint64", ctx=ast.Load())
+    return ast.Call(func=function, args=[value], keywords=[])
+
+
 def _lanes(body: list[ast.stmt], count: ast.expr | None = None) -> ast.For:
-    """``for l in range(count or BLOCK): j = r0 + l; body``."""
-    lane = _assign("j", ast.BinOp(left=_name("r0"), op=ast.Add(), right=_name("l")))
+    """``for l in range(count or BLOCK): j = r0u + uint64(l); body``.
+
+    The run index ``j`` is unsigned: numba then leaves out its handling of
+    negative indices, and LLVM sees ``P[c, j]`` as consecutive in ``l`` and
+    loads it whole (with a signed index it gathers value by value, measured:
+    benchmarks/README.md).
+    """
+    lane = _assign("j", ast.BinOp(left=_name("r0u"), op=ast.Add(), right=_uint(_name("l"))))
     return _for("l", _call("range", count or ast.Constant(BLOCK)), [lane, *body])
 
 
@@ -684,7 +696,12 @@ def kernel_module(
     count = _call(
         "min", ast.Constant(BLOCK), ast.BinOp(left=_name("n"), op=ast.Sub(), right=_name("r0"))
     )
-    start = [_assign("k", ast.Constant(0)), _assign("m", count), step_loop]
+    start = [
+        _assign("r0u", _uint(_name("r0"))),
+        _assign("k", ast.Constant(0)),
+        _assign("m", count),
+        step_loop,
+    ]
     if parallel:
         # blocks shared out among threads, each block with a scratch array of its own
         blocks = ast.BinOp(
