@@ -164,6 +164,19 @@ def _log(value, base):
 @numba.njit(cache=True, error_model="numpy")
 def _replace(value, previous):
     return float(value)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _load_block(P, S, W, r0, block):
+    # the blocks design: the per-run inputs and the state of the block's runs
+    # into the first rows of its workspace W, one row of block lanes each
+    for c in range(P.shape[0]):
+        for l in range(block):
+            W[c * block + l] = P[c, r0 + l]
+    first = P.shape[0] * block
+    for c in range(S.shape[0]):
+        for l in range(block):
+            W[first + c * block + l] = S[c, r0 + l]
 """
 
 #: Helpers written as one NumPy (scalar) function of the kernel module.
@@ -440,17 +453,26 @@ class _Writer:
         self.math = math  # "vector": exp, ln and powers from vector_math
         self.columns = columns  # per-run leaf -> column of P
         self.chunk = chunk  # leaf of one value per chunk -> local name
-        self.rows = rows  # register -> row of R
+        self.rows = rows  # register -> scratch row
         self.group: set[int] = set()  # registers of the loop being written
         self.scalar = False  # the runs design: every value is a local number
+        # rows of the blocks design's workspace W: the per-run leaves, the state, the scratch
+        self.state_row = len(columns)
+        self.scratch_row = len(columns) + plan.slots
+
+    def cell(self, row: int, store: bool = False) -> ast.Subscript:
+        """``W[row * BLOCK + l]``: lane ``l`` of a row of the workspace."""
+        index = ast.BinOp(left=ast.Constant(row * BLOCK), op=ast.Add(), right=_name("l"))
+        return ast.Subscript(
+            value=_name("W"), slice=index, ctx=ast.Store() if store else ast.Load()
+        )
 
     def operand(self, a) -> ast.expr:
         """The value of operand ``a`` at lane ``l`` (run ``j = r0 + l``)."""
         if isinstance(a, int):
             if self.scalar or a in self.group:
                 return _name(f"x{a}")
-            offset = ast.Constant(self.rows[a] * BLOCK)
-            return _subscript("R", ast.BinOp(left=offset, op=ast.Add(), right=_name("l")))
+            return self.cell(self.scratch_row + self.rows[a])
         if isinstance(a, ast.Name) and a.id in ("t", "dt"):
             return _name(a.id)
         if isinstance(a, ast.Constant):
@@ -461,11 +483,11 @@ class _Writer:
         if key is not None and key[0] == "S" and key[1] < self.plan.slots:
             if self.scalar:
                 return _name(f"s{key[1]}")
-            return _subscript("S", ast.Constant(key[1]), _name("j"))
+            return self.cell(self.state_row + key[1])
         if key in self.columns:
             if self.scalar:
                 return _name(f"p{self.columns[key]}")
-            return _subscript("P", ast.Constant(self.columns[key]), _name("j"))
+            return self.cell(self.columns[key])
         if key in self.chunk:
             return _name(self.chunk[key])
         raise KernelUnsupported(f"an operand {ast.unparse(a)}")
@@ -506,10 +528,7 @@ class _Writer:
                 statements.append(_assign(f"x{i}", self.value(self.plan.linear.instrs[i])))
                 self.group.add(i)
                 if i in self.rows:
-                    index = ast.BinOp(
-                        left=ast.Constant(self.rows[i] * BLOCK), op=ast.Add(), right=_name("l")
-                    )
-                    target = ast.Subscript(value=_name("R"), slice=index, ctx=ast.Store())
+                    target = self.cell(self.scratch_row + self.rows[i], store=True)
                     statements.append(ast.Assign(targets=[target], value=_name(f"x{i}")))
             loops.append(_lanes(statements))
         self.group = set()
@@ -671,7 +690,10 @@ def kernel_module(
         advance = [
             _lanes(
                 [
-                    _store("S", [ast.Constant(slot), _name("j")], writer.operand(value))
+                    ast.Assign(
+                        targets=[writer.cell(writer.state_row + slot, store=True)],
+                        value=writer.operand(value),
+                    )
                     for slot, value in enumerate(linear.updates)
                 ]
             )
@@ -698,6 +720,11 @@ def kernel_module(
     )
     start = [
         _assign("r0u", _uint(_name("r0"))),
+        ast.Expr(
+            _call(
+                "_load_block", _name("P"), _name("S"), _name("W"), _name("r0"), ast.Constant(BLOCK)
+            )
+        ),
         _assign("k", ast.Constant(0)),
         _assign("m", count),
         step_loop,
@@ -711,7 +738,7 @@ def kernel_module(
         )
         scratch = ast.Call(
             func=ast.Attribute(value=_name("np"), attr="empty", ctx=ast.Load()),
-            args=[ast.Attribute(value=_name("R_shared"), attr="size", ctx=ast.Load())],
+            args=[ast.Attribute(value=_name("W_shared"), attr="size", ctx=ast.Load())],
             keywords=[],
         )
         first = ast.BinOp(left=_name("b"), op=ast.Mult(), right=ast.Constant(BLOCK))
@@ -722,7 +749,7 @@ def kernel_module(
                 args=[blocks],
                 keywords=[],
             ),
-            [_assign("r0", first), _assign("R", scratch), *start],
+            [_assign("r0", first), _assign("W", scratch), *start],
         )
     else:
         block_loop = _for(
@@ -730,11 +757,12 @@ def kernel_module(
         )
     kernel = function_def(
         "kernel",
-        ["times", "saves", "dt", "P", "Q", "S", "out", "rows", "R_shared" if parallel else "R"],
+        ["times", "saves", "dt", "P", "Q", "S", "out", "rows", "W_shared" if parallel else "W"],
         [_assign("n", n), *loads, block_loop],
     )
     module = _decorated(kernel, parallel=parallel)
-    return module, max(max(w.rows.values(), default=-1) + 1 for w, _, _ in variants)
+    scratch_rows = max(max(w.rows.values(), default=-1) + 1 for w, _, _ in variants)
+    return module, len(columns) + plan.slots + scratch_rows
 
 
 _LOADED: dict[str, Callable] = {}
@@ -816,8 +844,8 @@ class Kernel:
         P[:, n:] = P[:, n - 1 : n]
         S[:, n:] = S[:, n - 1 : n]
         Q = np.array([float(np.ravel(v)[0]) for v in scalar], dtype=float)
-        R = np.empty(max(self.scratch_rows, 1) * BLOCK)
-        self.function(times, saves, float(dt), P, Q, S, out, rows, R)
+        W = np.empty(max(self.scratch_rows, 1) * BLOCK)
+        self.function(times, saves, float(dt), P, Q, S, out, rows, W)
 
 
 def leaf_layout(plan: KernelPlan, K: Sequence, C: Sequence, state: Sequence, n: int):
