@@ -74,7 +74,9 @@ class KernelUnsupported(Exception):
 #: Scalar helpers of the kernels: each mirrors the vectorized function of
 #: :mod:`.functions` (same thresholds, same operations in the same order).
 #: This is the module's own code, written into every kernel file so that a
-#: kernel's digest covers the helpers it was compiled with.
+#: kernel's digest covers the helpers it was compiled with. ``inline="always"``:
+#: numba inlines them itself; left to LLVM's inliner, some stayed calls in the
+#: large kernels and kept their loops from being vectorized.
 _HELPERS_SOURCE = """
 import math
 import numba
@@ -83,55 +85,55 @@ import numpy as np
 _SMALL = 1e-6
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _min(a, b):
     if a != a:
         return a
     return a if a < b else b
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _max(a, b):
     if a != a:
         return a
     return a if a > b else b
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _xidz(numerator, denominator, value_if_zero):
     if abs(denominator) < _SMALL:
         return value_if_zero
     return numerator / denominator
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _zidz(numerator, denominator):
     if abs(denominator) < _SMALL:
         return 0.0
     return numerator / denominator
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _if_then_else(condition, if_true, if_false):
     return if_true if condition else if_false
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _step(time, time_step, height, step_time):
     return height * (1.0 if time + time_step / 2 > step_time else 0.0)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _ramp(time, time_step, slope, start, finish):
     return (1.0 if time + _SMALL > start else 0.0) * slope * (_min(finish, time) - start)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _pulse(time, time_step, start, width):
     return 1.0 if (start - _SMALL <= time) and (time < start + width) else 0.0
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _pulse_train(time, time_step, start, repeat_time, width, end):
     if repeat_time == 0:
         return _pulse(time, time_step, start, width)
@@ -139,29 +141,29 @@ def _pulse_train(time, time_step, start, repeat_time, width, end):
     return 1.0 if inside and (np.mod(time - start + _SMALL, repeat_time) < width) else 0.0
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _integer(value):
     return np.trunc(value)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _quantum(value, quantum_size):
     if quantum_size < _SMALL:
         return value
     return quantum_size * np.trunc(value / quantum_size)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _modulo(value, modulus):
     return value - _quantum(value, modulus)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _log(value, base):
     return np.log(value) / np.log(base)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _replace(value, previous):
     return float(value)
 
@@ -306,9 +308,10 @@ def plan_kernel(program: Any) -> KernelPlan:
 
 #: Runs in one block of the kernel (see :func:`kernel_module`). Every
 #: operation is a loop over the block's runs that the compiler turns into
-#: SIMD instructions; 64 runs keep the live values of a block in the
-#: processor's first-level cache (measured: benchmarks/README.md).
-BLOCK = 64
+#: SIMD instructions; a block's workspace (323 rows on the shipped model)
+#: is 83 KB at 32 runs. 16 and 32 measured alike, 64 and 128 slower
+#: (benchmarks/README.md).
+BLOCK = 32
 
 
 def _truth(value: ast.expr) -> ast.expr:
