@@ -28,8 +28,15 @@ Two designs, one kernel per model and leaf layout:
 ``blocks``
     Blocks of :data:`BLOCK` runs outer, steps next; within a step the
     operations run in loops of a few operations over the block's runs,
-    which LLVM turns into AVX-512 instructions; the values that cross loops
-    live in a small scratch array that stays in cache.
+    which LLVM turns into AVX-512 instructions. A block's per-run inputs,
+    state and the values that cross loops live in one workspace array
+    (a row of :data:`BLOCK` lanes each), so that every loop reads and
+    writes one array at constant offsets: no runtime alias checks, no
+    gathers. With ``math="vector"`` exp, ln and powers are the branch-free
+    functions of ``vector_math.py``, vectorized with the rest; with
+    ``math="libm"`` numba's calls of the C library, one value at a time.
+    ``prange`` over the blocks with ``parallel=True`` (a workspace per
+    block, bit-identical to the serial kernel).
 
 The kernel is generated as :mod:`ast` nodes (identifiers made here, numbers
 as constants, never model text), written as a Python module named by the
