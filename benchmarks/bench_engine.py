@@ -33,7 +33,9 @@ code, and it moved with the op-count quirks rather than with the work.
 With ``--backend numba`` (numba installed: ``pip install 'numba>=0.59'``) the
 experimental numba kernels of ``benchmarks/compiled_kernel.py`` integrate the
 same chunks as the NumPy engine, timed side by side (one thread, and two for
-the ``prange`` kernel), with their cold compile time and their worst
+the ``prange`` kernels; ``blocks+vector`` is the ``blocks`` kernel with the
+vectorizable exp/log/pow of ``benchmarks/vector_math.py``; ``--designs``
+picks some), with their cold compile time and their worst
 relative difference from the engine and from pysd. The measurements and what
 they mean are in ``benchmarks/README.md``.
 
@@ -41,7 +43,7 @@ Usage::
 
     python benchmarks/bench_engine.py [--runs 10000] [--pysd-runs 20] [--chunk-size N]
                                       [--elements 1000] [--subscripted-runs 100] [--previous]
-                                      [--backend numba]
+                                      [--backend numba] [--designs "blocks;blocks+vector"]
 """
 
 from __future__ import annotations
